@@ -1,0 +1,48 @@
+/**
+ * Architecture rules, checked by `npm run depcheck` (part of `npm run lint`).
+ * @type {import('dependency-cruiser').IConfiguration}
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Circular imports make start-up order and mocking fragile.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'src-not-to-test',
+      severity: 'error',
+      comment: 'The application never imports test code.',
+      from: { path: '^src/' },
+      to: { path: '^test/|\\.spec\\.ts$' },
+    },
+    {
+      name: 'src-not-to-dev-deps',
+      severity: 'error',
+      comment: 'The application runs with production dependencies only.',
+      from: { path: '^src/', pathNot: '\\.spec\\.ts$' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'src-not-to-scripts',
+      severity: 'error',
+      comment: 'Developer scripts may use the app; the app never uses developer scripts.',
+      from: { path: '^src/' },
+      to: { path: '^scripts/' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '^(dist|coverage)/' },
+  },
+};
