@@ -1,0 +1,113 @@
+import { elasticsearch } from './elasticsearch.mts';
+import { stopProcess, isAlive, isLoopback } from './processes.mts';
+import { redis } from './redis.mts';
+import { say, ScriptError } from './say.mts';
+import type { LocalService } from './service.mts';
+import { forgetStarted, readStarted, writeStarted } from './state.mts';
+
+/** Services at different ports are different instances, each with its own record. */
+function recordKey(service: LocalService, url: string): string {
+  const { port } = new URL(url);
+  return `${service.name}-${port || 'default'}`;
+}
+
+export const SERVICES: readonly LocalService[] = [redis, elasticsearch];
+
+export type ServiceState = 'started' | 'reused';
+
+export interface ServiceUp {
+  name: string;
+  url: string;
+  state: ServiceState;
+}
+
+export function selectServices(names: readonly string[]): LocalService[] {
+  if (names.length === 0) return [...SERVICES];
+  return names.map((name) => {
+    const service = SERVICES.find((s) => s.name === name);
+    if (!service) {
+      throw new ScriptError(
+        'services',
+        `unknown service "${name}"`,
+        `choose from: ${SERVICES.map((s) => s.name).join(', ')}`,
+      );
+    }
+    return service;
+  });
+}
+
+/** Makes each service answer: reuses what already does, starts the rest (loopback only). */
+export async function up(services: readonly LocalService[]): Promise<ServiceUp[]> {
+  return Promise.all(
+    services.map(async (service): Promise<ServiceUp> => {
+      const url = service.url();
+      if (await service.answers(url)) {
+        say(service.name, `already answering at ${url}: reused`);
+        return { name: service.name, url, state: 'reused' };
+      }
+      const { hostname } = new URL(url);
+      if (!isLoopback(hostname)) {
+        throw new ScriptError(
+          service.name,
+          `nothing answers at ${url}, and it is not on this machine, so it cannot be started here`,
+          `start ${service.name} at that address, or unset ${service.urlVariable} to use a local one`,
+        );
+      }
+      const { pid, logFile } = await service.start(url);
+      writeStarted(recordKey(service, url), {
+        pid,
+        url,
+        logFile,
+        startedAt: new Date().toISOString(),
+      });
+      say(service.name, `up at ${url} (pid ${pid}, log ${logFile})`);
+      return { name: service.name, url, state: 'started' };
+    }),
+  );
+}
+
+/** Stops the services the scripts started (never one they found running). */
+export async function down(services: readonly LocalService[]): Promise<void> {
+  await Promise.all(
+    services.map(async (service) => {
+      const key = recordKey(service, service.url());
+      const record = readStarted(key);
+      if (!record) {
+        say(service.name, 'not started by Threadline: left alone');
+        return;
+      }
+      if (isAlive(record.pid)) {
+        const how = await stopProcess(record.pid);
+        say(
+          service.name,
+          how === 'stopped'
+            ? `stopped (pid ${record.pid})`
+            : `did not stop on SIGTERM: killed (pid ${record.pid})`,
+        );
+      }
+      forgetStarted(key);
+    }),
+  );
+}
+
+export interface ServiceStatus {
+  name: string;
+  url: string;
+  answers: boolean;
+  managedPid: number | undefined;
+}
+
+export async function status(services: readonly LocalService[]): Promise<ServiceStatus[]> {
+  return Promise.all(
+    services.map(async (service) => {
+      const url = service.url();
+      const record = readStarted(recordKey(service, url));
+      return {
+        name: service.name,
+        url,
+        answers: await service.answers(url),
+        managedPid: record && isAlive(record.pid) ? record.pid : undefined,
+      };
+    }),
+  );
+}

@@ -1,0 +1,125 @@
+// npm start: build, bring up Redis and Elasticsearch (reusing running ones), run the API;
+// Ctrl-C or SIGTERM stops the API and every service this command started.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runMain } from './lib/main.mts';
+import { repoRoot } from './lib/paths.mts';
+import { bold, dim, say, ScriptError } from './lib/say.mts';
+import { down, SERVICES, up } from './lib/services.mts';
+
+const apiPort = process.env.PORT || '3000';
+const apiHost = process.env.HOST || '127.0.0.1';
+const apiUrl = `http://${apiHost === '0.0.0.0' ? '127.0.0.1' : apiHost}:${apiPort}`;
+
+function build(): void {
+  say('build', 'compiling the application (nest build)');
+  const result = spawnSync(join(repoRoot, 'node_modules', '.bin', 'nest'), ['build'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) {
+    throw new ScriptError(
+      'build',
+      'nest build failed',
+      'fix the compiler errors above, then run npm start again',
+    );
+  }
+}
+
+async function apiAnswers(): Promise<boolean> {
+  try {
+    const response = await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(1000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves with the exit code once `child` has exited. */
+function exited(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+runMain(async () => {
+  if (process.argv.includes('--help')) {
+    process.stdout.write(
+      'Usage: npm start [-- --no-build]\n\nBuilds Threadline (unless --no-build), starts Redis and Elasticsearch when nothing answers at\nREDIS_URL and ELASTICSEARCH_URL, then runs the API on HOST:PORT.\nCtrl-C stops everything this command started.\n',
+    );
+    return 0;
+  }
+  if (await apiAnswers()) {
+    throw new ScriptError(
+      'api',
+      `an API already answers at ${apiUrl}`,
+      'use it, stop it, or set PORT to run a second one',
+    );
+  }
+  if (!process.argv.includes('--no-build')) build();
+  const services = await up(SERVICES);
+  const startedByUs = SERVICES.filter((s) =>
+    services.some((u) => u.name === s.name && u.state === 'started'),
+  );
+
+  // The API runs in its own process group: only this script signals it, exactly once.
+  const api = spawn(process.execPath, [join(repoRoot, 'dist', 'main.js')], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+    detached: true,
+  });
+  const apiExit = exited(api);
+
+  let stopping = false;
+  const stop = async (reason: string): Promise<number> => {
+    if (stopping) return 0;
+    stopping = true;
+    say('start', `${reason}: stopping what npm start started`);
+    if (api.exitCode === null && api.pid !== undefined) process.kill(api.pid, 'SIGTERM');
+    const code = await apiExit;
+    say('api', 'stopped');
+    await down(startedByUs);
+    return code;
+  };
+
+  const signalled = new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        say('start', `${signal} again: killing the API now`);
+        if (api.pid !== undefined && api.exitCode === null) process.kill(api.pid, 'SIGKILL');
+        return;
+      }
+      void stop(signal).then(() => resolve(0));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+
+  // Announce the addresses once the API answers (or give up if it died first).
+  void (async () => {
+    while (api.exitCode === null && !stopping) {
+      if (await apiAnswers()) {
+        const lines = [
+          '',
+          bold('Threadline is up'),
+          `  ${'api'.padEnd(14)} ${apiUrl}  ${dim('(/health, /ready)')}`,
+          ...services.map((s) => `  ${s.name.padEnd(14)} ${s.url}  ${dim(`(${s.state})`)}`),
+          dim('  Ctrl-C stops what this command started.'),
+          '',
+        ];
+        process.stderr.write(`${lines.join('\n')}\n`);
+        return;
+      }
+      await sleep(200);
+    }
+  })();
+
+  const crashed = apiExit.then(async (code) => {
+    if (stopping) return signalled;
+    await stop(`the API exited with code ${code}`);
+    return code === 0 ? 1 : code;
+  });
+  return Promise.race([signalled, crashed]);
+});
