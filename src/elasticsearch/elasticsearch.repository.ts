@@ -1,0 +1,29 @@
+import { Client } from '@elastic/elasticsearch';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+
+export type ClusterStatus = 'green' | 'yellow' | 'red';
+
+/** Threadline's one way to Elasticsearch, through the official client. */
+@Injectable()
+export class ElasticsearchRepository implements OnModuleDestroy {
+  private readonly client: Client;
+
+  constructor(config: AppConfig) {
+    this.client = new Client({
+      node: config.ELASTICSEARCH_URL,
+      requestTimeout: config.READY_TIMEOUT_MS,
+      maxRetries: 0,
+    });
+  }
+
+  /** The cluster's health colour; rejects when Elasticsearch is unreachable. */
+  async clusterStatus(signal?: AbortSignal): Promise<ClusterStatus> {
+    const health = await this.client.cluster.health({}, { signal });
+    return health.status.toLowerCase() as ClusterStatus;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.client.close();
+  }
+}

@@ -1,0 +1,76 @@
+import { Controller, Get, HttpStatus, ServiceUnavailableException } from '@nestjs/common';
+import {
+  HealthCheck,
+  type HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorService,
+} from '@nestjs/terminus';
+import { AppConfig } from '../config/app-config';
+import { ElasticsearchRepository } from '../elasticsearch/elasticsearch.repository';
+import { ProblemException } from '../problem/problem.exception';
+import { RedisRepository } from '../redis/redis.repository';
+
+/** Seconds a client should wait before asking `/ready` again after a 503. */
+const READY_RETRY_AFTER_S = 5;
+
+/**
+ * Liveness (`/health`: the process answers) and readiness (`/ready`: every dependency answers).
+ * @see https://docs.nestjs.com/recipes/terminus
+ */
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicator: HealthIndicatorService,
+    private readonly redis: RedisRepository,
+    private readonly elasticsearch: ElasticsearchRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Get('health')
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  async ready(): Promise<HealthCheckResult> {
+    const timeout = this.config.READY_TIMEOUT_MS;
+    try {
+      return await this.health.check([
+        () =>
+          this.indicator
+            .check('redis')
+            .attempt(() => this.redis.ping())
+            .withTimeout(timeout),
+        () =>
+          this.indicator
+            .check('elasticsearch')
+            .attempt(async ({ signal }) => {
+              const clusterStatus = await this.elasticsearch.clusterStatus(signal);
+              if (clusterStatus === 'red') throw new Error('cluster health is red');
+              return { cluster_status: clusterStatus };
+            })
+            .withTimeout(timeout),
+      ]);
+    } catch (error) {
+      if (error instanceof ServiceUnavailableException) throw notReady(error);
+      throw error;
+    }
+  }
+}
+
+function notReady(error: ServiceUnavailableException): ProblemException {
+  const result = error.getResponse() as Partial<HealthCheckResult>;
+  const failing = Object.entries(result.error ?? {}).map(([name, check]) => {
+    const reason = typeof check?.message === 'string' ? `: ${check.message}` : '';
+    return `${name} is down${reason}`;
+  });
+  return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
+    title: 'Not ready',
+    detail: `Not ready: ${failing.join('; ')}. Start the service or check its URL (npm run services -- status).`,
+    extensions: { checks: result.details ?? {} },
+    headers: { 'Retry-After': String(READY_RETRY_AFTER_S) },
+  });
+}

@@ -1,0 +1,106 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+import { ProblemException } from './problem.exception';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  [extension: string]: unknown;
+}
+
+/** Errors raised by Express middleware such as the JSON body parser. */
+interface ExposedHttpError {
+  status: number;
+  expose: true;
+  message: string;
+}
+
+function isExposedHttpError(error: unknown): error is ExposedHttpError {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as Record<string, unknown>;
+  return typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true;
+}
+
+function messageOf(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  if (typeof message === 'string') return message;
+  return exception.message;
+}
+
+/**
+ * Renders every error as an RFC 9457 problem document. Client mistakes keep their 4xx status
+ * and message; anything unexpected becomes a 500 whose body says nothing of the internals
+ * (the stack trace goes to the log only).
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    const problem = this.toProblem(exception, request.originalUrl);
+    if (exception instanceof ProblemException) {
+      for (const [name, value] of Object.entries(exception.problem.headers ?? {})) {
+        response.setHeader(name, value);
+      }
+    }
+    response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  }
+
+  private toProblem(exception: unknown, instance: string): ProblemDocument {
+    if (exception instanceof ProblemException) {
+      const { title, detail, type, extensions } = exception.problem;
+      return {
+        ...extensions,
+        type: type ?? 'about:blank',
+        title,
+        status: exception.getStatus(),
+        detail,
+        instance,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return this.plain(status, messageOf(exception), instance);
+    }
+    if (isExposedHttpError(exception)) {
+      return this.plain(exception.status, exception.message, instance);
+    }
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
+    return this.plain(
+      HttpStatus.INTERNAL_SERVER_ERROR,
+      'An unexpected error occurred on the server. It has been logged; retry later, and quote the X-Request-ID of this response if it persists.',
+      instance,
+    );
+  }
+
+  private plain(status: number, detail: string, instance: string): ProblemDocument {
+    return {
+      type: 'about:blank',
+      title: STATUS_CODES[status] ?? 'Error',
+      status,
+      detail,
+      instance,
+    };
+  }
+}
