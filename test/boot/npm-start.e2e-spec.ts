@@ -1,0 +1,100 @@
+// `npm start` brings up Redis, Elasticsearch and the API, prints their addresses, and on
+// SIGINT or SIGTERM stops everything it started and nothing it found running.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  ELASTICSEARCH_URL,
+  REDIS_URL,
+  eventually,
+  freePort,
+  isAlive,
+  recordedPid,
+  repoRoot,
+} from '../support/services';
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+function npmStart(env: Record<string, string>): Started {
+  // The same command as `npm start`, without rebuilding: `npm test` has just built dist/.
+  const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'start.mts'), '--no-build'], {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exit };
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+function waitForUp(started: Started): Promise<true> {
+  return eventually(
+    () => {
+      if (started.child.exitCode !== null)
+        throw new Error(`npm start exited:\n${started.output()}`);
+      return Promise.resolve(started.output().includes('Threadline is up') ? true : undefined);
+    },
+    'npm start to report "Threadline is up"',
+    300_000,
+  );
+}
+
+describe('npm start', () => {
+  it('starts what is missing, prints the addresses, and SIGTERM stops all of it', async () => {
+    const [apiPort, redisPort, esPort] = [await freePort(), await freePort(), await freePort()];
+    const env = {
+      PORT: String(apiPort),
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      ELASTICSEARCH_URL: `http://127.0.0.1:${esPort}`,
+    };
+    const started = npmStart(env);
+    await waitForUp(started);
+
+    const text = started.output();
+    expect(text).toContain(`http://127.0.0.1:${apiPort}`);
+    expect(text).toMatch(new RegExp(`redis +redis://127\\.0\\.0\\.1:${redisPort} +\\(started\\)`));
+    expect(text).toMatch(
+      new RegExp(`elasticsearch +http://127\\.0\\.0\\.1:${esPort} +\\(started\\)`),
+    );
+    expect(await answers(`http://127.0.0.1:${apiPort}/ready`)).toBe(true);
+
+    const redisPid = recordedPid('redis', redisPort);
+    const esPid = recordedPid('elasticsearch', esPort);
+    expect(redisPid).toEqual(expect.any(Number));
+    expect(esPid).toEqual(expect.any(Number));
+
+    started.child.kill('SIGTERM');
+    expect(await started.exit).toBe(0);
+    expect(isAlive(redisPid ?? -1)).toBe(false);
+    expect(isAlive(esPid ?? -1)).toBe(false);
+    expect(recordedPid('redis', redisPort)).toBeUndefined();
+    expect(await answers(`http://127.0.0.1:${apiPort}/health`)).toBe(false);
+    expect(await answers(`http://127.0.0.1:${esPort}`)).toBe(false);
+  }, 400_000);
+
+  it('reuses services that already run, and Ctrl-C (SIGINT) leaves them running', async () => {
+    const apiPort = await freePort();
+    const started = npmStart({ PORT: String(apiPort), REDIS_URL, ELASTICSEARCH_URL });
+    await waitForUp(started);
+    expect(started.output()).toMatch(/redis +\S+ +\(reused\)/);
+    expect(started.output()).toMatch(/elasticsearch +\S+ +\(reused\)/);
+
+    started.child.kill('SIGINT');
+    expect(await started.exit).toBe(0);
+    expect(await answers(`http://127.0.0.1:${apiPort}/health`)).toBe(false);
+    expect(await answers(ELASTICSEARCH_URL)).toBe(true);
+  }, 120_000);
+});
