@@ -69,11 +69,13 @@ async function buildNode(): Promise<void> {
   });
   let output = '';
   let downloads = 0;
+  let reported = 0;
   const onData = (chunk: Buffer): void => {
     const text = chunk.toString();
     output += text;
-    downloads += text.match(/^Downloaded from /gm)?.length ?? 0;
-    if (downloads > 0 && downloads % 25 === 0 && /^Downloaded from /m.test(text)) {
+    downloads += text.match(/Downloaded from /g)?.length ?? 0;
+    if (downloads - reported >= 50) {
+      reported = downloads;
       say('elasticsearch', `  downloaded ${downloads} files so far`);
     }
   };
