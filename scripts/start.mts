@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runMain } from './lib/main.mts';
 import { repoRoot } from './lib/paths.mts';
 import { bold, dim, say, ScriptError } from './lib/say.mts';
-import { down, SERVICES, up } from './lib/services.mts';
+import { down, SERVICES, up, type ServiceUp } from './lib/services.mts';
 
 const apiPort = process.env.PORT || '3000';
 const apiHost = process.env.HOST || '127.0.0.1';
@@ -44,6 +44,28 @@ function exited(child: ChildProcess): Promise<number> {
   });
 }
 
+/**
+ * Resolves with the reason once this command is asked to stop: SIGINT (Ctrl-C), SIGTERM, or
+ * the shell that npm ran it in going away (npm passes SIGTERM to that shell, which does not
+ * pass it on). A second signal calls `onRepeat`.
+ */
+function stopRequested(onRepeat: (signal: string) => void): Promise<string> {
+  return new Promise((resolve) => {
+    let requested = false;
+    const request = (reason: string, isSignal: boolean): void => {
+      if (requested && isSignal) onRepeat(reason);
+      requested = true;
+      resolve(reason);
+    };
+    process.on('SIGINT', () => request('SIGINT', true));
+    process.on('SIGTERM', () => request('SIGTERM', true));
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) request('parent process exited', false);
+    }, 500).unref();
+  });
+}
+
 runMain(async () => {
   if (process.argv.includes('--help')) {
     process.stdout.write(
@@ -51,6 +73,13 @@ runMain(async () => {
     );
     return 0;
   }
+  const running: { api?: ChildProcess } = {};
+  const stopping = stopRequested((signal) => {
+    const { api } = running;
+    say('start', `${signal} again: killing the API now`);
+    if (api?.pid !== undefined && api.exitCode === null) process.kill(api.pid, 'SIGKILL');
+  });
+
   if (await apiAnswers()) {
     throw new ScriptError(
       'api',
@@ -70,56 +99,37 @@ runMain(async () => {
     stdio: 'inherit',
     detached: true,
   });
+  running.api = api;
   const apiExit = exited(api);
+  void announceWhenUp(api, services);
 
-  let stopping = false;
-  const stop = async (reason: string): Promise<number> => {
-    if (stopping) return 0;
-    stopping = true;
-    say('start', `${reason}: stopping what npm start started`);
-    if (api.exitCode === null && api.pid !== undefined) process.kill(api.pid, 'SIGTERM');
-    const code = await apiExit;
-    say('api', 'stopped');
-    await down(startedByUs);
-    return code;
-  };
-
-  const signalled = new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        say('start', `${signal} again: killing the API now`);
-        if (api.pid !== undefined && api.exitCode === null) process.kill(api.pid, 'SIGKILL');
-        return;
-      }
-      void stop(signal).then(() => resolve(0));
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-
-  // Announce the addresses once the API answers (or give up if it died first).
-  void (async () => {
-    while (api.exitCode === null && !stopping) {
-      if (await apiAnswers()) {
-        const lines = [
-          '',
-          bold('Threadline is up'),
-          `  ${'api'.padEnd(14)} ${apiUrl}  ${dim('(/health, /ready)')}`,
-          ...services.map((s) => `  ${s.name.padEnd(14)} ${s.url}  ${dim(`(${s.state})`)}`),
-          dim('  Ctrl-C stops what this command started.'),
-          '',
-        ];
-        process.stderr.write(`${lines.join('\n')}\n`);
-        return;
-      }
-      await sleep(200);
-    }
-  })();
-
-  const crashed = apiExit.then(async (code) => {
-    if (stopping) return signalled;
-    await stop(`the API exited with code ${code}`);
-    return code === 0 ? 1 : code;
-  });
-  return Promise.race([signalled, crashed]);
+  const outcome = await Promise.race([
+    stopping.then((reason) => ({ reason, code: 0 })),
+    apiExit.then((code) => ({ reason: `the API exited with code ${code}`, code: code || 1 })),
+  ]);
+  say('start', `${outcome.reason}: stopping what npm start started`);
+  if (api.exitCode === null && api.pid !== undefined) process.kill(api.pid, 'SIGTERM');
+  await apiExit;
+  say('api', 'stopped');
+  await down(startedByUs);
+  return outcome.code;
 });
+
+/** Prints the addresses once the API answers (or gives up if it exits first). */
+async function announceWhenUp(api: ChildProcess, services: readonly ServiceUp[]): Promise<void> {
+  while (api.exitCode === null) {
+    if (await apiAnswers()) {
+      const lines = [
+        '',
+        bold('Threadline is up'),
+        `  ${'api'.padEnd(14)} ${apiUrl}  ${dim('(/health, /ready)')}`,
+        ...services.map((s) => `  ${s.name.padEnd(14)} ${s.url}  ${dim(`(${s.state})`)}`),
+        dim('  Ctrl-C stops what this command started.'),
+        '',
+      ];
+      process.stderr.write(`${lines.join('\n')}\n`);
+      return;
+    }
+    await sleep(200);
+  }
+}

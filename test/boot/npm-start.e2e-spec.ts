@@ -1,7 +1,6 @@
 // `npm start` brings up Redis, Elasticsearch and the API, prints their addresses, and on
 // SIGINT or SIGTERM stops everything it started and nothing it found running.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import {
   ELASTICSEARCH_URL,
   REDIS_URL,
@@ -19,11 +18,13 @@ interface Started {
 }
 
 function npmStart(env: Record<string, string>): Started {
-  // The same command as `npm start`, without rebuilding: `npm test` has just built dist/.
-  const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'start.mts'), '--no-build'], {
+  // `npm start` itself, without rebuilding (`npm test` has just built dist/), in its own
+  // process group, as a terminal would run it.
+  const child = spawn('npm', ['start', '--', '--no-build'], {
     cwd: repoRoot,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -76,11 +77,21 @@ describe('npm start', () => {
     expect(redisPid).toEqual(expect.any(Number));
     expect(esPid).toEqual(expect.any(Number));
 
+    // As a supervisor would: SIGTERM to npm alone, which does not pass it through its shell.
     started.child.kill('SIGTERM');
-    expect(await started.exit).toBe(0);
+    await started.exit;
+    // Its last act is to forget the services it stopped.
+    await eventually(
+      () =>
+        Promise.resolve(
+          (recordedPid('redis', redisPort) ?? recordedPid('elasticsearch', esPort))
+            ? undefined
+            : true,
+        ),
+      'npm start to stop and forget the services it started',
+    );
     expect(isAlive(redisPid ?? -1)).toBe(false);
     expect(isAlive(esPid ?? -1)).toBe(false);
-    expect(recordedPid('redis', redisPort)).toBeUndefined();
     expect(await answers(`http://127.0.0.1:${apiPort}/health`)).toBe(false);
     expect(await answers(`http://127.0.0.1:${esPort}`)).toBe(false);
   }, 400_000);
@@ -92,8 +103,13 @@ describe('npm start', () => {
     expect(started.output()).toMatch(/redis +\S+ +\(reused\)/);
     expect(started.output()).toMatch(/elasticsearch +\S+ +\(reused\)/);
 
-    started.child.kill('SIGINT');
-    expect(await started.exit).toBe(0);
+    // As Ctrl-C in a terminal: SIGINT to the whole foreground process group.
+    process.kill(-(started.child.pid ?? 0), 'SIGINT');
+    await started.exit;
+    await eventually(
+      async () => ((await answers(`http://127.0.0.1:${apiPort}/health`)) ? undefined : true),
+      'the API to stop',
+    );
     expect(await answers(`http://127.0.0.1:${apiPort}/health`)).toBe(false);
     expect(await answers(ELASTICSEARCH_URL)).toBe(true);
   }, 120_000);
