@@ -66,18 +66,59 @@ function stopRequested(onRepeat: (signal: string) => void): Promise<string> {
   });
 }
 
+const workerCount = Number(process.env.WORKERS || '1');
+
+/** A process npm start runs and stops: the API or a worker. */
+interface Managed {
+  name: string;
+  child: ChildProcess;
+  exit: Promise<number>;
+}
+
+/** Runs a compiled entry point in its own process group: only this script signals it. */
+function run(name: string, entry: string): Managed {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist', entry)], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+    detached: true,
+  });
+  return { name, child, exit: exited(child) };
+}
+
+function signal(processes: readonly Managed[], sig: NodeJS.Signals): void {
+  for (const { child } of processes) {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      process.kill(child.pid, sig);
+    }
+  }
+}
+
 runMain(async () => {
   if (process.argv.includes('--help')) {
     process.stdout.write(
-      'Usage: npm start [-- --no-build]\n\nBuilds Threadline (unless --no-build), starts Redis and Elasticsearch when nothing answers at\nREDIS_URL and ELASTICSEARCH_URL, then runs the API on HOST:PORT.\nCtrl-C stops everything this command started.\n',
+      [
+        'Usage: npm start [-- --no-build]',
+        '',
+        'Builds Threadline (unless --no-build), starts Redis and Elasticsearch when nothing answers',
+        'at REDIS_URL and ELASTICSEARCH_URL, then runs the API on HOST:PORT and WORKERS worker',
+        'processes (default 1). Ctrl-C stops everything this command started; a second Ctrl-C',
+        'kills the API and workers at once.',
+        '',
+      ].join('\n'),
     );
     return 0;
   }
-  const running: { api?: ChildProcess } = {};
-  const stopping = stopRequested((signal) => {
-    const { api } = running;
-    say('start', `${signal} again: killing the API now`);
-    if (api?.pid !== undefined && api.exitCode === null) process.kill(api.pid, 'SIGKILL');
+  if (!Number.isInteger(workerCount) || workerCount < 0 || workerCount > 64) {
+    throw new ScriptError(
+      'start',
+      `WORKERS must be a whole number from 0 to 64`,
+      'e.g. WORKERS=2 npm start',
+    );
+  }
+  const processes: Managed[] = [];
+  const stopping = stopRequested((sig) => {
+    say('start', `${sig} again: killing the API and workers now`);
+    signal(processes, 'SIGKILL');
   });
 
   if (await apiAnswers()) {
@@ -93,36 +134,43 @@ runMain(async () => {
     services.some((u) => u.name === s.name && u.state === 'started'),
   );
 
-  // The API runs in its own process group: only this script signals it, exactly once.
-  const api = spawn(process.execPath, [join(repoRoot, 'dist', 'main.js')], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-    detached: true,
-  });
-  running.api = api;
-  const apiExit = exited(api);
-  void announceWhenUp(api, services);
+  const api = run('api', 'main.js');
+  processes.push(api);
+  for (let i = 1; i <= workerCount; i++) processes.push(run(`worker ${i}`, 'worker.js'));
+  void announceWhenUp(api.child, services, processes.slice(1));
 
   const outcome = await Promise.race([
     stopping.then((reason) => ({ reason, code: 0 })),
-    apiExit.then((code) => ({ reason: `the API exited with code ${code}`, code: code || 1 })),
+    ...processes.map((p) =>
+      p.exit.then((code) => ({
+        reason: `the ${p.name} exited with code ${code}`,
+        code: code || 1,
+      })),
+    ),
   ]);
   say('start', `${outcome.reason}: stopping what npm start started`);
-  if (api.exitCode === null && api.pid !== undefined) process.kill(api.pid, 'SIGTERM');
-  await apiExit;
-  say('api', 'stopped');
+  // Workers first finish their tasks in flight (up to WORKER_SHUTDOWN_GRACE_MS).
+  signal(processes, 'SIGTERM');
+  await Promise.all(processes.map((p) => p.exit));
+  say('start', `api and ${workerCount} worker(s) stopped`);
   await down(startedByUs);
   return outcome.code;
 });
 
 /** Prints the addresses once the API answers (or gives up if it exits first). */
-async function announceWhenUp(api: ChildProcess, services: readonly ServiceUp[]): Promise<void> {
+async function announceWhenUp(
+  api: ChildProcess,
+  services: readonly ServiceUp[],
+  workers: readonly Managed[],
+): Promise<void> {
   while (api.exitCode === null) {
     if (await apiAnswers()) {
+      const pids = workers.map((w) => w.child.pid).join(', ');
       const lines = [
         '',
         bold('Threadline is up'),
-        `  ${'api'.padEnd(14)} ${apiUrl}  ${dim('(/health, /ready)')}`,
+        `  ${'api'.padEnd(14)} ${apiUrl}  ${dim('(/api/docs, /admin/queues, /ready)')}`,
+        `  ${'workers'.padEnd(14)} ${workers.length}  ${dim(workers.length ? `(pids ${pids})` : '(WORKERS=0)')}`,
         ...services.map((s) => `  ${s.name.padEnd(14)} ${s.url}  ${dim(`(${s.state})`)}`),
         dim('  Ctrl-C stops what this command started.'),
         '',

@@ -3,7 +3,10 @@ import { APP_FILTER } from '@nestjs/core';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
+import { MonitoringModule } from './monitoring/monitoring.module';
 import { ProblemDetailsFilter } from './problem/problem-details.filter';
+import { RedisModule } from './redis/redis.module';
+import { TasksModule } from './tasks/tasks.module';
 
 /** The HTTP API. */
 @Module({})
@@ -11,7 +14,13 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), HealthModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        RedisModule,
+        HealthModule,
+        TasksModule,
+        MonitoringModule,
+      ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };
   }

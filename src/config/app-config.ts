@@ -1,5 +1,8 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsString, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsNotEmpty, IsString, Matches } from 'class-validator';
+import { IntRange } from './int-range.decorator';
+import { TASK_QUEUES, type TaskQueue } from '../queues/queue-names';
+import { IsQueueList } from './is-queue-list.validator';
 import { IsServiceUrl } from './is-service-url.validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -11,10 +14,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  */
 export class AppConfig {
   /** TCP port the HTTP API listens on. Default: `3000`. */
-  @Type(() => Number)
-  @IsInt({ message: 'must be a whole number from 1 to 65535, e.g. PORT=3000' })
-  @Min(1, { message: 'must be a whole number from 1 to 65535, e.g. PORT=3000' })
-  @Max(65535, { message: 'must be a whole number from 1 to 65535, e.g. PORT=3000' })
+  @IntRange(1, 65535, '', 'PORT=3000')
   PORT = 3000;
 
   /** Address the HTTP API binds to. Default: `127.0.0.1` (use `0.0.0.0` in a container). */
@@ -26,6 +26,15 @@ export class AppConfig {
   @IsServiceUrl(['redis:', 'rediss:'], 'redis://127.0.0.1:6379')
   REDIS_URL = 'redis://127.0.0.1:6379';
 
+  /**
+   * Prefix of every key Threadline keeps in Redis (queues, idempotency records, heartbeats).
+   * Processes sharing a prefix share queues. Default: `threadline`.
+   */
+  @Matches(/^[A-Za-z0-9_.{}-]{1,64}$/, {
+    message: 'must be 1-64 letters, digits or _ . - { }, e.g. threadline',
+  })
+  REDIS_PREFIX = 'threadline';
+
   /** Elasticsearch receiving the log lines. Default: `http://127.0.0.1:9200`. */
   @IsServiceUrl(['http:', 'https:'], 'http://127.0.0.1:9200')
   ELASTICSEARCH_URL = 'http://127.0.0.1:9200';
@@ -35,9 +44,72 @@ export class AppConfig {
   LOG_LEVEL: LogLevel = 'info';
 
   /** How long one readiness probe of a dependency may take, in ms. Default: `2000`. */
-  @Type(() => Number)
-  @IsInt({ message: 'must be a whole number of milliseconds from 100 to 60000' })
-  @Min(100, { message: 'must be a whole number of milliseconds from 100 to 60000' })
-  @Max(60000, { message: 'must be a whole number of milliseconds from 100 to 60000' })
+  @IntRange(100, 60000, 'milliseconds')
   READY_TIMEOUT_MS = 2000;
+
+  /** Largest accepted request body, e.g. `1mb` or `200kb`. Default: `1mb`. */
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 200kb or 1mb' })
+  BODY_LIMIT = '1mb';
+
+  /** How long a Redis operation of a request may take before it answers 503, in ms. Default: `800`. */
+  @IntRange(50, 10000, 'milliseconds')
+  REDIS_TIMEOUT_MS = 800;
+
+  /** How long results (and failures) are kept after a task finishes, in seconds. Default: 7 days. */
+  @IntRange(60, Infinity, 'seconds')
+  RESULT_TTL_S = 7 * 24 * 3600;
+
+  /** How long an Idempotency-Key is remembered, in seconds. Default: 24 hours. */
+  @IntRange(60, Infinity, 'seconds')
+  IDEMPOTENCY_TTL_S = 24 * 3600;
+
+  /** Runs a task may get before it fails for good (retryable errors only). Default: `3`. */
+  @IntRange(1, 20)
+  TASK_ATTEMPTS = 3;
+
+  /** First retry delay, doubled at each retry, in ms. Default: `1000`. */
+  @IntRange(0, 3600000, 'milliseconds')
+  TASK_BACKOFF_MS = 1000;
+
+  /** Queues this worker takes tasks from, in strict priority order. Default: `high,medium,low`. */
+  @IsQueueList()
+  WORKER_QUEUES = TASK_QUEUES.join(',');
+
+  /** Tasks one worker process runs at once. Default: `4`. */
+  @IntRange(1, 256)
+  WORKER_CONCURRENCY = 4;
+
+  /**
+   * How long a worker holds a task without renewing its lock; a worker that dies loses its
+   * tasks to others after this, in ms. Default: `30000`.
+   */
+  @IntRange(500, 600000, 'milliseconds')
+  WORKER_LOCK_MS = 30000;
+
+  /** How often workers look for tasks whose worker died, in ms. Default: `15000`. */
+  @IntRange(200, 600000, 'milliseconds')
+  WORKER_STALLED_INTERVAL_MS = 15000;
+
+  /** Times a task may lose its worker before it fails (bounds a task that crashes workers). Default: `1`. */
+  @IntRange(0, 10)
+  WORKER_MAX_STALLED = 1;
+
+  /** On SIGTERM, how long a worker waits for tasks in flight before leaving them to others, in ms. Default: `30000`. */
+  @IntRange(0, 600000, 'milliseconds')
+  WORKER_SHUTDOWN_GRACE_MS = 30000;
+
+  /**
+   * Lets `echo` tasks fail or crash their worker on request, for tests and demos. Never turn it
+   * on where untrusted clients submit tasks. Default: `false`.
+   */
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value,
+  )
+  @IsBoolean({ message: 'must be true or false' })
+  TASK_FAULT_INJECTION = false;
+
+  /** Queues named by WORKER_QUEUES, in order. */
+  get workerQueues(): TaskQueue[] {
+    return this.WORKER_QUEUES.split(',').map((q) => q.trim()) as TaskQueue[];
+  }
 }

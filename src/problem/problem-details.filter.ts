@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { RedisUnavailableError } from '../redis/redis-unavailable.error';
 import { ProblemException } from './problem.exception';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -26,12 +27,27 @@ interface ExposedHttpError {
   status: number;
   expose: true;
   message: string;
+  type?: string;
+  limit?: number;
 }
+
+/** Seconds a client should wait before retrying while Redis is unavailable. */
+const REDIS_RETRY_AFTER_S = 1;
 
 function isExposedHttpError(error: unknown): error is ExposedHttpError {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as Record<string, unknown>;
   return typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true;
+}
+
+function bodyParserDetail(error: ExposedHttpError): string {
+  if (error.type === 'entity.too.large') {
+    return `The request body is larger than the ${error.limit ?? ''}-byte limit (BODY_LIMIT). Send less data, e.g. split a batch into several tasks.`;
+  }
+  if (error.type === 'entity.parse.failed') {
+    return `The request body is not valid JSON: ${error.message}.`;
+  }
+  return error.message;
 }
 
 function messageOf(exception: HttpException): string {
@@ -62,6 +78,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         response.setHeader(name, value);
       }
     }
+    if (exception instanceof RedisUnavailableError) {
+      response.setHeader('Retry-After', String(REDIS_RETRY_AFTER_S));
+    }
     response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   }
 
@@ -81,8 +100,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       return this.plain(status, messageOf(exception), instance);
     }
+    if (exception instanceof RedisUnavailableError) {
+      return {
+        type: 'about:blank',
+        title: 'Service Unavailable',
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        detail: `The task store (Redis) is unavailable: ${exception.message}. Nothing was changed; retry in ${REDIS_RETRY_AFTER_S} s.`,
+        instance,
+      };
+    }
     if (isExposedHttpError(exception)) {
-      return this.plain(exception.status, exception.message, instance);
+      return this.plain(exception.status, bodyParserDetail(exception), instance);
     }
     this.logger.error(
       exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),

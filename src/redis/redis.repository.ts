@@ -1,39 +1,70 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import Redis from 'ioredis';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
+import { REDIS } from './redis.constants';
+import { RedisUnavailableError } from './redis-unavailable.error';
 
 /**
- * Threadline's one way to Redis. The connection is made on first use and keeps reconnecting
- * in the background, so a Redis restart heals without a process restart.
+ * Threadline's one way to plain Redis commands (queues go through BullMQ instead). Every
+ * call fails fast when Redis is away, so a request never hangs on it.
  */
 @Injectable()
-export class RedisRepository implements OnModuleDestroy {
-  private readonly client: Redis;
-
-  constructor(config: AppConfig) {
-    this.client = new Redis(config.REDIS_URL, {
-      lazyConnect: true,
-      // Fail a command at once while disconnected instead of queueing it forever.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-      connectionName: 'threadline-api',
-    });
-    // Connection errors are reported through ping(); without a listener ioredis prints them.
-    this.client.on('error', () => undefined);
-  }
+export class RedisRepository {
+  constructor(
+    @Inject(REDIS) private readonly client: Redis,
+    private readonly config: AppConfig,
+  ) {}
 
   /** Round trip to Redis; rejects when it is unreachable. */
   async ping(): Promise<void> {
-    if (this.client.status === 'wait') await this.client.connect();
-    if (this.client.status !== 'ready') {
-      throw new Error(`not connected (connection is ${this.client.status})`);
-    }
-    await this.client.ping();
+    await this.run(() => this.client.ping());
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.client.disconnect();
-    return Promise.resolve();
+  /** True when the connection is up right now (no round trip). */
+  get connected(): boolean {
+    return this.client.status === 'ready';
   }
+
+  /**
+   * Runs `operation` unless Redis is disconnected, bounded by REDIS_TIMEOUT_MS.
+   * @throws RedisUnavailableError when Redis is down or too slow
+   */
+  async run<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
+    if (this.client.status === 'wait') await this.client.connect().catch(() => undefined);
+    if (this.client.status !== 'ready') {
+      throw new RedisUnavailableError(`Redis is not connected (connection ${this.client.status})`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new RedisUnavailableError(
+              `Redis did not answer within ${this.config.REDIS_TIMEOUT_MS} ms`,
+            ),
+          ),
+        this.config.REDIS_TIMEOUT_MS,
+      );
+    });
+    try {
+      return await Promise.race([operation(this.client), timeout]);
+    } catch (error) {
+      if (error instanceof RedisUnavailableError) throw error;
+      if (isConnectionError(error)) throw new RedisUnavailableError((error as Error).message);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** ioredis errors that mean "no usable connection", as opposed to a command's own error. */
+function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/.test(
+      error.message,
+    )
+  );
 }

@@ -1,0 +1,43 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppConfig } from './config/app-config';
+import { TaskQueueRepository } from './queues/task-queue.repository';
+
+export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+
+/**
+ * Everything about the HTTP app that is not a module: body limits, OpenAPI, the queue
+ * dashboard. Shared by main.ts and the e2e tests, so that both serve the same app.
+ * The app must be created with `bodyParser: false`; the JSON parser is registered here.
+ */
+export function configureApp(app: NestExpressApplication): void {
+  const config = app.get(AppConfig);
+  app.disable('x-powered-by');
+  app.useBodyParser('json', { limit: config.BODY_LIMIT });
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Threadline')
+      .setDescription(
+        'Submit tasks, poll them, follow them. Every error is application/problem+json (RFC 9457).',
+      )
+      .setVersion('1')
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+
+  const board = new ExpressAdapter();
+  board.setBasePath(QUEUE_DASHBOARD_PATH);
+  createBullBoard({
+    queues: app
+      .get(TaskQueueRepository)
+      .allQueues()
+      .map((queue) => new BullMQAdapter(queue, { readOnlyMode: false })),
+    serverAdapter: board,
+  });
+  app.use(QUEUE_DASHBOARD_PATH, board.getRouter());
+}

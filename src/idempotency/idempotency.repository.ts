@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { AppConfig } from '../config/app-config';
+import { RedisRepository } from '../redis/redis.repository';
+
+/** The response first given for a key, replayed to every retry. */
+export interface StoredResponse {
+  status: number;
+  body: string;
+  location?: string;
+}
+
+/** What Redis remembers of one Idempotency-Key. */
+export interface IdempotencyRecord {
+  state: 'in-flight' | 'done';
+  fingerprint: string;
+  task_id: string;
+  /** While in flight: until when (epoch ms) the claimant may finish before another may take over. */
+  lease_until: number;
+  response?: StoredResponse;
+}
+
+export type Claim =
+  { kind: 'claimed'; record: IdempotencyRecord } | { kind: 'existing'; record: IdempotencyRecord };
+
+/**
+ * How long a request may hold a key while it queues the task. If its process dies meanwhile,
+ * a retry after this takes over the record and its task id, so no second task appears.
+ */
+export const IDEMPOTENCY_LEASE_MS = 10_000;
+
+// Atomically: create the record, or take over an abandoned one, or return what is there.
+const CLAIM_SCRIPT = `
+local raw = redis.call('GET', KEYS[1])
+local now = tonumber(ARGV[3])
+if not raw then
+  local rec = cjson.encode({state='in-flight', fingerprint=ARGV[1], task_id=ARGV[2], lease_until=now + tonumber(ARGV[4])})
+  redis.call('SET', KEYS[1], rec, 'EX', tonumber(ARGV[5]))
+  return {'claimed', rec}
+end
+local rec = cjson.decode(raw)
+if rec.state == 'in-flight' and rec.fingerprint == ARGV[1] and tonumber(rec.lease_until) <= now then
+  rec.lease_until = now + tonumber(ARGV[4])
+  local enc = cjson.encode(rec)
+  redis.call('SET', KEYS[1], enc, 'KEEPTTL')
+  return {'claimed', enc}
+end
+return {'existing', raw}
+`;
+
+/** Idempotency records in Redis, one per key, expiring after IDEMPOTENCY_TTL_S. */
+@Injectable()
+export class IdempotencyRepository {
+  constructor(
+    private readonly redis: RedisRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Claims `key` for a new request with this fingerprint and task id, or returns the existing record. */
+  async claim(key: string, fingerprint: string, taskId: string): Promise<Claim> {
+    const reply = await this.redis.run(
+      (client) =>
+        client.eval(
+          CLAIM_SCRIPT,
+          1,
+          this.recordKey(key),
+          fingerprint,
+          taskId,
+          String(Date.now()),
+          String(IDEMPOTENCY_LEASE_MS),
+          String(this.config.IDEMPOTENCY_TTL_S),
+        ) as Promise<[string, string]>,
+    );
+    const record = JSON.parse(reply[1]) as IdempotencyRecord;
+    return reply[0] === 'claimed' ? { kind: 'claimed', record } : { kind: 'existing', record };
+  }
+
+  /** Stores the response of the claimed request, for replay. */
+  async complete(key: string, record: IdempotencyRecord, response: StoredResponse): Promise<void> {
+    const done: IdempotencyRecord = { ...record, state: 'done', response };
+    await this.redis.run((client) =>
+      client.set(this.recordKey(key), JSON.stringify(done), 'KEEPTTL'),
+    );
+  }
+
+  /** Ends the claim early (the request failed): the next retry takes over at once, same task id. */
+  async abandon(key: string, record: IdempotencyRecord): Promise<void> {
+    const released: IdempotencyRecord = { ...record, lease_until: 0 };
+    await this.redis.run((client) =>
+      client.set(this.recordKey(key), JSON.stringify(released), 'KEEPTTL'),
+    );
+  }
+
+  /** Keys are hashed: any visible ASCII is allowed in a key, and its length is bounded. */
+  private recordKey(key: string): string {
+    return `${this.config.REDIS_PREFIX}:idempotency:${createHash('sha256').update(key).digest('hex')}`;
+  }
+}

@@ -1,0 +1,237 @@
+import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import { FlowProducer, Job, type JobsOptions, Queue } from 'bullmq';
+import { AppConfig } from '../config/app-config';
+import { RedisRepository } from '../redis/redis.repository';
+import type { NewTask, TaskEnvelope, TaskError, TaskSnapshot, TaskStatus } from '../tasks/task';
+import { TASK_QUEUES, type TaskQueue } from './queue-names';
+
+export const FLOW_PRODUCER = 'tasks';
+
+/** Counts of tasks per state, as BullMQ keeps them. */
+export type QueueCounts = Record<
+  'waiting' | 'prioritized' | 'delayed' | 'waiting-children' | 'active' | 'completed' | 'failed',
+  number
+>;
+
+/** Outcome of a cancel request. */
+export type CancelOutcome = 'cancelled' | 'not-found' | 'already-started';
+
+/**
+ * Threadline's one way to BullMQ: turns tasks into jobs and jobs back into tasks, so that
+ * nothing else depends on BullMQ's types. Every call fails fast when Redis is down.
+ * @see https://docs.bullmq.io/
+ */
+@Injectable()
+export class TaskQueueRepository {
+  private readonly queues: Record<TaskQueue, Queue>;
+
+  constructor(
+    @InjectQueue('high') high: Queue,
+    @InjectQueue('medium') medium: Queue,
+    @InjectQueue('low') low: Queue,
+    @InjectFlowProducer(FLOW_PRODUCER) private readonly flows: FlowProducer,
+    private readonly redis: RedisRepository,
+    private readonly config: AppConfig,
+  ) {
+    this.queues = { high, medium, low };
+  }
+
+  /** Queues one task. Resolves only once Redis holds it. */
+  async add(task: NewTask): Promise<void> {
+    await this.redis.run(() =>
+      this.queues[task.queue].add(task.type, envelope(task), this.jobOptions(task)),
+    );
+  }
+
+  /** Queues a parent and its children as one BullMQ flow: the parent runs after them all. */
+  async addFlow(parent: NewTask, children: readonly NewTask[]): Promise<void> {
+    await this.redis.run(() =>
+      this.flows.add({
+        name: parent.type,
+        queueName: parent.queue,
+        data: envelope(parent),
+        opts: this.jobOptions(parent),
+        children: children.map((child) => ({
+          name: child.type,
+          queueName: child.queue,
+          data: envelope(child),
+          opts: { ...this.jobOptions(child), failParentOnFailure: true },
+        })),
+      }),
+    );
+  }
+
+  /** The task with this id, in whichever queue holds it. */
+  async find(id: string): Promise<TaskSnapshot | undefined> {
+    return this.redis.run(async (client) => {
+      const jobs = await Promise.all(
+        TASK_QUEUES.map((q) => Job.fromId<TaskEnvelope>(this.queues[q], id)),
+      );
+      const job = jobs.find((j): j is Job<TaskEnvelope> => j !== undefined);
+      if (job) return this.snapshot(job, job.queueName as TaskQueue, await job.getState());
+      const cancelled = await client.get(this.cancelledKey(id));
+      return cancelled ? (JSON.parse(cancelled) as TaskSnapshot) : undefined;
+    });
+  }
+
+  /**
+   * Cancels a task that has not started. The cancelled task is remembered as long as a result
+   * would be, so that polling it answers `cancelled` rather than 404.
+   */
+  async cancel(id: string): Promise<CancelOutcome> {
+    return this.redis.run(async (client) => {
+      const jobs = await Promise.all(
+        TASK_QUEUES.map((q) => Job.fromId<TaskEnvelope>(this.queues[q], id)),
+      );
+      const job = jobs.find((j): j is Job<TaskEnvelope> => j !== undefined);
+      if (!job) return 'not-found';
+      const state = await job.getState();
+      if (!['waiting', 'prioritized', 'delayed', 'waiting-children'].includes(state))
+        return 'already-started';
+      const record: TaskSnapshot = {
+        ...this.snapshot(job, job.queueName as TaskQueue, state),
+        status: 'cancelled',
+        finished_at: new Date().toISOString(),
+      };
+      // Record first: if the removal then fails because a worker took the task, undo it.
+      await client.set(
+        this.cancelledKey(id),
+        JSON.stringify(record),
+        'EX',
+        this.config.RESULT_TTL_S,
+      );
+      try {
+        await job.remove({ removeChildren: true });
+      } catch {
+        await client.del(this.cancelledKey(id));
+        return 'already-started';
+      }
+      return 'cancelled';
+    });
+  }
+
+  /** Task counts per queue and state. */
+  async counts(): Promise<Record<TaskQueue, QueueCounts>> {
+    return this.redis.run(async () => {
+      const entries = await Promise.all(
+        TASK_QUEUES.map(async (q) => {
+          const counts = await this.queues[q].getJobCounts(
+            'waiting',
+            'prioritized',
+            'delayed',
+            'waiting-children',
+            'active',
+            'completed',
+            'failed',
+          );
+          return [q, counts as QueueCounts] as const;
+        }),
+      );
+      return Object.fromEntries(entries) as Record<TaskQueue, QueueCounts>;
+    });
+  }
+
+  /** The BullMQ queues, for the dashboard. */
+  allQueues(): Queue[] {
+    return TASK_QUEUES.map((q) => this.queues[q]);
+  }
+
+  private cancelledKey(id: string): string {
+    return `${this.config.REDIS_PREFIX}:cancelled:${id}`;
+  }
+
+  private jobOptions(task: NewTask): JobsOptions {
+    return {
+      jobId: task.id,
+      timestamp: task.createdAt,
+      priority: task.priority,
+      attempts: this.config.TASK_ATTEMPTS,
+      backoff: { type: 'exponential', delay: this.config.TASK_BACKOFF_MS },
+      removeOnComplete: { age: this.config.RESULT_TTL_S },
+      removeOnFail: { age: this.config.RESULT_TTL_S },
+    };
+  }
+
+  private snapshot(job: Job<TaskEnvelope>, queue: TaskQueue, state: string): TaskSnapshot {
+    return toSnapshot(job, queue, state, this.config.TASK_ATTEMPTS);
+  }
+}
+
+function envelope(task: NewTask): TaskEnvelope {
+  return {
+    input: task.input,
+    meta: {
+      submitted_at: new Date(task.createdAt).toISOString(),
+      ...(task.index === undefined ? {} : { index: task.index }),
+    },
+  };
+}
+
+const STATUS_OF_STATE: Record<string, TaskStatus> = {
+  waiting: 'queued',
+  prioritized: 'queued',
+  delayed: 'queued',
+  'waiting-children': 'queued',
+  active: 'active',
+  completed: 'completed',
+  failed: 'failed',
+};
+
+/** A BullMQ job as a task. Exported for the worker, which reports the same shape. */
+export function toSnapshot(
+  job: Job<TaskEnvelope>,
+  queue: TaskQueue,
+  state: string,
+  maxAttempts: number,
+): TaskSnapshot {
+  const status = STATUS_OF_STATE[state] ?? 'queued';
+  const progress =
+    typeof job.progress === 'number' ? job.progress : status === 'completed' ? 100 : 0;
+  const snapshot: TaskSnapshot = {
+    id: job.id ?? '',
+    type: job.name,
+    queue,
+    priority: job.opts.priority ?? 0,
+    status,
+    progress: status === 'completed' ? 100 : progress,
+    attempts: job.attemptsStarted,
+    max_attempts: job.opts.attempts ?? maxAttempts,
+    created_at: new Date(job.timestamp).toISOString(),
+  };
+  if (job.processedOn) snapshot.started_at = new Date(job.processedOn).toISOString();
+  if (job.finishedOn && (status === 'completed' || status === 'failed')) {
+    snapshot.finished_at = new Date(job.finishedOn).toISOString();
+  }
+  if (status === 'completed') snapshot.result = unwrapChildResult(job);
+  if (status === 'failed') snapshot.error = errorOf(job);
+  if (job.parentKey) snapshot.parent_id = job.parentKey.split(':').pop();
+  return snapshot;
+}
+
+/** A child stores `{result, index}` so that its parent can keep the given order; show `result`. */
+function unwrapChildResult(job: Job<TaskEnvelope>): unknown {
+  const value: unknown = job.returnvalue;
+  if (
+    job.data.meta.index !== undefined &&
+    typeof value === 'object' &&
+    value !== null &&
+    'result' in value
+  ) {
+    return value.result;
+  }
+  return value;
+}
+
+/** The error's class name comes from the first line of the stack BullMQ kept; never the stack itself. */
+function errorOf(job: Job): TaskError {
+  const firstLine = job.stacktrace?.at(-1)?.split('\n')[0] ?? '';
+  const named = /^([A-Za-z_$][\w$]*): /.exec(firstLine);
+  if (/stalled more than allowable limit/.test(job.failedReason)) {
+    return {
+      type: 'WorkerLost',
+      message: `the task's worker stopped ${job.stalledCounter} time(s) while running it; it was not retried again`,
+    };
+  }
+  return { type: named ? named[1] : 'Error', message: job.failedReason };
+}

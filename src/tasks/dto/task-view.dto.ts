@@ -1,0 +1,79 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { TASK_QUEUES, type TaskQueue } from '../../queues/queue-names';
+import { TASK_STATUSES, type TaskSnapshot, type TaskStatus } from '../task';
+
+export class TaskErrorView {
+  @ApiProperty({
+    example: 'InjectedFailureError',
+    description: 'Class of the error; WorkerLost when the task kept losing its worker.',
+  })
+  type!: string;
+
+  @ApiProperty({ example: 'injected retryable failure on attempt 3' })
+  message!: string;
+}
+
+export class TaskLinks {
+  @ApiProperty({ example: '/api/v1/tasks/0b8c0c9e-7d0f-4a51-9d4c-3f1b7f2a9e11' })
+  self!: string;
+}
+
+/** A task as the API shows it. */
+export class TaskView {
+  @ApiProperty({ format: 'uuid' })
+  task_id!: string;
+
+  @ApiProperty({ example: 'calculate_var' })
+  type!: string;
+
+  @ApiProperty({ enum: TASK_QUEUES })
+  queue!: TaskQueue;
+
+  @ApiProperty({ example: 50 })
+  priority!: number;
+
+  @ApiProperty({ enum: TASK_STATUSES })
+  status!: TaskStatus;
+
+  @ApiProperty({ minimum: 0, maximum: 100 })
+  progress!: number;
+
+  @ApiProperty({ description: 'Runs started so far: 2 after one retry or one lost worker.' })
+  attempts!: number;
+
+  @ApiProperty()
+  max_attempts!: number;
+
+  @ApiPropertyOptional({ description: 'The result, once completed; its form depends on the type.' })
+  result?: unknown;
+
+  @ApiPropertyOptional({ type: TaskErrorView })
+  error?: TaskErrorView;
+
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  started_at?: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  finished_at?: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The parent task of a child task (batch_var).',
+  })
+  parent_id?: string;
+
+  @ApiProperty({ type: TaskLinks })
+  links!: TaskLinks;
+}
+
+export function taskLink(id: string): string {
+  return `/api/v1/tasks/${id}`;
+}
+
+export function toTaskView(task: TaskSnapshot): TaskView {
+  const { id, ...rest } = task;
+  return { task_id: id, ...rest, links: { self: taskLink(id) } };
+}

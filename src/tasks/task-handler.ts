@@ -1,0 +1,46 @@
+import { applyDecorators, Injectable, SetMetadata } from '@nestjs/common';
+import type { ClassConstructor } from 'class-transformer';
+import type { TaskQueue } from '../queues/queue-names';
+
+/** Every task type Threadline runs. Each needs exactly one handler, or the process refuses to start. */
+export const TASK_TYPES = ['calculate_var', 'batch_var', 'echo'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+export const TASK_HANDLER_METADATA = Symbol('threadline:task-handler');
+
+/** Marks a provider as the handler of one task type. */
+export function HandlesTask(type: TaskType): ClassDecorator {
+  return applyDecorators(Injectable(), SetMetadata(TASK_HANDLER_METADATA, type));
+}
+
+/** What a handler can do while it runs a task. */
+export interface TaskContext {
+  readonly taskId: string;
+  /** 1 on the first run, 2 on the first retry, and so on. */
+  readonly attempt: number;
+  readonly queue: TaskQueue;
+  /** Reports progress, 0 to 100. */
+  progress(percent: number): Promise<void>;
+  /** Results of this task's children, in the order they were given. */
+  childResults<T>(): Promise<T[]>;
+}
+
+/** A child task to run before its parent. */
+export interface ChildTask {
+  type: TaskType;
+  input: object;
+}
+
+/**
+ * Runs one task type. `D` is the class that validates the task's `data`.
+ * Throw `UnrecoverableError` (from bullmq) for a failure that must not be retried; any other
+ * error is retried with backoff.
+ */
+export interface TaskHandler<D extends object = object, R = unknown> {
+  readonly dataClass: ClassConstructor<D>;
+  /** Checks beyond the class's decorators; throws `TaskDataError`. */
+  check?(data: D): void;
+  /** Child tasks to run first; the handler's `run` then aggregates their results. */
+  children?(data: D): ChildTask[];
+  run(data: D, context: TaskContext): Promise<R>;
+}

@@ -1,0 +1,59 @@
+import type { TaskQueue } from '../queues/queue-names';
+
+/** What a client sees of a task's life. */
+export const TASK_STATUSES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** Priority within a queue: 1 runs first, 100 last. */
+export const MIN_PRIORITY = 1;
+export const MAX_PRIORITY = 100;
+export const DEFAULT_PRIORITY = 50;
+
+/**
+ * What is stored in a BullMQ job's `data`: the client's input, and beside it (never mixed
+ * into it) what Threadline knows about the submission.
+ */
+export interface TaskEnvelope {
+  input: unknown;
+  meta: {
+    submitted_at: string;
+    /** Position of a child among its parent's children. */
+    index?: number;
+  };
+}
+
+/** A task about to be queued. */
+export interface NewTask {
+  id: string;
+  type: string;
+  queue: TaskQueue;
+  priority: number;
+  input: unknown;
+  /** Submission time, epoch ms: the task's `created_at`. */
+  createdAt: number;
+  index?: number;
+}
+
+/** Why a task failed, without a stack trace. */
+export interface TaskError {
+  type: string;
+  message: string;
+}
+
+/** A task as read back from the queue. */
+export interface TaskSnapshot {
+  id: string;
+  type: string;
+  queue: TaskQueue;
+  priority: number;
+  status: TaskStatus;
+  progress: number;
+  attempts: number;
+  max_attempts: number;
+  result?: unknown;
+  error?: TaskError;
+  created_at: string;
+  started_at?: string;
+  finished_at?: string;
+  parent_id?: string;
+}

@@ -1,0 +1,222 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { IdempotencyRepository, type StoredResponse } from '../idempotency/idempotency.repository';
+import {
+  IDEMPOTENCY_KEY_RULE,
+  isValidIdempotencyKey,
+  requestFingerprint,
+} from '../idempotency/idempotency-key';
+import { ProblemException } from '../problem/problem.exception';
+import { TaskQueueRepository } from '../queues/task-queue.repository';
+import { validatePlain } from '../validation/validate-plain';
+import { SERVER_OWNED_FIELDS, SubmitTaskDto } from './dto/submit-task.dto';
+import { taskLink, toTaskView, type TaskView } from './dto/task-view.dto';
+import type { NewTask } from './task';
+import { TaskDataError } from './task-data.error';
+import { TaskRegistry } from './task-registry';
+
+/** The answer to a submission: fresh, or replayed for an Idempotency-Key seen before. */
+export interface SubmitOutcome {
+  status: number;
+  body: string;
+  location: string;
+  replayed: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SUBMIT_PATH = '/api/v1/tasks';
+
+/** Submits, reads and cancels tasks. */
+@Injectable()
+export class TasksService {
+  constructor(
+    private readonly queue: TaskQueueRepository,
+    private readonly registry: TaskRegistry,
+    private readonly idempotency: IdempotencyRepository,
+  ) {}
+
+  /**
+   * Validates and queues a task. With an Idempotency-Key, the same key and body always give
+   * the same task and the first response; nothing is stored for a request that fails validation.
+   */
+  async submit(body: unknown, idempotencyKey: string | undefined): Promise<SubmitOutcome> {
+    const submission = this.parse(body);
+    if (idempotencyKey === undefined) {
+      return this.enqueue(randomUUID(), submission);
+    }
+    if (!isValidIdempotencyKey(idempotencyKey)) {
+      throw badRequest(
+        'Invalid Idempotency-Key',
+        `Idempotency-Key must be ${IDEMPOTENCY_KEY_RULE}.`,
+      );
+    }
+    const fingerprint = requestFingerprint('POST', SUBMIT_PATH, body);
+    const claim = await this.idempotency.claim(idempotencyKey, fingerprint, randomUUID());
+    const record = claim.record;
+    if (claim.kind === 'existing') {
+      if (record.fingerprint !== fingerprint) {
+        throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
+          title: 'Idempotency-Key reused',
+          detail:
+            'This Idempotency-Key was first used with a different request body. Use a new key for a new request.',
+        });
+      }
+      if (record.state === 'in-flight' || !record.response) {
+        throw new ProblemException(HttpStatus.CONFLICT, {
+          title: 'Request in progress',
+          detail:
+            'A request with this Idempotency-Key is still being processed. Retry after it completes.',
+          headers: { 'Retry-After': '1' },
+        });
+      }
+      return { ...replay(record.response), replayed: true };
+    }
+    let outcome: SubmitOutcome;
+    try {
+      outcome = await this.enqueue(record.task_id, submission);
+    } catch (error) {
+      await this.idempotency.abandon(idempotencyKey, record).catch(() => undefined);
+      throw error;
+    }
+    await this.idempotency
+      .complete(idempotencyKey, record, {
+        status: outcome.status,
+        body: outcome.body,
+        location: outcome.location,
+      })
+      .catch(() => undefined); // The lease runs out and a retry completes it, with the same task.
+    return outcome;
+  }
+
+  async get(id: string): Promise<TaskView> {
+    checkId(id);
+    const task = await this.queue.find(id);
+    if (!task) throw notFound(id);
+    return toTaskView(task);
+  }
+
+  async cancel(id: string): Promise<TaskView> {
+    checkId(id);
+    const outcome = await this.queue.cancel(id);
+    const task = await this.queue.find(id);
+    if (outcome === 'not-found') {
+      // Cancelling twice is not an error: the task is cancelled either way.
+      if (task?.status === 'cancelled') return toTaskView(task);
+      throw notFound(id);
+    }
+    if (outcome === 'already-started' || !task) {
+      throw new ProblemException(HttpStatus.CONFLICT, {
+        title: 'Task already started',
+        detail: `Task ${id} has already started or finished (status ${task?.status ?? 'unknown'}); only queued tasks can be cancelled.`,
+      });
+    }
+    return toTaskView(task);
+  }
+
+  private parse(body: unknown): { dto: SubmitTaskDto; input: object } {
+    if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+      const owned = SERVER_OWNED_FIELDS.filter((field) => field in body);
+      if (owned.length > 0) {
+        throw badRequest(
+          'Server-owned fields in the request',
+          `${owned.join(', ')} ${owned.length === 1 ? 'is' : 'are'} set by the server; remove ${owned.length === 1 ? 'it' : 'them'} from the request body.`,
+          owned.map((field) => ({ pointer: `/${field}`, detail: 'is set by the server' })),
+        );
+      }
+    }
+    const { value, problems } = validatePlain(SubmitTaskDto, body, '');
+    if (!value) {
+      throw badRequest(
+        'Invalid task submission',
+        problems.map((p) => `${p.pointer} ${p.detail}`).join('; '),
+        problems,
+      );
+    }
+    try {
+      return { dto: value, input: this.registry.parse(value.type, value.data) };
+    } catch (error) {
+      if (error instanceof TaskDataError) {
+        throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
+          title: `Invalid data for task type ${value.type}`,
+          detail: error.problems.map((p) => `${p.pointer}: ${p.detail}`).join('; '),
+          extensions: { errors: error.problems },
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async enqueue(
+    id: string,
+    { dto, input }: { dto: SubmitTaskDto; input: object },
+  ): Promise<SubmitOutcome> {
+    const createdAt = Date.now();
+    const task: NewTask = {
+      createdAt,
+      id,
+      type: dto.type,
+      queue: dto.queue,
+      priority: dto.priority,
+      input: dto.data,
+    };
+    const children = this.registry.handler(dto.type).children?.(input);
+    if (children) {
+      await this.queue.addFlow(
+        task,
+        children.map((child, index) => ({
+          id: randomUUID(),
+          type: child.type,
+          queue: dto.queue,
+          priority: dto.priority,
+          input: child.input,
+          createdAt,
+          index,
+        })),
+      );
+    } else {
+      await this.queue.add(task);
+    }
+    const body = JSON.stringify({
+      task_id: id,
+      type: dto.type,
+      queue: dto.queue,
+      priority: dto.priority,
+      status: 'queued',
+      created_at: new Date(createdAt).toISOString(),
+      links: { self: taskLink(id) },
+    });
+    return { status: HttpStatus.ACCEPTED, body, location: taskLink(id), replayed: false };
+  }
+}
+
+function replay(response: StoredResponse): Omit<SubmitOutcome, 'replayed'> {
+  return { status: response.status, body: response.body, location: response.location ?? '' };
+}
+
+function checkId(id: string): void {
+  if (!UUID.test(id)) {
+    throw badRequest(
+      'Malformed task id',
+      `"${id.slice(0, 64).replace(/[^\x20-\x7e]/g, '?')}" is not a task id; task ids are UUIDs such as 0b8c0c9e-7d0f-4a51-9d4c-3f1b7f2a9e11.`,
+    );
+  }
+}
+
+function notFound(id: string): ProblemException {
+  return new ProblemException(HttpStatus.NOT_FOUND, {
+    title: 'Task not found',
+    detail: `No task ${id}: it never existed, or it finished more than the result retention (RESULT_TTL_S) ago.`,
+  });
+}
+
+function badRequest(
+  title: string,
+  detail: string,
+  errors?: readonly { pointer: string; detail: string }[],
+): ProblemException {
+  return new ProblemException(HttpStatus.BAD_REQUEST, {
+    title,
+    detail,
+    ...(errors ? { extensions: { errors } } : {}),
+  });
+}

@@ -1,0 +1,57 @@
+import { UnrecoverableError } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppConfig } from '../../../config/app-config';
+import { TaskDataError } from '../../task-data.error';
+import { HandlesTask, type TaskContext, type TaskHandler } from '../../task-handler';
+import { EchoData } from './echo.data';
+
+export interface EchoResult {
+  message: unknown;
+  attempt: number;
+  delay_ms: number;
+}
+
+/** Raised by `echo` when asked for a retryable failure. */
+export class InjectedFailureError extends Error {
+  override readonly name = this.constructor.name;
+}
+
+/** `echo`: returns its input after an optional delay; for smoke tests, demos and benchmarks. */
+@HandlesTask('echo')
+export class EchoHandler implements TaskHandler<EchoData, EchoResult> {
+  readonly dataClass = EchoData;
+
+  constructor(private readonly config: AppConfig) {}
+
+  check(data: EchoData): void {
+    if (data.fail && !this.config.TASK_FAULT_INJECTION) {
+      throw new TaskDataError([
+        {
+          pointer: '/data/fail',
+          detail:
+            'fault injection is off; set TASK_FAULT_INJECTION=true on the API and the workers to use it',
+        },
+      ]);
+    }
+  }
+
+  async run(data: EchoData, context: TaskContext): Promise<EchoResult> {
+    const steps = data.delay_ms >= 100 ? 10 : data.delay_ms > 0 ? 1 : 0;
+    for (let step = 1; step <= steps; step++) {
+      await sleep(data.delay_ms / steps);
+      if (step < steps) await context.progress(step * 10);
+    }
+    const fail = data.fail;
+    if (
+      fail &&
+      this.config.TASK_FAULT_INJECTION &&
+      context.attempt <= (fail.attempts ?? Infinity)
+    ) {
+      if (fail.kind === 'crash') process.kill(process.pid, 'SIGKILL');
+      if (fail.kind === 'fatal')
+        throw new UnrecoverableError(`injected fatal failure on attempt ${context.attempt}`);
+      throw new InjectedFailureError(`injected retryable failure on attempt ${context.attempt}`);
+    }
+    return { message: data.message ?? null, attempt: context.attempt, delay_ms: data.delay_ms };
+  }
+}

@@ -1,0 +1,19 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
+import { ConfigModule } from '../config/config.module';
+import { RedisModule } from '../redis/redis.module';
+import { TaskTypesModule } from '../tasks/task-types.module';
+import { PriorityWorker } from './priority-worker';
+import { WorkerRegistryModule } from './worker-registry.module';
+
+/** A worker process: no HTTP server, only the task loop. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [ConfigModule.forRoot(config), RedisModule, TaskTypesModule, WorkerRegistryModule],
+      providers: [PriorityWorker],
+    };
+  }
+}

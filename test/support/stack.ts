@@ -1,0 +1,174 @@
+// A Threadline stack for one test file: the real API and worker processes from dist/, on a
+// Redis key prefix of their own so that files never see each other's queues.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { ELASTICSEARCH_URL, REDIS_URL, eventually, freePort, repoRoot } from './services';
+
+export interface RunningProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (or the signal's name) once the process has exited. */
+  readonly exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+function launch(entry: string, env: Record<string, string>): RunningProcess {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist', entry)], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  return {
+    child,
+    pid: child.pid ?? -1,
+    output: () => output,
+    exited,
+    kill: (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}
+
+export interface Task {
+  task_id: string;
+  type: string;
+  queue: string;
+  priority: number;
+  status: string;
+  progress: number;
+  attempts: number;
+  max_attempts: number;
+  result?: unknown;
+  error?: { type: string; message: string };
+  created_at: string;
+  started_at?: string;
+  finished_at?: string;
+  parent_id?: string;
+  links: { self: string };
+}
+
+export interface Reply<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export class TestStack {
+  readonly prefix = `tl-test-${randomUUID().slice(0, 8)}`;
+  readonly env: Record<string, string>;
+  api: RunningProcess | undefined;
+  baseUrl = '';
+  private readonly workers: RunningProcess[] = [];
+
+  constructor(env: Record<string, string> = {}) {
+    this.env = {
+      REDIS_URL,
+      ELASTICSEARCH_URL,
+      REDIS_PREFIX: this.prefix,
+      LOG_LEVEL: 'warn',
+      ...env,
+    };
+  }
+
+  /** Starts the API and waits until it answers /health. */
+  async startApi(env: Record<string, string> = {}): Promise<void> {
+    const port = await freePort();
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    const api = launch('main.js', { ...this.env, PORT: String(port), ...env });
+    this.api = api;
+    await eventually(async () => {
+      if (api.child.exitCode !== null) throw new Error(`API exited:\n${api.output()}`);
+      const response = await fetch(`${this.baseUrl}/health`);
+      return response.ok ? true : undefined;
+    }, 'the API to answer /health');
+  }
+
+  /** Starts a worker process and waits until it has started its task loop. */
+  async startWorker(env: Record<string, string> = {}): Promise<RunningProcess> {
+    const worker = launch('worker.js', { ...this.env, LOG_LEVEL: 'info', ...env });
+    this.workers.push(worker);
+    await eventually(() => {
+      if (worker.child.exitCode !== null) throw new Error(`worker exited:\n${worker.output()}`);
+      return Promise.resolve(worker.output().includes('taking tasks from') ? true : undefined);
+    }, 'the worker to start');
+    return worker;
+  }
+
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Reply<T>> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON: the caller reads `text`.
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T, text };
+  }
+
+  /** Submits a task and returns the 202 body; fails the test on any other answer. */
+  async submit(type: string, data: unknown, extra: Record<string, unknown> = {}): Promise<Task> {
+    const reply = await this.request<Task>('POST', '/api/v1/tasks', { type, data, ...extra });
+    if (reply.status !== 202) throw new Error(`submit answered ${reply.status}: ${reply.text}`);
+    return reply.body;
+  }
+
+  async task(id: string): Promise<Task> {
+    const reply = await this.request<Task>('GET', `/api/v1/tasks/${id}`);
+    if (reply.status !== 200) throw new Error(`GET task answered ${reply.status}: ${reply.text}`);
+    return reply.body;
+  }
+
+  /** Waits until the task reaches one of `statuses`, and returns it. */
+  async until(id: string, statuses: string[], limitMs = 60_000): Promise<Task> {
+    return eventually(
+      async () => {
+        const task = await this.task(id);
+        return statuses.includes(task.status) ? task : undefined;
+      },
+      `task ${id} to become ${statuses.join(' or ')}`,
+      limitMs,
+    );
+  }
+
+  /** Stops every process (SIGTERM, then SIGKILL) and deletes this stack's Redis keys. */
+  async stop(): Promise<void> {
+    const all = [...this.workers, ...(this.api ? [this.api] : [])];
+    for (const p of all) p.kill('SIGTERM');
+    await Promise.all(
+      all.map(async (p) => {
+        const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
+        await p.exited;
+        clearTimeout(timer);
+      }),
+    );
+    const redis = new Redis(this.env.REDIS_URL);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    await redis.quit();
+  }
+}
