@@ -5,6 +5,8 @@ const transform = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // End-to-end tests start real processes; each waits for events, this only ends a hung test.
+  testTimeout: 120000,
   projects: [
     {
       displayName: 'unit',
@@ -23,7 +25,6 @@ module.exports = {
       setupFiles: ['reflect-metadata'],
       globalSetup: '<rootDir>/test/support/global-setup.cjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.cjs',
-      testTimeout: 120000,
     },
   ],
 };

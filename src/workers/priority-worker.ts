@@ -83,13 +83,15 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       this.workers.set(queue, worker);
       void worker.startStalledCheckTimer();
     }
-    for (let slot = 0; slot < this.config.WORKER_CONCURRENCY; slot++)
-      this.slots.push(this.runSlot());
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
+    // Said before the first task is taken, so that it is written even if that task kills us.
     this.logger.log(
       `worker ${this.id} taking tasks from ${this.queues.join(' > ')} with concurrency ${this.config.WORKER_CONCURRENCY}`,
     );
+    for (let slot = 0; slot < this.config.WORKER_CONCURRENCY; slot++) {
+      this.slots.push(this.runSlot());
+    }
   }
 
   /** SIGTERM: take no new task, let those in flight finish within the grace period. */
@@ -167,6 +169,11 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       });
     }, this.config.WORKER_LOCK_MS / 2);
     try {
+      if (job.deferredFailure) {
+        // BullMQ marks a task that lost its worker too often (WORKER_MAX_STALLED) and leaves
+        // the failing to whoever takes it next: fail it without running it again.
+        throw new UnrecoverableError(job.deferredFailure);
+      }
       const type = job.name as TaskType;
       const data = this.registry.parse(type, job.data.input);
       const context: TaskContext = {
