@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import {
+  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
@@ -57,6 +58,7 @@ class QueuesView {
 
 /** What Flower showed: queue depths per state and the workers alive. */
 @ApiTags('queues')
+@ApiExtraModels(QueueCountsView)
 @Controller('api/v1/queues')
 export class QueuesController {
   constructor(

@@ -97,8 +97,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       };
     }
     if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      return this.plain(status, messageOf(exception), instance);
+      // Nest wraps Express's body-parser errors; their cause says what went wrong.
+      const detail = isExposedHttpError(exception.cause)
+        ? bodyParserDetail(exception.cause)
+        : messageOf(exception);
+      return this.plain(exception.getStatus(), detail, instance);
     }
     if (exception instanceof RedisUnavailableError) {
       return {

@@ -1,5 +1,5 @@
 import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { FlowProducer, Job, type JobsOptions, Queue } from 'bullmq';
 import { AppConfig } from '../config/app-config';
 import { RedisRepository } from '../redis/redis.repository';
@@ -24,6 +24,7 @@ export type CancelOutcome = 'cancelled' | 'not-found' | 'already-started';
  */
 @Injectable()
 export class TaskQueueRepository {
+  private readonly logger = new Logger('queues');
   private readonly queues: Record<TaskQueue, Queue>;
 
   constructor(
@@ -35,6 +36,14 @@ export class TaskQueueRepository {
     private readonly config: AppConfig,
   ) {
     this.queues = { high, medium, low };
+    // Connection errors also reach callers as 503s; log each new one once, not per retry.
+    let last = '';
+    const report = (error: Error): void => {
+      if (error.message !== last) this.logger.warn(`Redis: ${error.message}`);
+      last = error.message;
+    };
+    for (const queue of Object.values(this.queues)) queue.on('error', report);
+    flows.on('error', report);
   }
 
   /** Queues one task. Resolves only once Redis holds it. */

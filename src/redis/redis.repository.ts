@@ -25,13 +25,27 @@ export class RedisRepository {
     return this.client.status === 'ready';
   }
 
+  /** Starts connecting if nobody has yet, and waits up to CONNECT_WAIT_MS for the connection. */
+  private becomesReady(): Promise<boolean> {
+    if (this.client.status === 'wait') this.client.connect().catch(() => undefined);
+    return new Promise((resolve) => {
+      const done = (ready: boolean): void => {
+        clearTimeout(timer);
+        this.client.off('ready', onReady);
+        resolve(ready);
+      };
+      const onReady = (): void => done(true);
+      const timer = setTimeout(() => done(this.client.status === 'ready'), CONNECT_WAIT_MS);
+      this.client.once('ready', onReady);
+    });
+  }
+
   /**
    * Runs `operation` unless Redis is disconnected, bounded by REDIS_TIMEOUT_MS.
    * @throws RedisUnavailableError when Redis is down or too slow
    */
   async run<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
-    if (this.client.status === 'wait') await this.client.connect().catch(() => undefined);
-    if (this.client.status !== 'ready') {
+    if (this.client.status !== 'ready' && !(await this.becomesReady())) {
       throw new RedisUnavailableError(`Redis is not connected (connection ${this.client.status})`);
     }
     let timer: NodeJS.Timeout | undefined;
@@ -57,6 +71,12 @@ export class RedisRepository {
     }
   }
 }
+
+/**
+ * How long a request waits for a connection that is being made (at start-up, or while
+ * ioredis reconnects) before it is told Redis is unavailable.
+ */
+const CONNECT_WAIT_MS = 250;
 
 /** ioredis errors that mean "no usable connection", as opposed to a command's own error. */
 function isConnectionError(error: unknown): boolean {

@@ -16,6 +16,7 @@ import {
   ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
+  ApiExtraModels,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -32,6 +33,9 @@ import { ProblemException } from '../problem/problem.exception';
 import { SubmitTaskDto } from './dto/submit-task.dto';
 import { TaskView } from './dto/task-view.dto';
 import { TasksService } from './tasks.service';
+import { BatchVarData } from './types/batch-var/batch-var.data';
+import { CalculateVarData } from './types/calculate-var/calculate-var.data';
+import { EchoData } from './types/echo/echo.data';
 
 const UNAVAILABLE = 'Redis is unavailable; nothing was changed. Retry after the Retry-After delay.';
 
@@ -40,6 +44,7 @@ const UNAVAILABLE = 'Redis is unavailable; nothing was changed. Retry after the 
  * @see docs/api.md
  */
 @ApiTags('tasks')
+@ApiExtraModels(CalculateVarData, BatchVarData, EchoData)
 @Controller('api/v1/tasks')
 export class TasksController {
   constructor(private readonly tasks: TasksService) {}

@@ -1,8 +1,11 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { IsIn, IsInt, IsObject, IsOptional, Max, Min } from 'class-validator';
 import { DEFAULT_QUEUE, TASK_QUEUES, type TaskQueue } from '../../queues/queue-names';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../task';
 import { TASK_TYPES, type TaskType } from '../task-handler';
+import { BatchVarData } from '../types/batch-var/batch-var.data';
+import { CalculateVarData } from '../types/calculate-var/calculate-var.data';
+import { EchoData } from '../types/echo/echo.data';
 
 /** Fields a client may not set: the server owns them. */
 export const SERVER_OWNED_FIELDS = [
@@ -36,16 +39,18 @@ export class SubmitTaskDto {
   type!: TaskType;
 
   @ApiProperty({
-    description:
-      "The task's input; its form depends on `type` (see the task types in docs/tasks.md).",
+    description: "The task's input; its form depends on `type` (see docs/tasks.md).",
+    oneOf: [
+      { $ref: getSchemaPath(CalculateVarData) },
+      { $ref: getSchemaPath(BatchVarData) },
+      { $ref: getSchemaPath(EchoData) },
+    ],
     example: {
       method: 'parametric',
       positions: [{ asset: 'AAPL', value: 1000000 }],
       covariance: [[0.0004]],
       confidence: 0.99,
     },
-    type: 'object',
-    additionalProperties: true,
   })
   @IsObject({ message: 'must be a JSON object' })
   data!: Record<string, unknown>;

@@ -1,0 +1,84 @@
+// The OpenAPI document describes every endpoint, and the queue dashboard is served.
+import { TestStack } from '../support/stack';
+
+interface OpenApi {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { responses: Record<string, unknown>; requestBody?: unknown; parameters?: { name: string }[] }
+    >
+  >;
+  components: { schemas: Record<string, unknown> };
+}
+
+describe('OpenAPI and the queue dashboard', () => {
+  const stack = new TestStack();
+
+  beforeAll(() => stack.startApi());
+  afterAll(() => stack.stop());
+
+  it('serves an OpenAPI 3 document with every endpoint, body, response and error', async () => {
+    const reply = await stack.request<OpenApi>('GET', '/api/docs-json');
+    expect(reply.status).toBe(200);
+    const doc = reply.body;
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      ['/api/v1/queues', '/api/v1/tasks', '/api/v1/tasks/{id}', '/health', '/ready'].sort(),
+    );
+    const submit = doc.paths['/api/v1/tasks'].post;
+    expect(submit.requestBody).toBeDefined();
+    expect(Object.keys(submit.responses).sort()).toEqual([
+      '202',
+      '400',
+      '409',
+      '413',
+      '415',
+      '422',
+      '503',
+    ]);
+    expect(submit.parameters?.map((p) => p.name)).toContain('Idempotency-Key');
+    expect(Object.keys(doc.paths['/api/v1/tasks/{id}'].get.responses).sort()).toEqual([
+      '200',
+      '400',
+      '404',
+      '503',
+    ]);
+    expect(Object.keys(doc.paths['/api/v1/tasks/{id}'].delete.responses).sort()).toEqual([
+      '200',
+      '400',
+      '404',
+      '409',
+      '503',
+    ]);
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining([
+        'SubmitTaskDto',
+        'TaskView',
+        'ProblemView',
+        'CalculateVarData',
+        'BatchVarData',
+        'EchoData',
+      ]),
+    );
+  });
+
+  it('serves the Swagger UI', async () => {
+    const reply = await stack.request('GET', '/api/docs');
+    expect(reply.status).toBe(200);
+    expect(reply.text).toMatch(/swagger-ui/i);
+  });
+
+  it('serves the queue dashboard at /admin/queues', async () => {
+    const reply = await stack.request('GET', '/admin/queues');
+    expect(reply.status).toBe(200);
+    expect(reply.text).toMatch(/<div id="root">/);
+    const api = await stack.request<{ queues: { name: string }[] }>(
+      'GET',
+      '/admin/queues/api/queues',
+    );
+    expect(api.status).toBe(200);
+    expect(api.body.queues.map((q) => q.name).sort()).toEqual(['high', 'low', 'medium']);
+  });
+});
