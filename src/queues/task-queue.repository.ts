@@ -78,7 +78,15 @@ export class TaskQueueRepository {
         TASK_QUEUES.map((q) => Job.fromId<TaskEnvelope>(this.queues[q], id)),
       );
       const job = jobs.find((j): j is Job<TaskEnvelope> => j !== undefined);
-      if (job) return this.snapshot(job, job.queueName as TaskQueue, await job.getState());
+      if (job) {
+        const queue = job.queueName as TaskQueue;
+        const state = await job.getState();
+        if (state !== 'completed' && state !== 'failed') return this.snapshot(job, queue, state);
+        // The task may have finished between reading it and reading its state: read it again,
+        // now that it can no longer change, so the result or error goes with the status.
+        const final = await Job.fromId<TaskEnvelope>(this.queues[queue], id);
+        return this.snapshot(final ?? job, queue, state);
+      }
       const cancelled = await client.get(this.cancelledKey(id));
       return cancelled ? (JSON.parse(cancelled) as TaskSnapshot) : undefined;
     });

@@ -200,7 +200,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
           : error instanceof Error
             ? error
             : new Error(String(error));
-      await job.moveToFailed(failure, token, false).catch((e: Error) => {
+      await job.moveToFailed(withNamedStack(failure), token, false).catch((e: Error) => {
         this.logger.warn(`task ${job.id}: could not record its failure: ${e.message}`);
       });
     } finally {
@@ -222,4 +222,15 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       })
       .catch(() => undefined);
   }
+}
+
+/**
+ * V8 may write an error's stack header before a subclass sets its `name`, so the stack of an
+ * `UnrecoverableError` can start with "Error:". BullMQ keeps the stack, and the API reads the
+ * error's type from its first line: make that line say the real class.
+ */
+function withNamedStack(error: Error): Error {
+  const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  error.stack = [`${error.name}: ${error.message}`, ...frames].join('\n');
+  return error;
 }

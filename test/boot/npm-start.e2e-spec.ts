@@ -71,6 +71,22 @@ describe('npm start', () => {
       new RegExp(`elasticsearch +http://127\\.0\\.0\\.1:${esPort} +\\(started\\)`),
     );
     expect(await answers(`http://127.0.0.1:${apiPort}/ready`)).toBe(true);
+    expect(text).toMatch(/workers +1 +\(pids \d+\)/);
+
+    // The worker it started runs tasks.
+    const submitted = await fetch(`http://127.0.0.1:${apiPort}/api/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'echo', data: { message: 'started by npm start' } }),
+    });
+    const { task_id } = (await submitted.json()) as { task_id: string };
+    const done = await eventually(async () => {
+      const task = (await (
+        await fetch(`http://127.0.0.1:${apiPort}/api/v1/tasks/${task_id}`)
+      ).json()) as { status: string; result?: unknown };
+      return task.status === 'completed' ? task : undefined;
+    }, 'the task to complete');
+    expect(done.result).toMatchObject({ message: 'started by npm start' });
 
     const redisPid = recordedPid('redis', redisPort);
     const esPid = recordedPid('elasticsearch', esPort);

@@ -105,6 +105,17 @@ export class TestStack {
     return worker;
   }
 
+  private async terminate(processes: RunningProcess[]): Promise<void> {
+    for (const p of processes) p.kill('SIGTERM');
+    await Promise.all(
+      processes.map(async (p) => {
+        const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
+        await p.exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
   async request<T = unknown>(
     method: string,
     path: string,
@@ -151,17 +162,14 @@ export class TestStack {
     );
   }
 
-  /** Stops every process (SIGTERM, then SIGKILL) and deletes this stack's Redis keys. */
+  /** Stops the workers started so far (SIGTERM, then SIGKILL after 15 s). */
+  async stopWorkers(): Promise<void> {
+    await this.terminate(this.workers.splice(0));
+  }
+
+  /** Stops every process and deletes this stack's Redis keys. */
   async stop(): Promise<void> {
-    const all = [...this.workers, ...(this.api ? [this.api] : [])];
-    for (const p of all) p.kill('SIGTERM');
-    await Promise.all(
-      all.map(async (p) => {
-        const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
-        await p.exited;
-        clearTimeout(timer);
-      }),
-    );
+    await this.terminate([...this.workers.splice(0), ...(this.api ? [this.api] : [])]);
     const redis = new Redis(this.env.REDIS_URL);
     let cursor = '0';
     do {

@@ -16,6 +16,8 @@ describe('crash safety', () => {
   });
 
   beforeAll(() => stack.startApi());
+  // Each test starts the workers it needs: none may outlive it, even when it fails.
+  afterEach(() => stack.stopWorkers());
   afterAll(() => stack.stop());
 
   it('re-runs a task whose worker was SIGKILLed mid-task on another worker: attempts 2', async () => {

@@ -1,4 +1,5 @@
 // Submit → run → result, for every task type, through the real API and a real worker.
+import Redis from 'ioredis';
 import { TestStack, type Task } from '../support/stack';
 
 const Z95 = 1.6448536269514722;
@@ -41,6 +42,20 @@ describe('task lifecycle', () => {
     expect(Date.parse(done.finished_at ?? '')).toBeGreaterThanOrEqual(
       Date.parse(done.started_at ?? ''),
     );
+  });
+
+  it('keeps results and failures for RESULT_TTL_S (7 days by default)', async () => {
+    const task = await stack.submit('echo', {});
+    await stack.until(task.task_id, ['completed']);
+    const redis = new Redis(stack.env.REDIS_URL);
+    const opts = JSON.parse(
+      (await redis.hget(`${stack.prefix}:medium:${task.task_id}`, 'opts')) ?? '{}',
+    ) as Record<string, unknown>;
+    await redis.quit();
+    expect(opts).toMatchObject({
+      removeOnComplete: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
   });
 
   it('parametric VaR of one asset equals z·σ·√h·V', async () => {
