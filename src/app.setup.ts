@@ -3,7 +3,10 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Logger } from 'pino';
 import { AppConfig } from './config/app-config';
+import { httpContextMiddleware } from './context/http-context.middleware';
+import { PINO } from './logging/logging.module';
 import { TaskQueueRepository } from './queues/task-queue.repository';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
@@ -16,6 +19,8 @@ export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 export function configureApp(app: NestExpressApplication): void {
   const config = app.get(AppConfig);
   app.disable('x-powered-by');
+  // First in the chain, so that everything after it (body parsing included) runs in the flow.
+  if (config.LOG_CONTEXT) app.use(httpContextMiddleware(app.get<Logger>(PINO)));
   app.useBodyParser('json', { limit: config.BODY_LIMIT });
 
   const document = SwaggerModule.createDocument(

@@ -1,26 +1,24 @@
 import 'reflect-metadata';
-import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import type { AppConfig } from './config/app-config';
-import { loadConfigOrExit, nestLogLevels } from './config/boot';
+import { loadConfigOrExit } from './config/boot';
+import { PinoNestLogger } from './logging/nest-logger';
 
 /** The API process. */
 async function bootstrap(config: AppConfig): Promise<void> {
-  const logger = new ConsoleLogger('threadline-api', {
-    json: true,
-    logLevels: nestLogLevels(config),
-  });
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger,
+    bufferLogs: true,
     bodyParser: false,
   });
+  const logger = app.get(PinoNestLogger);
+  app.useLogger(logger);
   configureApp(app);
   app.enableShutdownHooks();
   await app.listen(config.PORT, config.HOST);
-  logger.log(`API listening on http://${config.HOST}:${config.PORT}`);
+  logger.log(`API listening on http://${config.HOST}:${config.PORT}`, 'threadline-api');
 }
 
 const config = loadConfigOrExit();

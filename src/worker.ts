@@ -1,18 +1,18 @@
 import 'reflect-metadata';
-import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from './config/app-config';
-import { loadConfigOrExit, nestLogLevels } from './config/boot';
+import { loadConfigOrExit } from './config/boot';
+import { PinoNestLogger } from './logging/nest-logger';
 import { WorkerModule } from './workers/worker.module';
 
 /** A worker process: runs tasks from the queues in WORKER_QUEUES. Start as many as you need. */
 async function bootstrap(config: AppConfig): Promise<void> {
-  const logger = new ConsoleLogger('threadline-worker', {
-    json: true,
-    logLevels: nestLogLevels(config),
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+    bufferLogs: true,
   });
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger });
+  app.useLogger(app.get(PinoNestLogger));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.init();
 }
 
 bootstrap(loadConfigOrExit()).catch((error: unknown) => {

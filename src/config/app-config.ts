@@ -43,6 +43,16 @@ export class AppConfig {
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
 
+  /**
+   * Stamp every log line with the flow context (request_id, correlation_id, task_id, trace)
+   * and echo the ID headers. Turn off only to measure what it costs. Default: `true`.
+   */
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value,
+  )
+  @IsBoolean({ message: 'must be true or false' })
+  LOG_CONTEXT = true;
+
   /** How long one readiness probe of a dependency may take, in ms. Default: `2000`. */
   @IntRange(100, 60000, 'milliseconds')
   READY_TIMEOUT_MS = 2000;

@@ -1,4 +1,3 @@
-import type { LogLevel as NestLogLevel } from '@nestjs/common';
 import type { AppConfig } from './app-config';
 import { InvalidConfigError } from './invalid-config.error';
 import { loadConfig } from './load-config';
@@ -20,11 +19,4 @@ export function loadConfigOrExit(): AppConfig {
     }
     throw error;
   }
-}
-
-/** Nest's log levels enabled by LOG_LEVEL. */
-export function nestLogLevels(config: AppConfig): NestLogLevel[] {
-  const order: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  const index = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5 }[config.LOG_LEVEL];
-  return order.slice(0, index + 1);
 }

@@ -2,6 +2,8 @@ import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { FlowProducer, Job, type JobsOptions, Queue } from 'bullmq';
 import { AppConfig } from '../config/app-config';
+import { flowContext } from '../context/flow-context';
+import { traceparentOf } from '../context/ids';
 import { RedisRepository } from '../redis/redis.repository';
 import type { NewTask, TaskEnvelope, TaskError, TaskSnapshot, TaskStatus } from '../tasks/task';
 import { TASK_QUEUES, type TaskQueue } from './queue-names';
@@ -175,10 +177,15 @@ export class TaskQueueRepository {
   }
 }
 
+/** The job's data: the input, and apart from it the flow it belongs to. */
 function envelope(task: NewTask): TaskEnvelope {
+  const flow = flowContext.get();
   return {
     input: task.input,
     meta: {
+      ...(flow?.request_id ? { request_id: flow.request_id } : {}),
+      ...(flow?.correlation_id ? { correlation_id: flow.correlation_id } : {}),
+      ...(flow?.trace ? { traceparent: traceparentOf(flow.trace) } : {}),
       submitted_at: new Date(task.createdAt).toISOString(),
       ...(task.index === undefined ? {} : { index: task.index }),
     },
@@ -216,6 +223,7 @@ export function toSnapshot(
     max_attempts: job.opts.attempts ?? maxAttempts,
     created_at: new Date(job.timestamp).toISOString(),
   };
+  if (job.data.meta.correlation_id) snapshot.correlation_id = job.data.meta.correlation_id;
   if (job.processedOn) snapshot.started_at = new Date(job.processedOn).toISOString();
   if (job.finishedOn && (status === 'completed' || status === 'failed')) {
     snapshot.finished_at = new Date(job.finishedOn).toISOString();

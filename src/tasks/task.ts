@@ -17,6 +17,12 @@ export interface TaskEnvelope {
   input: unknown;
   meta: {
     submitted_at: string;
+    /** The request that submitted the task (or its parent). */
+    request_id?: string;
+    /** The business flow: every attempt and child of the task carries it. */
+    correlation_id?: string;
+    /** W3C trace context of the submitting span; each run is a child span of it. */
+    traceparent?: string;
     /** Position of a child among its parent's children. */
     index?: number;
   };
@@ -56,4 +62,5 @@ export interface TaskSnapshot {
   started_at?: string;
   finished_at?: string;
   parent_id?: string;
+  correlation_id?: string;
 }

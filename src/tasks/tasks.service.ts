@@ -1,4 +1,8 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { flowContext } from '../context/flow-context';
+import { PINO } from '../logging/logging.module';
+import { redactDeep } from '../logging/redact';
 import { randomUUID } from 'node:crypto';
 import { IdempotencyRepository, type StoredResponse } from '../idempotency/idempotency.repository';
 import {
@@ -11,7 +15,7 @@ import { TaskQueueRepository } from '../queues/task-queue.repository';
 import { validatePlain } from '../validation/validate-plain';
 import { SERVER_OWNED_FIELDS, SubmitTaskDto } from './dto/submit-task.dto';
 import { taskLink, toTaskView, type TaskView } from './dto/task-view.dto';
-import type { NewTask } from './task';
+import type { NewTask, TaskSnapshot } from './task';
 import { TaskDataError } from './task-data.error';
 import { TaskRegistry } from './task-registry';
 
@@ -33,6 +37,7 @@ export class TasksService {
     private readonly queue: TaskQueueRepository,
     private readonly registry: TaskRegistry,
     private readonly idempotency: IdempotencyRepository,
+    @Inject(PINO) private readonly log: Logger,
   ) {}
 
   /**
@@ -69,6 +74,12 @@ export class TasksService {
           headers: { 'Retry-After': '1' },
         });
       }
+      flowContext.assign({ task_id: record.task_id });
+      flowContext.get()?.setHeader?.('X-Task-ID', record.task_id);
+      this.log.info(
+        { 'event.action': 'task-replayed' },
+        `Idempotency-Key seen before: replaying the response for task ${record.task_id}`,
+      );
       return { ...replay(record.response), replayed: true };
     }
     let outcome: SubmitOutcome;
@@ -92,6 +103,7 @@ export class TasksService {
     checkId(id);
     const task = await this.queue.find(id);
     if (!task) throw notFound(id);
+    joinFlow(task);
     return toTaskView(task);
   }
 
@@ -99,6 +111,7 @@ export class TasksService {
     checkId(id);
     const outcome = await this.queue.cancel(id);
     const task = await this.queue.find(id);
+    if (task) joinFlow(task);
     if (outcome === 'not-found') {
       // Cancelling twice is not an error: the task is cancelled either way.
       if (task?.status === 'cancelled') return toTaskView(task);
@@ -185,8 +198,44 @@ export class TasksService {
       created_at: new Date(createdAt).toISOString(),
       links: { self: taskLink(id) },
     });
+    flowContext.assign({ task_id: id });
+    flowContext.get()?.setHeader?.('X-Task-ID', id);
+    this.log.info(
+      {
+        'event.action': 'task-queued',
+        'task.type': dto.type,
+        'task.queue': dto.queue,
+        'task.priority': dto.priority,
+        ...loggableInput(dto.data),
+        ...(children ? { 'task.children': children.length } : {}),
+      },
+      `task ${id} queued on ${dto.queue}${children ? ` with ${children.length} child tasks` : ''}`,
+    );
     return { status: HttpStatus.ACCEPTED, body, location: taskLink(id), replayed: false };
   }
+}
+
+/** Largest task input copied into the "task queued" line, as JSON; larger inputs give their size. */
+const MAX_LOGGED_INPUT = 2048;
+
+function loggableInput(input: unknown): Record<string, unknown> {
+  const json = JSON.stringify(input);
+  return json.length <= MAX_LOGGED_INPUT
+    ? { 'task.input': redactDeep(input) }
+    : { 'task.input_bytes': json.length };
+}
+
+/**
+ * A request about a task joins that task's flow: its lines (the access line too) carry the
+ * task's `correlation_id` and `task_id` beside the request's own `request_id`.
+ */
+function joinFlow(task: TaskSnapshot): void {
+  const context = flowContext.get();
+  if (!context) return;
+  const correlation_id = task.correlation_id ?? context.correlation_id;
+  flowContext.assign({ task_id: task.id, correlation_id });
+  context.setHeader?.('X-Task-ID', task.id);
+  if (correlation_id) context.setHeader?.('X-Correlation-ID', correlation_id);
 }
 
 function replay(response: StoredResponse): Omit<SubmitOutcome, 'replayed'> {

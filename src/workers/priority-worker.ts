@@ -1,15 +1,20 @@
 import {
   type BeforeApplicationShutdown,
+  Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger as Pino } from 'pino';
 import { AppConfig } from '../config/app-config';
+import { type FlowContext, flowContext } from '../context/flow-context';
+import { continueTrace } from '../context/ids';
+import { PINO } from '../logging/logging.module';
 import type { TaskQueue } from '../queues/queue-names';
 import type { TaskEnvelope } from '../tasks/task';
 import { TaskDataError } from '../tasks/task-data.error';
@@ -53,6 +58,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly config: AppConfig,
     private readonly registry: TaskRegistry,
     private readonly workerRegistry: WorkerRegistryRepository,
+    @Inject(PINO) private readonly log: Pino,
   ) {
     this.queues = config.workerQueues;
   }
@@ -80,6 +86,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
         name: this.id,
       });
       worker.on('error', (error) => this.logger.warn(`queue ${queue}: ${error.message}`));
+      worker.on('stalled', (jobId) => void this.onStalled(queue, jobId));
       this.workers.set(queue, worker);
       void worker.startStalledCheckTimer();
     }
@@ -162,12 +169,54 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
 
   private async process(job: Job<TaskEnvelope>, token: string): Promise<void> {
     this.active.add(job);
-    const queue = job.queueName as TaskQueue;
     const renew = setInterval(() => {
       job.extendLock(token, this.config.WORKER_LOCK_MS).catch((error: Error) => {
         this.logger.warn(`task ${job.id}: lock renewal failed: ${error.message}`);
       });
     }, this.config.WORKER_LOCK_MS / 2);
+    try {
+      await flowContext.run(this.contextOf(job), () => this.run(job, token));
+    } finally {
+      clearInterval(renew);
+      this.active.delete(job);
+    }
+  }
+
+  /**
+   * The flow a task run belongs to, restored from the job's metadata: the submitting
+   * request's IDs, a new span of the submitter's trace, and the task's own fields.
+   */
+  private contextOf(job: Job<TaskEnvelope>): FlowContext {
+    const meta = job.data.meta;
+    const { trace } = continueTrace(meta.traceparent);
+    const parent_id = job.parentKey?.split(':').pop();
+    return {
+      request_id: meta.request_id,
+      correlation_id: meta.correlation_id ?? job.id,
+      task_id: job.id,
+      task: {
+        type: job.name,
+        queue: job.queueName,
+        attempt: job.attemptsStarted,
+        ...(parent_id ? { parent_id } : {}),
+      },
+      trace,
+    };
+  }
+
+  /** Runs one task inside its flow context, writing the lifecycle lines. */
+  private async run(job: Job<TaskEnvelope>, token: string): Promise<void> {
+    const started = performance.now();
+    const attempt = job.attemptsStarted;
+    const queueWaitMs =
+      attempt === 1 && job.processedOn ? job.processedOn - job.timestamp : undefined;
+    this.log.info(
+      {
+        'event.action': 'task-started',
+        ...(queueWaitMs === undefined ? {} : { 'task.queue_wait_ms': queueWaitMs }),
+      },
+      `task ${job.id} started (attempt ${attempt}${queueWaitMs === undefined ? '' : `, waited ${queueWaitMs} ms`})`,
+    );
     try {
       if (job.deferredFailure) {
         // BullMQ marks a task that lost its worker too often (WORKER_MAX_STALLED) and leaves
@@ -178,9 +227,16 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       const data = this.registry.parse(type, job.data.input);
       const context: TaskContext = {
         taskId: job.id ?? '',
-        attempt: job.attemptsStarted,
-        queue,
-        progress: (percent) => job.updateProgress(Math.max(0, Math.min(100, Math.round(percent)))),
+        attempt,
+        queue: job.queueName as TaskQueue,
+        progress: async (percent) => {
+          const value = Math.max(0, Math.min(100, Math.round(percent)));
+          await job.updateProgress(value);
+          this.log.info(
+            { 'event.action': 'task-progress', 'task.progress': value },
+            `task ${job.id} at ${value}%`,
+          );
+        },
         childResults: async <T>() => {
           const values = await job.getChildrenValues<{ result: T; index: number }>();
           return Object.values(values)
@@ -193,20 +249,77 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       const stored =
         job.data.meta.index === undefined ? result : { result, index: job.data.meta.index };
       await job.moveToCompleted(stored, token, false);
+      const runMs = performance.now() - started;
+      this.log.info(
+        {
+          'event.action': 'task-completed',
+          'event.duration': Math.round(runMs * 1e6),
+          'task.run_ms': Math.round(runMs),
+          ...(queueWaitMs === undefined ? {} : { 'task.queue_wait_ms': queueWaitMs }),
+        },
+        `task ${job.id} completed in ${Math.round(runMs)} ms`,
+      );
     } catch (error) {
-      const failure =
-        error instanceof TaskDataError
-          ? new UnrecoverableError(`invalid task data: ${error.message}`)
-          : error instanceof Error
-            ? error
-            : new Error(String(error));
-      await job.moveToFailed(withNamedStack(failure), token, false).catch((e: Error) => {
-        this.logger.warn(`task ${job.id}: could not record its failure: ${e.message}`);
-      });
-    } finally {
-      clearInterval(renew);
-      this.active.delete(job);
+      await this.fail(job, token, error, performance.now() - started);
     }
+  }
+
+  private async fail(
+    job: Job<TaskEnvelope>,
+    token: string,
+    error: unknown,
+    runMs: number,
+  ): Promise<void> {
+    const failure =
+      error instanceof TaskDataError
+        ? new UnrecoverableError(`invalid task data: ${error.message}`)
+        : error instanceof Error
+          ? error
+          : new Error(String(error));
+    const attempts = job.opts.attempts ?? 1;
+    const willRetry = !(failure instanceof UnrecoverableError) && job.attemptsMade + 1 < attempts;
+    const retryInMs = this.config.TASK_BACKOFF_MS * 2 ** job.attemptsMade;
+    await job.moveToFailed(withNamedStack(failure), token, false).catch((e: Error) => {
+      this.logger.warn(`task ${job.id}: could not record its failure: ${e.message}`);
+    });
+    const fields = {
+      'event.action': willRetry ? 'task-retried' : 'task-failed',
+      'event.duration': Math.round(runMs * 1e6),
+      'task.run_ms': Math.round(runMs),
+      'error.type': failure.name,
+      'error.message': failure.message,
+      ...(willRetry ? { 'task.retry_in_ms': retryInMs } : {}),
+    };
+    if (willRetry) {
+      this.log.warn(
+        fields,
+        `task ${job.id} failed on attempt ${job.attemptsStarted} (${failure.name}); retrying in ${retryInMs} ms`,
+      );
+    } else {
+      this.log.error(
+        fields,
+        `task ${job.id} failed for good on attempt ${job.attemptsStarted}: ${failure.name}: ${failure.message}`,
+      );
+    }
+  }
+
+  /** A task whose worker stopped was put back in its queue by this worker's stalled check. */
+  private async onStalled(queue: TaskQueue, jobId: string): Promise<void> {
+    const worker = this.workers.get(queue);
+    const job = worker
+      ? await Job.fromId<TaskEnvelope>(worker, jobId).catch(() => undefined)
+      : undefined;
+    const line = (): void =>
+      this.log.warn(
+        { 'event.action': 'task-stalled' },
+        `task ${jobId} stalled: its worker stopped responding; it goes back to ${queue}`,
+      );
+    if (!job) return line();
+    const context = this.contextOf(job);
+    // By the time this line is written another worker may have started the next attempt.
+    const restarted = (await job.getState().catch(() => 'unknown')) === 'active';
+    if (context.task && restarted) context.task.attempt -= 1;
+    flowContext.run(context, line);
   }
 
   private async beat(): Promise<void> {

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
+import { LoggingModule } from '../logging/logging.module';
 import { RedisModule } from '../redis/redis.module';
 import { TaskTypesModule } from '../tasks/task-types.module';
 import { PriorityWorker } from './priority-worker';
@@ -12,7 +13,13 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), RedisModule, TaskTypesModule, WorkerRegistryModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot('threadline-worker'),
+        RedisModule,
+        TaskTypesModule,
+        WorkerRegistryModule,
+      ],
       providers: [PriorityWorker],
     };
   }

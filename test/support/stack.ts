@@ -54,6 +54,7 @@ export interface Task {
   started_at?: string;
   finished_at?: string;
   parent_id?: string;
+  correlation_id?: string;
   links: { self: string };
 }
 
@@ -70,6 +71,8 @@ export class TestStack {
   api: RunningProcess | undefined;
   baseUrl = '';
   private readonly workers: RunningProcess[] = [];
+  /** Every process started, for its log lines (stopped ones included). */
+  private readonly started: RunningProcess[] = [];
 
   constructor(env: Record<string, string> = {}) {
     this.env = {
@@ -87,6 +90,7 @@ export class TestStack {
     this.baseUrl = `http://127.0.0.1:${port}`;
     const api = launch('main.js', { ...this.env, PORT: String(port), ...env });
     this.api = api;
+    this.started.push(api);
     await eventually(async () => {
       if (api.child.exitCode !== null) throw new Error(`API exited:\n${api.output()}`);
       const response = await fetch(`${this.baseUrl}/health`);
@@ -98,11 +102,28 @@ export class TestStack {
   async startWorker(env: Record<string, string> = {}): Promise<RunningProcess> {
     const worker = launch('worker.js', { ...this.env, LOG_LEVEL: 'info', ...env });
     this.workers.push(worker);
+    this.started.push(worker);
     await eventually(() => {
       if (worker.child.exitCode !== null) throw new Error(`worker exited:\n${worker.output()}`);
       return Promise.resolve(worker.output().includes('taking tasks from') ? true : undefined);
     }, 'the worker to start');
     return worker;
+  }
+
+  /** Every JSON line written so far by this stack's processes, parsed. */
+  logLines(): Record<string, unknown>[] {
+    return this.started.flatMap((p) =>
+      p
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    );
+  }
+
+  /** Everything this stack's processes wrote, as text. */
+  allOutput(): string {
+    return this.started.map((p) => p.output()).join('\n');
   }
 
   private async terminate(processes: RunningProcess[]): Promise<void> {

@@ -65,6 +65,13 @@ export class TaskView {
   })
   parent_id?: string;
 
+  @ApiPropertyOptional({
+    example: 'trace-demo-123',
+    description:
+      'The flow the task belongs to: search the logs by it to see submit, runs and polls.',
+  })
+  correlation_id?: string;
+
   @ApiProperty({ type: TaskLinks })
   links!: TaskLinks;
 }

@@ -1,0 +1,61 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { TraceContext } from './flow-context';
+
+/**
+ * The rule for inbound `X-Request-ID` and `X-Correlation-ID`: 1 to 128 characters from
+ * `A–Z a–z 0–9 - _ . : / + = @ ~`. UUIDs, ULIDs, nginx's hex ids and base64 all pass;
+ * anything that could break a log line or a header (control characters, CR/LF, spaces,
+ * quotes, braces, `%`, non-ASCII) does not. nginx applies the same rule (elk/nginx).
+ */
+export const ID_PATTERN = /^[A-Za-z0-9._:/+=@~-]{1,128}$/;
+export const ID_RULE = '1 to 128 characters from A-Z a-z 0-9 - _ . : / + = @ ~';
+
+/** Why an inbound value was refused, in words that never quote the value. */
+export function idProblem(value: string): string | undefined {
+  if (ID_PATTERN.test(value)) return undefined;
+  if (value.length === 0) return 'it is empty';
+  if (value.length > 128) return `it is ${value.length} characters long (at most 128)`;
+  if ([...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
+    return 'it contains control characters';
+  }
+  if (/[^\x20-\x7e]/.test(value)) return 'it contains non-ASCII characters';
+  return 'it contains characters outside A-Z a-z 0-9 - _ . : / + = @ ~';
+}
+
+export function newId(): string {
+  return randomUUID();
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * Continues the trace of a valid W3C `traceparent` with a new span for this hop, or starts a
+ * new trace when there is none or it is invalid.
+ * @see https://www.w3.org/TR/trace-context/#traceparent-header
+ */
+export function continueTrace(traceparent: string | undefined): {
+  trace: TraceContext;
+  valid: boolean;
+} {
+  const m = traceparent === undefined ? null : TRACEPARENT.exec(traceparent.trim());
+  const valid = m !== null && m[1] !== 'ff' && !/^0+$/.test(m[2]) && !/^0+$/.test(m[3]);
+  if (valid && m) {
+    return {
+      trace: { trace_id: m[2], parent_span_id: m[3], span_id: newSpanId(), flags: m[4] },
+      valid,
+    };
+  }
+  return {
+    trace: { trace_id: randomBytes(16).toString('hex'), span_id: newSpanId(), flags: '01' },
+    valid: false,
+  };
+}
+
+/** The `traceparent` that hands this hop's span on to the next one. */
+export function traceparentOf(trace: TraceContext): string {
+  return `00-${trace.trace_id}-${trace.span_id}-${trace.flags}`;
+}
+
+function newSpanId(): string {
+  return randomBytes(8).toString('hex');
+}

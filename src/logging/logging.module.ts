@@ -1,0 +1,33 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { AppConfig } from '../config/app-config';
+import { createLogger, type ServiceName } from './logger';
+import { PinoNestLogger } from './nest-logger';
+
+/** Injection token of the process's pino logger. */
+export const PINO = Symbol('PINO');
+
+/** The process's pino logger, and Nest's logger on top of it. */
+@Global()
+@Module({})
+export class LoggingModule {
+  static forRoot(service: ServiceName): DynamicModule {
+    return {
+      module: LoggingModule,
+      providers: [
+        {
+          provide: PINO,
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) =>
+            createLogger({ service, level: config.LOG_LEVEL, stamp: config.LOG_CONTEXT }),
+        },
+        {
+          provide: PinoNestLogger,
+          inject: [PINO],
+          useFactory: (pino: Logger) => new PinoNestLogger(pino),
+        },
+      ],
+      exports: [PINO, PinoNestLogger],
+    };
+  }
+}
