@@ -157,9 +157,7 @@ describe('correlation through nginx, API and worker', () => {
     const lines = stack
       .logLines()
       .filter(
-        (l) =>
-          l.task_id === task.task_id &&
-          !String(l['url.path'] ?? '').startsWith(`/api/v1/tasks/${task.task_id}`),
+        (l) => l.task_id === task.task_id && l['url.path'] !== `/api/v1/tasks/${task.task_id}`,
       );
     const worker = lines.filter((l) => service(l) === 'threadline-worker');
     expect(worker.length).toBeGreaterThan(0);
