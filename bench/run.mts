@@ -1,7 +1,10 @@
-// npm run bench [-- --quick]: Threadline against its peers, side by side in one run.
+// npm run bench [-- --quick] [-- --only submit,context,drain,line]: Threadline against its
+// peers, side by side in one run.
 //
-//   submit: POST /api/v1/tasks (validation, idempotency off) vs a bare Express + queue.add
-//   drain:  20,000 no-op tasks through one Threadline worker vs one plain BullMQ Worker
+//   submit:  POST /api/v1/tasks (validation, idempotency off) vs a bare Express + queue.add
+//   context: POST /api/v1/tasks with the flow context and stamping on vs off (LOG_CONTEXT)
+//   drain:   20,000 no-op tasks through one Threadline worker vs one plain BullMQ Worker
+//   line:    a stamped ECS line vs a bare pino line, 100,000 lines to /dev/null
 //
 // Both sides run in the same session, alternating, several times; the medians and their
 // ratio go to bench/RESULTS.md. Absolute numbers drift on shared machines; ratios hold better.
@@ -10,11 +13,12 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { measureLines } from './log-line.mts';
 
 const root = resolve(import.meta.dirname, '..');
 const quick = process.argv.includes('--quick');
@@ -23,21 +27,32 @@ const DRAIN_TASKS = quick ? 2_000 : 20_000;
 const SUBMIT_SECONDS = quick ? 3 : 10;
 const CONNECTIONS = 2 * cpus().length;
 const WORKER_CONCURRENCY = 8;
+const LINES = 100_000;
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const only = (() => {
+  const at = process.argv.indexOf('--only');
+  return at === -1 ? undefined : new Set(process.argv[at + 1]?.split(','));
+})();
+const runs = (name: string): boolean => only === undefined || only.has(name);
+const scratch = mkdtempSync(join(tmpdir(), 'threadline-bench-'));
 
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
-interface Side {
-  name: string;
-  start(port: number, prefix: string): ChildProcess;
+interface Spawned {
+  child: ChildProcess;
+  /** Everything the process wrote so far: output goes to a file, not a pipe to this process. */
+  output(): string;
 }
 
-function node(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, args, {
+function node(args: string[], env: Record<string, string> = {}): Spawned {
+  const file = join(scratch, `${randomUUID()}.log`);
+  const fd = openSync(file, 'w');
+  const child = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, REDIS_URL, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, REDIS_URL, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', fd, fd],
   });
+  return { child, output: () => readFileSync(file, 'utf8') };
 }
 
 async function freePort(): Promise<number> {
@@ -49,23 +64,28 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once the child prints `marker` (or rejects if it exits first). */
-function printed(child: ChildProcess, marker: string): Promise<void> {
-  return new Promise((ready, fail) => {
-    let output = '';
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes(marker)) ready();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) =>
-      fail(new Error(`exited with ${code} before "${marker}":\n${output}`)),
-    );
-  });
+async function printed(spawned: Spawned, marker: string): Promise<void> {
+  for (;;) {
+    if (spawned.output().includes(marker)) return;
+    if (spawned.child.exitCode !== null)
+      throw new Error(`exited before "${marker}":\n${spawned.output()}`);
+    await sleep(20);
+  }
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+async function listening(spawned: Spawned, port: number): Promise<void> {
+  for (;;) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/`);
+      return;
+    } catch {
+      if (spawned.child.exitCode !== null) throw new Error(`exited:\n${spawned.output()}`);
+      await sleep(50);
+    }
+  }
+}
+
+async function stop({ child }: Spawned): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((done) => child.once('exit', done));
   child.kill('SIGTERM');
@@ -83,29 +103,34 @@ async function clean(prefix: string): Promise<void> {
   await redis.quit();
 }
 
-// ---------------------------------------------------------------- submit
+interface Side {
+  name: string;
+  start(port: number, prefix: string): Spawned;
+}
+
+// ---------------------------------------------------------------- HTTP submit
+
+const api = (env: Record<string, string>) => (port: number, prefix: string) =>
+  node([join('dist', 'main.js')], { PORT: String(port), REDIS_PREFIX: prefix, ...env });
 
 const submitSides: Side[] = [
-  {
-    name: 'Threadline API',
-    start: (port, prefix) =>
-      node([join('dist', 'main.js')], { PORT: String(port), REDIS_PREFIX: prefix }),
-  },
+  { name: 'Threadline API', start: api({}) },
   {
     name: 'bare Express + queue.add',
     start: (port, prefix) =>
       node([join('bench', 'peers', 'bare-submit.mts'), String(port), prefix]),
   },
 ];
+const contextSides: Side[] = [
+  { name: 'context on', start: api({ LOG_CONTEXT: 'true' }) },
+  { name: 'context off', start: api({ LOG_CONTEXT: 'false' }) },
+];
 
 async function submitOnce(side: Side): Promise<{ rps: number; p99: number }> {
   const port = await freePort();
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
-  const child = side.start(port, prefix);
-  await Promise.race([
-    printed(child, side.name.startsWith('Threadline') ? 'API listening' : 'ready'),
-    sleep(30_000),
-  ]);
+  const spawned = side.start(port, prefix);
+  await listening(spawned, port);
   try {
     const result = await autocannon({
       url: `http://127.0.0.1:${port}/api/v1/tasks`,
@@ -120,7 +145,7 @@ async function submitOnce(side: Side): Promise<{ rps: number; p99: number }> {
     }
     return { rps: result.requests.average, p99: result.latency.p99 };
   } finally {
-    await stop(child);
+    await stop(spawned);
     await clean(prefix);
   }
 }
@@ -134,7 +159,6 @@ const drainSides: Side[] = [
       node([join('dist', 'worker.js')], {
         REDIS_PREFIX: prefix,
         WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
-        LOG_LEVEL: 'info',
       }),
   },
   {
@@ -158,7 +182,10 @@ async function drainOnce(side: Side): Promise<{ jobsPerSecond: number }> {
       await queue.addBulk(
         Array.from({ length: n }, () => ({
           name: 'echo',
-          data: { input: {}, meta: { submitted_at: new Date().toISOString() } },
+          data: {
+            input: {},
+            meta: { submitted_at: new Date().toISOString(), correlation_id: randomUUID() },
+          },
           opts: {
             jobId: randomUUID(),
             priority: 50,
@@ -169,8 +196,8 @@ async function drainOnce(side: Side): Promise<{ jobsPerSecond: number }> {
         })),
       );
     }
-    const child = side.start(0, prefix);
-    await printed(child, side.name.startsWith('Threadline') ? 'taking tasks from' : 'ready');
+    const spawned = side.start(0, prefix);
+    await printed(spawned, side.name.startsWith('Threadline') ? 'taking tasks from' : 'ready');
     const started = performance.now();
     for (;;) {
       const counts = await queue.getJobCounts('completed', 'failed');
@@ -179,7 +206,7 @@ async function drainOnce(side: Side): Promise<{ jobsPerSecond: number }> {
       await sleep(50);
     }
     const seconds = (performance.now() - started) / 1000;
-    await stop(child);
+    await stop(spawned);
     return { jobsPerSecond: DRAIN_TASKS / seconds };
   } finally {
     await queue.close();
@@ -207,66 +234,114 @@ function version(pkg: string): string {
   ).version;
 }
 
+type Row = [figure: string, ours: number, peer: number, peerIs: string, goal: string];
+
+async function alternate<T>(
+  name: string,
+  sides: Side[],
+  once: (side: Side) => Promise<T>,
+  show: (r: T) => string,
+): Promise<Record<string, T[]>> {
+  const results: Record<string, T[]> = {};
+  for (let rep = 1; rep <= REPETITIONS; rep++) {
+    for (const side of rep % 2 ? sides : [...sides].reverse()) {
+      const r = await once(side);
+      (results[side.name] ??= []).push(r);
+      log(`${name} ${rep}/${REPETITIONS} ${side.name}: ${show(r)}`);
+    }
+  }
+  return results;
+}
+
 async function main(): Promise<void> {
   if (!existsSync(join(root, 'dist', 'main.js'))) {
     log('building (npm run build)');
     spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   }
   log(`Redis at ${REDIS_URL}; ${REPETITIONS} repetition(s), sides alternating`);
-  const submit: Record<string, { rps: number[]; p99: number[] }> = {};
-  const drain: Record<string, number[]> = {};
-  for (let rep = 1; rep <= REPETITIONS; rep++) {
-    const order = rep % 2 ? submitSides : [...submitSides].reverse();
-    for (const side of order) {
-      const r = await submitOnce(side);
-      (submit[side.name] ??= { rps: [], p99: [] }).rps.push(r.rps);
-      submit[side.name].p99.push(r.p99);
-      log(`submit ${rep}/${REPETITIONS} ${side.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms`);
-    }
-    for (const side of rep % 2 ? drainSides : [...drainSides].reverse()) {
-      const r = await drainOnce(side);
-      (drain[side.name] ??= []).push(r.jobsPerSecond);
-      log(`drain ${rep}/${REPETITIONS} ${side.name}: ${r.jobsPerSecond.toFixed(0)} tasks/s`);
-    }
-  }
-  const [api, bare] = submitSides.map((s) => submit[s.name]);
-  const [ours, plain] = drainSides.map((s) => median(drain[s.name]));
-  const rows = [
-    [
+  const rows: Row[] = [];
+  const show = (r: { rps: number; p99: number }): string =>
+    `${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms`;
+
+  if (runs('submit')) {
+    const r = await alternate('submit', submitSides, submitOnce, show);
+    const [ours, peer] = submitSides.map((s) => r[s.name]);
+    rows.push([
       'POST /api/v1/tasks, requests/s',
-      median(api.rps),
-      median(bare.rps),
+      median(ours.map((x) => x.rps)),
+      median(peer.map((x) => x.rps)),
       'bare Express + queue.add',
-    ],
-    [
+      'baseline',
+    ]);
+    rows.push([
       'POST /api/v1/tasks, p99 latency (ms)',
-      median(api.p99),
-      median(bare.p99),
+      median(ours.map((x) => x.p99)),
+      median(peer.map((x) => x.p99)),
       'bare Express + queue.add',
-    ],
-    [
+      'baseline',
+    ]);
+  }
+  if (runs('context')) {
+    const r = await alternate('context', contextSides, submitOnce, show);
+    const [on, off] = contextSides.map((s) => r[s.name]);
+    rows.push([
+      'POST /api/v1/tasks with context on, requests/s',
+      median(on.map((x) => x.rps)),
+      median(off.map((x) => x.rps)),
+      'same API, LOG_CONTEXT=false',
+      '≥ 0.95',
+    ]);
+  }
+  if (runs('drain')) {
+    const r = await alternate(
+      'drain',
+      drainSides,
+      drainOnce,
+      (x) => `${x.jobsPerSecond.toFixed(0)} tasks/s`,
+    );
+    const [ours, peer] = drainSides.map((s) => median(r[s.name].map((x) => x.jobsPerSecond)));
+    rows.push([
       `drain of ${DRAIN_TASKS.toLocaleString('en')} no-op tasks, tasks/s`,
       ours,
-      plain,
+      peer,
       'plain BullMQ Worker',
-    ],
-  ] as const;
+      'baseline',
+    ]);
+  }
+  if (runs('line')) {
+    const stamped: number[] = [];
+    const bare: number[] = [];
+    for (let rep = 0; rep < 5; rep++) {
+      const r = measureLines(LINES, root);
+      stamped.push(r.stampedNsPerLine);
+      bare.push(r.bareNsPerLine);
+    }
+    log(`line: stamped ${median(stamped).toFixed(0)} ns, bare pino ${median(bare).toFixed(0)} ns`);
+    rows.push([
+      `one log line, ns (${LINES.toLocaleString('en')} to /dev/null)`,
+      median(stamped),
+      median(bare),
+      'bare pino, same message',
+      '≤ 1.3',
+    ]);
+  }
+
   const lines = [
     '# Benchmark results',
     '',
-    `Written by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}. Medians of ${REPETITIONS} alternating run(s) per side.`,
+    `Written by \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}. Medians of ${REPETITIONS} alternating run(s) per side (5 for the log line).`,
     '',
-    '| figure | Threadline | peer | ratio (Threadline / peer) | peer is |',
-    '| --- | ---: | ---: | ---: | --- |',
+    '| figure | Threadline | peer | ratio | goal | peer is |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
     ...rows.map(
-      ([figure, a, b, peer]) =>
-        `| ${figure} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(a / b).toFixed(2)} | ${peer} |`,
+      ([figure, a, b, peer, goal]) =>
+        `| ${figure} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(a / b).toFixed(2)} | ${goal} | ${peer} |`,
     ),
     '',
-    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.versions.node}; Redis ${redisVersion()}; BullMQ ${version('bullmq')}; NestJS ${version('@nestjs/core')}.`,
-    `Submit: autocannon, ${CONNECTIONS} connections (2 per core), ${SUBMIT_SECONDS} s per run, echo tasks, no Idempotency-Key. Drain: one worker process, concurrency ${WORKER_CONCURRENCY} on both sides, tasks queued before the worker starts; timed from the worker's ready line to the last completion.`,
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.versions.node}; Redis ${redisVersion()}; BullMQ ${version('bullmq')}; NestJS ${version('@nestjs/core')}; pino ${version('pino')}.`,
+    `Submit: autocannon, ${CONNECTIONS} connections (2 per core), ${SUBMIT_SECONDS} s per run, echo tasks, no Idempotency-Key, LOG_LEVEL=info with output to a file. Drain: one worker process, concurrency ${WORKER_CONCURRENCY} on both sides, tasks queued before the worker starts; timed from the worker's ready line to the last completion.`,
     '',
-    'What the ratios mean: the submit peer does only `queue.add`, so the gap is the price of validation, problem documents and the rest of the API; the drain peer serves one queue, so the gap is the price of strict priority across three queues (Threadline asks `high` and `medium` before taking from `low`).',
+    'What the ratios mean: the submit peer does only `queue.add`, so the gap is the price of validation, problem documents, correlation and logging; the drain peer serves one queue and logs nothing, so the gap is the price of strict priority across three queues and of the lifecycle lines; the log line compares a line stamped with the flow context in ECS form with a bare pino line.',
     '',
   ];
   writeFileSync(join(root, 'bench', 'RESULTS.md'), lines.join('\n'));

@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { Logger } from 'pino';
+import type { AppLogger as Logger } from './logging/logger';
 import { AppConfig } from './config/app-config';
 import { httpContextMiddleware } from './context/http-context.middleware';
 import { PINO } from './logging/logging.module';

@@ -26,6 +26,8 @@ export interface FlowContext {
   task_id?: string;
   task?: TaskFields;
   trace?: TraceContext;
+  /** Bumped by every `assign`, so that whoever caches what it derived from the context knows. */
+  version?: number;
   /** Updates a response header when a request joins another flow (a poll of a task). */
   setHeader?: (name: string, value: string) => void;
 }
@@ -45,6 +47,6 @@ export const flowContext = {
   /** Adds fields to the current context, e.g. `task_id` once a task exists. */
   assign(fields: Partial<FlowContext>): void {
     const current = storage.getStore();
-    if (current) Object.assign(current, fields);
+    if (current) Object.assign(current, fields, { version: (current.version ?? 0) + 1 });
   },
 };

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { Logger } from 'pino';
+import type { AppLogger as Logger } from '../logging/logger';
 import { loggableHeaders } from '../logging/redact';
 import { type FlowContext, flowContext } from './flow-context';
 import { continueTrace, idProblem, newId } from './ids';

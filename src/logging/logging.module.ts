@@ -1,5 +1,5 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import type { Logger } from 'pino';
+import type { AppLogger as Logger } from './logger';
 import { AppConfig } from '../config/app-config';
 import { createLogger, type ServiceName } from './logger';
 import { PinoNestLogger } from './nest-logger';

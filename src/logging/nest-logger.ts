@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Logger } from 'pino';
+import type { AppLogger as Logger } from './logger';
 
 /**
  * Nest's logger interface over pino, so that Nest's own lines (and ours through

@@ -1,5 +1,5 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import type { Logger } from 'pino';
+import type { AppLogger as Logger } from '../logging/logger';
 import { flowContext } from '../context/flow-context';
 import { PINO } from '../logging/logging.module';
 import { redactDeep } from '../logging/redact';

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger as Pino } from 'pino';
+import type { AppLogger as Pino } from '../logging/logger';
 import { AppConfig } from '../config/app-config';
 import { type FlowContext, flowContext } from '../context/flow-context';
 import { continueTrace } from '../context/ids';

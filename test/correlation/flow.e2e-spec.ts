@@ -198,7 +198,14 @@ describe('correlation through nginx, API and worker', () => {
       { type: 'echo', data: { delay_ms: 3000 }, queue: 'low' },
       { 'X-Correlation-ID': 'flow-crash-1' },
     );
-    await pollVia(stack.baseUrl, task.task_id, ['active']);
+    // Kill it once it has said it started (not merely once the task is marked active).
+    await eventually(
+      () =>
+        Promise.resolve(
+          doomed.output().includes('"event.action":"task-started"') ? true : undefined,
+        ),
+      'the doomed worker to start the task',
+    );
     doomed.kill('SIGKILL');
     await doomed.exited;
     await stack.startWorker({ WORKER_QUEUES: 'low' });

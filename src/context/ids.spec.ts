@@ -1,0 +1,56 @@
+import { continueTrace, idProblem, traceparentOf } from './ids';
+
+describe(idProblem.name, () => {
+  it.each([
+    ['trace-demo-123'],
+    ['0b8c0c9e-7d0f-4a51-9d4c-3f1b7f2a9e11'],
+    ['a'.repeat(128)],
+    ['b64+/=:@~_.x'],
+  ])('accepts %s', (id) => {
+    expect(idProblem(id)).toBeUndefined();
+  });
+
+  it.each([
+    ['', 'it is empty'],
+    ['a'.repeat(129), 'it is 129 characters long (at most 128)'],
+    ['a\r\nb', 'it contains control characters'],
+    ['caf\u00e9', 'it contains non-ASCII characters'],
+    ['{"a":1}', 'it contains characters outside A-Z a-z 0-9 - _ . : / + = @ ~'],
+    ['%0d%0a', 'it contains characters outside A-Z a-z 0-9 - _ . : / + = @ ~'],
+    ['two words', 'it contains characters outside A-Z a-z 0-9 - _ . : / + = @ ~'],
+  ])('refuses %j: %s', (id, reason) => {
+    expect(idProblem(id)).toBe(reason);
+  });
+});
+
+describe(continueTrace.name, () => {
+  const inbound = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+  it('continues a valid traceparent with a new span whose parent is the inbound one', () => {
+    const { trace, valid } = continueTrace(inbound);
+    expect(valid).toBe(true);
+    expect(trace).toMatchObject({
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      parent_span_id: '00f067aa0ba902b7',
+      flags: '01',
+    });
+    expect(trace.span_id).toMatch(/^[0-9a-f]{16}$/);
+    expect(trace.span_id).not.toBe('00f067aa0ba902b7');
+    expect(traceparentOf(trace)).toBe(`00-4bf92f3577b34da6a3ce929d0e0e4736-${trace.span_id}-01`);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['all-zero trace id', '00-00000000000000000000000000000000-00f067aa0ba902b7-01'],
+    ['all-zero span id', '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01'],
+    ['version ff', 'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'],
+    ['upper case', '00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01'],
+    ['garbage', 'not a traceparent'],
+  ])('starts a new trace when it is %s', (_name, value) => {
+    const { trace, valid } = continueTrace(value);
+    expect(valid).toBe(false);
+    expect(trace.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(trace.trace_id).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(trace.parent_span_id).toBeUndefined();
+  });
+});
