@@ -39,6 +39,19 @@ function request(header: string, value: Buffer): Buffer {
   ]);
 }
 
+/** Waits until the API has written the access line of the request with this ID. */
+function accessLine(stack: TestStack, requestId: string): Promise<Record<string, unknown>> {
+  return eventually(
+    () =>
+      Promise.resolve(
+        stack
+          .logLines()
+          .find((l) => l.request_id === requestId && l['event.action'] === 'http-request'),
+      ),
+    'the access line',
+  );
+}
+
 describe('hostile ID headers', () => {
   const stack = new TestStack({ LOG_LEVEL: 'info' });
   let port: number;
@@ -74,17 +87,7 @@ describe('hostile ID headers', () => {
       if (reply.status === 200) {
         expect(reply.headers['x-request-id']).toMatch(UUID);
         const requestId = reply.headers['x-request-id'];
-        await eventually(
-          () =>
-            Promise.resolve(
-              stack
-                .logLines()
-                .some((l) => l.request_id === requestId && l['event.action'] === 'http-request')
-                ? true
-                : undefined,
-            ),
-          'the access line',
-        );
+        await accessLine(stack, requestId);
         const mine = stack
           .logLines()
           .slice(before)
@@ -118,17 +121,7 @@ describe('hostile ID headers', () => {
     });
     expect(reply.status).toBe(200);
     const requestId = reply.headers.get('x-request-id');
-    await eventually(
-      () =>
-        Promise.resolve(
-          stack
-            .logLines()
-            .some((l) => l.request_id === requestId && l['event.action'] === 'http-request')
-            ? true
-            : undefined,
-        ),
-      'the access line',
-    );
+    await accessLine(stack, requestId ?? '');
     const mine = stack.logLines().filter((l) => l.request_id === requestId);
     expect(mine.find((l) => l['event.action'] === 'id-replaced')).toMatchObject({
       'http.request.header': 'traceparent',
