@@ -5,7 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppLogger as Logger } from './logging/logger';
 import { AppConfig } from './config/app-config';
-import { httpContextMiddleware } from './context/http-context.middleware';
+import { accessLogMiddleware, httpContextMiddleware } from './context/http-context.middleware';
 import { PINO } from './logging/logging.module';
 import { TaskQueueRepository } from './queues/task-queue.repository';
 
@@ -20,7 +20,11 @@ export function configureApp(app: NestExpressApplication): void {
   const config = app.get(AppConfig);
   app.disable('x-powered-by');
   // First in the chain, so that everything after it (body parsing included) runs in the flow.
-  if (config.LOG_CONTEXT) app.use(httpContextMiddleware(app.get<Logger>(PINO)));
+  app.use(
+    config.LOG_CONTEXT
+      ? httpContextMiddleware(app.get<Logger>(PINO))
+      : accessLogMiddleware(app.get<Logger>(PINO)),
+  );
   app.useBodyParser('json', { limit: config.BODY_LIMIT });
 
   const document = SwaggerModule.createDocument(
@@ -35,13 +39,15 @@ export function configureApp(app: NestExpressApplication): void {
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
 
+  // Read-only: the dashboard has no authentication of its own, and jobs added or edited
+  // there would skip validation. Put it behind your proxy's auth before exposing it.
   const board = new ExpressAdapter();
   board.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
     queues: app
       .get(TaskQueueRepository)
       .allQueues()
-      .map((queue) => new BullMQAdapter(queue, { readOnlyMode: false })),
+      .map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
     serverAdapter: board,
   });
   app.use(QUEUE_DASHBOARD_PATH, board.getRouter());

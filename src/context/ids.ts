@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { TraceContext } from './flow-context';
 
 /**
@@ -46,7 +46,7 @@ export function continueTrace(traceparent: string | undefined): {
     };
   }
   return {
-    trace: { trace_id: randomBytes(16).toString('hex'), span_id: newSpanId(), flags: '01' },
+    trace: { trace_id: randomHex(32), span_id: newSpanId(), flags: '01' },
     valid: false,
   };
 }
@@ -57,5 +57,23 @@ export function traceparentOf(trace: TraceContext): string {
 }
 
 function newSpanId(): string {
-  return randomBytes(8).toString('hex');
+  return randomHex(16);
+}
+
+/**
+ * `length` random hex digits. randomUUID draws from a cached entropy pool, which is several
+ * times faster per call than randomBytes; its fixed version and variant digits are dropped.
+ */
+function randomHex(length: number): string {
+  let hex = '';
+  while (hex.length < length) {
+    const uuid = randomUUID();
+    hex +=
+      uuid.slice(0, 8) +
+      uuid.slice(9, 13) +
+      uuid.slice(15, 18) +
+      uuid.slice(20, 23) +
+      uuid.slice(24);
+  }
+  return hex.slice(0, length);
 }

@@ -108,7 +108,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         type: 'about:blank',
         title: 'Service Unavailable',
         status: HttpStatus.SERVICE_UNAVAILABLE,
-        detail: `The task store (Redis) is unavailable: ${exception.message}. Nothing was changed; retry in ${REDIS_RETRY_AFTER_S} s.`,
+        detail: `The task store (Redis) is unavailable: ${exception.message}. The request may not have been applied; retry in ${REDIS_RETRY_AFTER_S} s, with an Idempotency-Key to be safe.`,
         instance,
       };
     }

@@ -17,7 +17,7 @@ export type QueueCounts = Record<
 >;
 
 /** Outcome of a cancel request. */
-export type CancelOutcome = 'cancelled' | 'not-found' | 'already-started';
+export type CancelOutcome = 'cancelled' | 'not-found' | 'already-started' | 'child-of-flow';
 
 /**
  * Threadline's one way to BullMQ: turns tasks into jobs and jobs back into tasks, so that
@@ -83,6 +83,7 @@ export class TaskQueueRepository {
       if (job) {
         const queue = job.queueName as TaskQueue;
         const state = await job.getState();
+        if (state === 'unknown') return undefined; // removed between the two reads
         if (state !== 'completed' && state !== 'failed') return this.snapshot(job, queue, state);
         // The task may have finished between reading it and reading its state: read it again,
         // now that it can no longer change, so the result or error goes with the status.
@@ -105,6 +106,8 @@ export class TaskQueueRepository {
       );
       const job = jobs.find((j): j is Job<TaskEnvelope> => j !== undefined);
       if (!job) return 'not-found';
+      // A child's result belongs to its parent: cancelling it alone would skew the parent's.
+      if (job.parentKey) return 'child-of-flow';
       const state = await job.getState();
       if (!['waiting', 'prioritized', 'delayed', 'waiting-children'].includes(state))
         return 'already-started';
@@ -122,9 +125,11 @@ export class TaskQueueRepository {
       );
       try {
         await job.remove({ removeChildren: true });
-      } catch {
+      } catch (error) {
         await client.del(this.cancelledKey(id));
-        return 'already-started';
+        // BullMQ refuses to remove a job (or a child of it) that a worker holds locked.
+        if (/locked|could not be removed/i.test((error as Error).message)) return 'already-started';
+        throw error;
       }
       return 'cancelled';
     });
@@ -223,7 +228,7 @@ export function toSnapshot(
     max_attempts: job.opts.attempts ?? maxAttempts,
     created_at: new Date(job.timestamp).toISOString(),
   };
-  if (job.data.meta.correlation_id) snapshot.correlation_id = job.data.meta.correlation_id;
+  if (job.data?.meta?.correlation_id) snapshot.correlation_id = job.data.meta.correlation_id;
   if (job.processedOn) snapshot.started_at = new Date(job.processedOn).toISOString();
   if (job.finishedOn && (status === 'completed' || status === 'failed')) {
     snapshot.finished_at = new Date(job.finishedOn).toISOString();
@@ -238,7 +243,7 @@ export function toSnapshot(
 function unwrapChildResult(job: Job<TaskEnvelope>): unknown {
   const value: unknown = job.returnvalue;
   if (
-    job.data.meta.index !== undefined &&
+    job.data?.meta?.index !== undefined &&
     typeof value === 'object' &&
     value !== null &&
     'result' in value

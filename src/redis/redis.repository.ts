@@ -85,6 +85,8 @@ function isConnectionError(error: unknown): boolean {
     error.name === 'MaxRetriesPerRequestError' ||
     /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/.test(
       error.message,
-    )
+    ) ||
+    // Redis answering but refusing writes: full (noeviction), a replica, loading, failing over.
+    /^(OOM|READONLY|LOADING|MISCONF|BUSY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN)\b/.test(error.message)
   );
 }

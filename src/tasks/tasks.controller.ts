@@ -37,7 +37,8 @@ import { BatchVarData } from './types/batch-var/batch-var.data';
 import { CalculateVarData } from './types/calculate-var/calculate-var.data';
 import { EchoData } from './types/echo/echo.data';
 
-const UNAVAILABLE = 'Redis is unavailable; nothing was changed. Retry after the Retry-After delay.';
+const UNAVAILABLE =
+  'Redis is unavailable; the request may not have been applied. Retry after the Retry-After delay, with an Idempotency-Key to be safe.';
 
 /**
  * Submit, poll and cancel tasks.

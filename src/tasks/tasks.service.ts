@@ -3,7 +3,7 @@ import type { AppLogger as Logger } from '../logging/logger';
 import { flowContext } from '../context/flow-context';
 import { PINO } from '../logging/logging.module';
 import { redactDeep } from '../logging/redact';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { IdempotencyRepository, type StoredResponse } from '../idempotency/idempotency.repository';
 import {
   IDEMPOTENCY_KEY_RULE,
@@ -112,6 +112,12 @@ export class TasksService {
     const outcome = await this.queue.cancel(id);
     const task = await this.queue.find(id);
     if (task) joinFlow(task);
+    if (outcome === 'child-of-flow') {
+      throw new ProblemException(HttpStatus.CONFLICT, {
+        title: 'Task is part of a batch',
+        detail: `Task ${id} is a child of task ${task?.parent_id ?? 'unknown'}; cancel the parent instead.`,
+      });
+    }
     if (outcome === 'not-found') {
       // Cancelling twice is not an error: the task is cancelled either way.
       if (task?.status === 'cancelled') return toTaskView(task);
@@ -127,6 +133,12 @@ export class TasksService {
   }
 
   private parse(body: unknown): { dto: SubmitTaskDto; input: object } {
+    if (nestedDeeperThan(body, MAX_BODY_DEPTH)) {
+      throw badRequest(
+        'Request body nested too deeply',
+        `The request body nests JSON more than ${MAX_BODY_DEPTH} levels deep; flatten it.`,
+      );
+    }
     if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
       const owned = SERVER_OWNED_FIELDS.filter((field) => field in body);
       if (owned.length > 0) {
@@ -177,7 +189,9 @@ export class TasksService {
       await this.queue.addFlow(
         task,
         children.map((child, index) => ({
-          id: randomUUID(),
+          // Derived from the parent's id, so that a retried submission re-adds the same
+          // children instead of new ones.
+          id: childTaskId(id, index),
           type: child.type,
           queue: dto.queue,
           priority: dto.priority,
@@ -236,6 +250,29 @@ function joinFlow(task: TaskSnapshot): void {
   flowContext.assign({ task_id: task.id, correlation_id });
   context.setHeader?.('X-Task-ID', task.id);
   if (correlation_id) context.setHeader?.('X-Correlation-ID', correlation_id);
+}
+
+/** A UUID (version 5 form) for the `index`-th child of a parent task. */
+export function childTaskId(parentId: string, index: number): string {
+  const hex = createHash('sha1').update(`${parentId}:${index}`).digest('hex');
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Deepest JSON nesting a request body may have. */
+const MAX_BODY_DEPTH = 32;
+
+/** True when `value` nests deeper than `limit` (checked without recursion). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(node as Record<string, unknown>))
+      stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function replay(response: StoredResponse): Omit<SubmitOutcome, 'replayed'> {

@@ -19,7 +19,7 @@ import type { TaskQueue } from '../queues/queue-names';
 import type { TaskEnvelope } from '../tasks/task';
 import { TaskDataError } from '../tasks/task-data.error';
 import type { TaskContext, TaskType } from '../tasks/task-handler';
-import { TaskRegistry } from '../tasks/task-registry';
+import { isTaskType, TaskRegistry } from '../tasks/task-registry';
 import { WorkerRegistryRepository } from './worker-registry.repository';
 
 const HEARTBEAT_MS = 5_000;
@@ -86,7 +86,9 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
         name: this.id,
       });
       worker.on('error', (error) => this.logger.warn(`queue ${queue}: ${error.message}`));
-      worker.on('stalled', (jobId) => void this.onStalled(queue, jobId));
+      worker.on('stalled', (jobId) => {
+        this.onStalled(queue, jobId).catch(() => undefined);
+      });
       this.workers.set(queue, worker);
       void worker.startStalledCheckTimer();
     }
@@ -97,7 +99,11 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       `worker ${this.id} taking tasks from ${this.queues.join(' > ')} with concurrency ${this.config.WORKER_CONCURRENCY}`,
     );
     for (let slot = 0; slot < this.config.WORKER_CONCURRENCY; slot++) {
-      this.slots.push(this.runSlot());
+      this.slots.push(
+        this.runSlot().catch((error: Error) =>
+          this.logger.error(`task slot stopped: ${error.message}`),
+        ),
+      );
     }
   }
 
@@ -175,7 +181,19 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       });
     }, this.config.WORKER_LOCK_MS / 2);
     try {
+      if (typeof job.data?.meta !== 'object' || job.data.meta === null) {
+        // Not queued by Threadline (e.g. added by hand): fail it rather than crash on it.
+        await this.fail(
+          job,
+          token,
+          new UnrecoverableError('the job has no Threadline envelope ({input, meta})'),
+          0,
+        );
+        return;
+      }
       await flowContext.run(this.contextOf(job), () => this.run(job, token));
+    } catch (error) {
+      this.logger.error(`task ${job.id}: ${(error as Error).message}`);
     } finally {
       clearInterval(renew);
       this.active.delete(job);
@@ -223,7 +241,10 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
         // the failing to whoever takes it next: fail it without running it again.
         throw new UnrecoverableError(job.deferredFailure);
       }
-      const type = job.name as TaskType;
+      if (!isTaskType(job.name)) {
+        throw new UnrecoverableError(`unknown task type "${job.name}"`);
+      }
+      const type: TaskType = job.name;
       const data = this.registry.parse(type, job.data.input);
       const context: TaskContext = {
         taskId: job.id ?? '',
@@ -248,7 +269,16 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       // Children report their index so that the parent can keep the given order.
       const stored =
         job.data.meta.index === undefined ? result : { result, index: job.data.meta.index };
-      await job.moveToCompleted(stored, token, false);
+      try {
+        await job.moveToCompleted(stored, token, false);
+      } catch (error) {
+        // The work is done; if its lock is lost, another worker will run it again.
+        this.log.warn(
+          { 'event.action': 'task-completion-lost', 'error.message': (error as Error).message },
+          `task ${job.id} finished but its completion could not be recorded; it may run again`,
+        );
+        return;
+      }
       const runMs = performance.now() - started;
       this.log.info(
         {

@@ -176,6 +176,27 @@ describe('submission validation', () => {
     await expectProblem({ type: 'calculate_var', data }, 422, detail, pointer);
   });
 
+  it('400 for a body nested deeper than 32 levels, not a crash', async () => {
+    // Written by hand: JSON.stringify itself would overflow the stack on it.
+    const body = `{"type":"echo","data":{"message":${'{"m":'.repeat(2000)}"deep"${'}'.repeat(2000)}}}`;
+    await expectProblem(body, 400, /nests JSON more than 32 levels deep/);
+  });
+
+  it('422, not a 202 and a crash later, for an asset named like an Object built-in', async () => {
+    const data = {
+      method: 'historical',
+      positions: [{ asset: '__proto__', value: 1 }],
+      returns: {},
+      confidence: 0.95,
+    };
+    await expectProblem(
+      { type: 'calculate_var', data },
+      422,
+      /returns lack a series for "__proto__"/,
+      '/data/returns',
+    );
+  });
+
   it('422 pointing into the failing portfolio of a batch', async () => {
     const bad = { ...goodVar, covariance: [[-1]] };
     await expectProblem(

@@ -141,7 +141,7 @@ export function checkVarRequest(request: VarRequest): void {
 
 function checkReturns(request: VarRequest, assets: readonly string[]): void {
   const returns = request.returns ?? {};
-  const missing = assets.filter((asset) => !(asset in returns));
+  const missing = assets.filter((asset) => !Object.hasOwn(returns, asset));
   if (missing.length > 0) {
     throw new VarInputError(
       '/returns',
