@@ -20,8 +20,8 @@ export interface IdempotencyRecord {
   response?: StoredResponse;
 }
 
-export type Claim =
-  { kind: 'claimed'; record: IdempotencyRecord } | { kind: 'existing'; record: IdempotencyRecord };
+/** claimed: a new key; taken-over: an abandoned claim, same task id; existing: someone else's. */
+export type Claim = { kind: 'claimed' | 'taken-over' | 'existing'; record: IdempotencyRecord };
 
 /**
  * How long a request may hold a key while it queues the task. If its process dies meanwhile,
@@ -43,7 +43,7 @@ if rec.state == 'in-flight' and rec.fingerprint == ARGV[1] and tonumber(rec.leas
   rec.lease_until = now + tonumber(ARGV[4])
   local enc = cjson.encode(rec)
   redis.call('SET', KEYS[1], enc, 'KEEPTTL')
-  return {'claimed', enc}
+  return {'taken-over', enc}
 end
 return {'existing', raw}
 `;
@@ -72,7 +72,7 @@ export class IdempotencyRepository {
         ) as Promise<[string, string]>,
     );
     const record = JSON.parse(reply[1]) as IdempotencyRecord;
-    return reply[0] === 'claimed' ? { kind: 'claimed', record } : { kind: 'existing', record };
+    return { kind: reply[0] as Claim['kind'], record };
   }
 
   /** Stores the response of the claimed request, for replay. */

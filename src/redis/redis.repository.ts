@@ -25,19 +25,25 @@ export class RedisRepository {
     return this.client.status === 'ready';
   }
 
-  /** Starts connecting if nobody has yet, and waits up to CONNECT_WAIT_MS for the connection. */
+  private readyWait: Promise<boolean> | undefined;
+
+  /**
+   * Starts connecting if nobody has yet, and waits up to CONNECT_WAIT_MS for the connection;
+   * requests arriving meanwhile share the one wait (and its one listener).
+   */
   private becomesReady(): Promise<boolean> {
     if (this.client.status === 'wait') this.client.connect().catch(() => undefined);
-    return new Promise((resolve) => {
-      const done = (ready: boolean): void => {
+    this.readyWait ??= new Promise<boolean>((resolve) => {
+      const done = (): void => {
         clearTimeout(timer);
-        this.client.off('ready', onReady);
-        resolve(ready);
+        this.client.off('ready', done);
+        this.readyWait = undefined;
+        resolve(this.client.status === 'ready');
       };
-      const onReady = (): void => done(true);
-      const timer = setTimeout(() => done(this.client.status === 'ready'), CONNECT_WAIT_MS);
-      this.client.once('ready', onReady);
+      const timer = setTimeout(done, CONNECT_WAIT_MS);
+      this.client.once('ready', done);
     });
+    return this.readyWait;
   }
 
   /**

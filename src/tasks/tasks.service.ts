@@ -82,6 +82,27 @@ export class TasksService {
       );
       return { ...replay(record.response), replayed: true };
     }
+    if (claim.kind === 'taken-over') {
+      // An earlier request with this key died after claiming it. If it queued the task, answer
+      // for that task rather than queueing it again (it may have run, or been cancelled).
+      const existing = await this.queue.find(record.task_id);
+      if (existing) {
+        joinFlow(existing);
+        const body = JSON.stringify({
+          task_id: existing.id,
+          type: existing.type,
+          queue: existing.queue,
+          priority: existing.priority,
+          status: existing.status,
+          created_at: existing.created_at,
+          links: { self: taskLink(existing.id) },
+        });
+        const location = taskLink(existing.id);
+        const response = { status: HttpStatus.ACCEPTED, body, location };
+        await this.idempotency.complete(idempotencyKey, record, response).catch(() => undefined);
+        return { ...response, replayed: true };
+      }
+    }
     let outcome: SubmitOutcome;
     try {
       outcome = await this.enqueue(record.task_id, submission);

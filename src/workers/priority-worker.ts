@@ -48,7 +48,8 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
   private blocking!: Redis;
   private accepting = true;
   private readonly slots: Promise<void>[] = [];
-  private readonly active = new Set<Job<TaskEnvelope>>();
+  /** Tasks running now, with the lock token each was taken with. */
+  private readonly active = new Map<Job<TaskEnvelope>, string>();
   private wake: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private tokenCounter = 0;
@@ -111,6 +112,8 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.accepting = false;
     clearInterval(this.heartbeat);
+    // Wake idle slots at once: their blocking wait would otherwise last until it times out.
+    this.blocking.disconnect();
     this.logger.log(
       `${signal ?? 'shutdown'}: finishing ${this.active.size} task(s) in flight, taking no new ones`,
     );
@@ -119,12 +122,15 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     const finished = await Promise.race([drained, grace]);
     if (!finished) {
       this.logger.warn(
-        `grace period over with ${this.active.size} task(s) still running; other workers will re-run them`,
+        `grace period over with ${this.active.size} task(s) still running; putting them back in their queues`,
+      );
+      // Back to wait now, rather than left locked until they count as stalled.
+      await Promise.all(
+        [...this.active].map(([job, token]) => job.moveToWait(token).catch(() => undefined)),
       );
     }
     await this.workerRegistry.remove(this.id).catch(() => undefined);
     await Promise.all([...this.workers.values()].map((w) => w.close(!finished)));
-    this.blocking.disconnect();
     this.connection.disconnect();
   }
 
@@ -174,7 +180,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
   }
 
   private async process(job: Job<TaskEnvelope>, token: string): Promise<void> {
-    this.active.add(job);
+    this.active.set(job, token);
     const renew = setInterval(() => {
       job.extendLock(token, this.config.WORKER_LOCK_MS).catch((error: Error) => {
         this.logger.warn(`task ${job.id}: lock renewal failed: ${error.message}`);

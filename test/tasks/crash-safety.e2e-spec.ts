@@ -100,6 +100,24 @@ describe('crash safety', () => {
     expect(crashes).toBe(2);
   }, 120_000);
 
+  it('puts a task still running when the SIGTERM grace runs out back in its queue at once', async () => {
+    const worker = await stack.startWorker({
+      WORKER_CONCURRENCY: '1',
+      WORKER_SHUTDOWN_GRACE_MS: '300',
+    });
+    const task = await stack.submit('echo', { delay_ms: 5000 });
+    await stack.until(task.task_id, ['active']);
+    worker.kill('SIGTERM');
+    await worker.exited;
+    // Queued again now, not left locked until its lock expires and it counts as stalled.
+    expect((await stack.task(task.task_id)).status).toBe('queued');
+    await stack.startWorker();
+    expect(await stack.until(task.task_id, ['completed', 'failed'])).toMatchObject({
+      status: 'completed',
+      attempts: 2,
+    });
+  });
+
   it('on SIGTERM finishes the task in flight and takes no new one', async () => {
     const worker = await stack.startWorker({ WORKER_CONCURRENCY: '1' });
     const inFlight = await stack.submit('echo', { delay_ms: 2000 });

@@ -61,27 +61,67 @@ describe('Idempotency-Key', () => {
     expect(other.body.detail).toMatch(/different request body/);
   });
 
-  it('answers 409 with Retry-After while the first request with the key is still in progress', async () => {
-    const key = randomUUID();
+  /** Runs `fn` with the real IdempotencyRepository on this stack's Redis and prefix. */
+  async function withRepository(
+    fn: (repository: IdempotencyRepository) => Promise<void>,
+  ): Promise<void> {
     const app: INestApplicationContext = await NestFactory.createApplicationContext(
       {
-        module: class InFlight {},
+        module: class IdempotencyOnly {},
         imports: [ConfigModule.forRoot(loadConfig(stack.env)), RedisModule, IdempotencyModule],
       },
       { logger: false },
     );
     try {
+      await fn(app.get(IdempotencyRepository));
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('answers 409 with Retry-After while the first request with the key is still in progress', async () => {
+    const key = randomUUID();
+    await withRepository(async (repository) => {
       // Hold the key as a request would while it queues its task.
       const fingerprint = requestFingerprint('POST', '/api/v1/tasks', body);
-      const claim = await app.get(IdempotencyRepository).claim(key, fingerprint, randomUUID());
+      const claim = await repository.claim(key, fingerprint, randomUUID());
       expect(claim.kind).toBe('claimed');
       const concurrent = await post(body, key);
       expect(concurrent.status).toBe(409);
       expect(concurrent.headers.get('retry-after')).toBe('1');
       expect(concurrent.body.detail).toMatch(/still being processed/);
-    } finally {
-      await app.close();
-    }
+    });
+  });
+
+  it('lets a retry take over a claim whose request died, with the same task id', async () => {
+    await withRepository(async (repository) => {
+      const fingerprint = requestFingerprint('POST', '/api/v1/tasks', body);
+      // A request claimed the key and died before queueing its task.
+      const key = randomUUID();
+      const claim = await repository.claim(key, fingerprint, randomUUID());
+      await repository.abandon(key, claim.record);
+      const retry = await post(body, key);
+      expect(retry.status).toBe(202);
+      expect(retry.body.task_id).toBe(claim.record.task_id);
+
+      // A request queued its task, which was then cancelled, and died before answering: the
+      // retry answers for that task and does not bring it back.
+      const key2 = randomUUID();
+      const first = await post(body, key2);
+      expect((await stack.request('DELETE', `/api/v1/tasks/${first.body.task_id}`)).status).toBe(
+        200,
+      );
+      await repository.abandon(key2, {
+        state: 'in-flight',
+        fingerprint,
+        task_id: first.body.task_id,
+        lease_until: 0,
+      });
+      const again = await post(body, key2);
+      expect(again.status).toBe(202);
+      expect(again.body).toMatchObject({ task_id: first.body.task_id, status: 'cancelled' });
+      expect((await stack.task(first.body.task_id)).status).toBe('cancelled');
+    });
   });
 
   it('makes exactly one task of 100 concurrent identical requests', async () => {
