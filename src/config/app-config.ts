@@ -39,6 +39,24 @@ export class AppConfig {
   @IsServiceUrl(['http:', 'https:'], 'http://127.0.0.1:9200')
   ELASTICSEARCH_URL = 'http://127.0.0.1:9200';
 
+  /** Data stream receiving the log lines. Default: `logs-threadline-default`. */
+  @Matches(/^logs-[a-z0-9_.]+-[a-z0-9_.]+$/, {
+    message:
+      'must be a data stream name like logs-<dataset>-<namespace>, lower case, e.g. logs-threadline-default',
+  })
+  LOG_DATA_STREAM = 'logs-threadline-default';
+
+  /** How long log lines are kept (the data stream lifecycle's retention). Default: `7d`. */
+  @Matches(/^\d+[dhm]$/, { message: 'must be a duration such as 7d, 36h or 90m' })
+  LOG_RETENTION = '7d';
+
+  /** Install or update the log index template when the API starts. Default: `true`. */
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value,
+  )
+  @IsBoolean({ message: 'must be true or false' })
+  ES_SETUP_ON_START = true;
+
   /** Lowest level written to the log. Default: `info`. */
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';

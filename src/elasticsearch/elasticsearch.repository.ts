@@ -23,6 +23,11 @@ export class ElasticsearchRepository implements OnModuleDestroy {
     return health.status.toLowerCase() as ClusterStatus;
   }
 
+  /** Creates or replaces a composable index template (idempotent). */
+  async putIndexTemplate(name: string, body: Record<string, unknown>): Promise<void> {
+    await this.client.indices.putIndexTemplate({ name, ...body });
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.client.close();
   }
