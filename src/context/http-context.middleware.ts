@@ -72,7 +72,8 @@ function accessLine(
     if (logged) return;
     logged = true;
     const ns = process.hrtime.bigint() - started;
-    const path = req.originalUrl.split('?')[0];
+    // The raw request target, cut short: JSON escaping keeps it inside its field.
+    const path = req.originalUrl.split('?')[0].slice(0, 2048);
     const status = res.headersSent ? res.statusCode : 499;
     const write = (): void =>
       logger.info(
