@@ -18,22 +18,22 @@ interface ContextModule {
   flowContext: { run<T>(this: void, context: Record<string, unknown>, fn: () => T): T };
 }
 
-/** Nanoseconds per line for each logger, the two measured back to back. */
-export function measureLines(
-  lines: number,
-  root: string,
-): { stampedNsPerLine: number; bareNsPerLine: number } {
+/** Times `lines` lines through each logger; both are built once and warmed up first. */
+export function lineBench(root: string): {
+  stamped(lines: number): number;
+  bare(lines: number): number;
+} {
   const require = createRequire(import.meta.url);
   const { createLogger } = require(join(root, 'dist', 'logging', 'logger.js')) as LoggingModule;
   const { flowContext } = require(
     join(root, 'dist', 'context', 'flow-context.js'),
   ) as ContextModule;
-  const stamped = createLogger({
+  const stampedLogger = createLogger({
     service: 'threadline-api',
     level: 'info',
     destination: pino.destination({ dest: '/dev/null', sync: true }),
   });
-  const bare = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true }));
+  const bareLogger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true }));
   const context = {
     request_id: 'trace-demo-123',
     correlation_id: 'trace-demo-123',
@@ -45,26 +45,22 @@ export function measureLines(
     },
     task: { type: 'echo', queue: 'medium', attempt: 1 },
   };
-  const time = (fn: () => void): number => {
+  /** Nanoseconds per line of `lines` lines written by `logger`. */
+  const time = (logger: Pick<pino.Logger, 'info'>, lines: number): number => {
     const start = process.hrtime.bigint();
-    fn();
-    return Number(process.hrtime.bigint() - start) / lines;
-  };
-  const stampedNs = flowContext.run(context, () =>
-    time(() => {
-      for (let i = 0; i < lines; i++)
-        stamped.info(
-          { 'event.action': 'task-progress', 'task.progress': i % 100 },
-          'task at some percent',
-        );
-    }),
-  );
-  const bareNs = time(() => {
-    for (let i = 0; i < lines; i++)
-      bare.info(
+    for (let i = 0; i < lines; i++) {
+      logger.info(
         { 'event.action': 'task-progress', 'task.progress': i % 100 },
         'task at some percent',
       );
-  });
-  return { stampedNsPerLine: stampedNs, bareNsPerLine: bareNs };
+    }
+    return Number(process.hrtime.bigint() - start) / lines;
+  };
+  const bench = {
+    stamped: (lines: number) => flowContext.run(context, () => time(stampedLogger, lines)),
+    bare: (lines: number) => time(bareLogger, lines),
+  };
+  bench.stamped(20_000);
+  bench.bare(20_000);
+  return bench;
 }

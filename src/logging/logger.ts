@@ -22,7 +22,8 @@ export function contextFields(ctx: FlowContext): Record<string, unknown> {
     correlation_id: ctx.correlation_id ?? null,
     task_id: ctx.task_id ?? null,
   };
-  if (ctx.request_id) fields['http.request.id'] = ctx.request_id;
+  // An HTTP field for HTTP lines; a worker line's request_id names the request that submitted it.
+  if (ctx.request_id && !ctx.task) fields['http.request.id'] = ctx.request_id;
   if (ctx.trace) {
     fields['trace.id'] = ctx.trace.trace_id;
     fields['span.id'] = ctx.trace.span_id;
