@@ -1,5 +1,5 @@
-import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsNotEmpty, IsString, Matches } from 'class-validator';
+import { IsIn, IsNotEmpty, IsString, Matches } from 'class-validator';
+import { BooleanFlag } from './boolean-flag.decorator';
 import { IntRange } from './int-range.decorator';
 import { TASK_QUEUES, type TaskQueue } from '../queues/queue-names';
 import { IsQueueList } from './is-queue-list.validator';
@@ -51,10 +51,7 @@ export class AppConfig {
   LOG_RETENTION = '7d';
 
   /** Install or update the log index template when the API starts. Default: `true`. */
-  @Transform(({ value }: { value: unknown }) =>
-    value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value,
-  )
-  @IsBoolean({ message: 'must be true or false' })
+  @BooleanFlag()
   ES_SETUP_ON_START = true;
 
   /** Lowest level written to the log. Default: `info`. */
@@ -65,10 +62,7 @@ export class AppConfig {
    * Stamp every log line with the flow context (request_id, correlation_id, task_id, trace)
    * and echo the ID headers. Turn off only to measure what it costs. Default: `true`.
    */
-  @Transform(({ value }: { value: unknown }) =>
-    value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value,
-  )
-  @IsBoolean({ message: 'must be true or false' })
+  @BooleanFlag()
   LOG_CONTEXT = true;
 
   /** How long one readiness probe of a dependency may take, in ms. Default: `2000`. */
@@ -130,10 +124,7 @@ export class AppConfig {
    * Lets `echo` tasks fail or crash their worker on request, for tests and demos. Never turn it
    * on where untrusted clients submit tasks. Default: `false`.
    */
-  @Transform(({ value }: { value: unknown }) =>
-    value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value,
-  )
-  @IsBoolean({ message: 'must be true or false' })
+  @BooleanFlag()
   TASK_FAULT_INJECTION = false;
 
   /** Queues named by WORKER_QUEUES, in order. */

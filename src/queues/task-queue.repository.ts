@@ -76,10 +76,7 @@ export class TaskQueueRepository {
   /** The task with this id, in whichever queue holds it. */
   async find(id: string): Promise<TaskSnapshot | undefined> {
     return this.redis.run(async (client) => {
-      const jobs = await Promise.all(
-        TASK_QUEUES.map((q) => Job.fromId<TaskEnvelope>(this.queues[q], id)),
-      );
-      const job = jobs.find((j): j is Job<TaskEnvelope> => j !== undefined);
+      const job = await this.locate(id);
       if (job) {
         const queue = job.queueName as TaskQueue;
         const state = await job.getState();
@@ -101,10 +98,7 @@ export class TaskQueueRepository {
    */
   async cancel(id: string): Promise<CancelOutcome> {
     return this.redis.run(async (client) => {
-      const jobs = await Promise.all(
-        TASK_QUEUES.map((q) => Job.fromId<TaskEnvelope>(this.queues[q], id)),
-      );
-      const job = jobs.find((j): j is Job<TaskEnvelope> => j !== undefined);
+      const job = await this.locate(id);
       if (!job) return 'not-found';
       // A child's result belongs to its parent: cancelling it alone would skew the parent's.
       if (job.parentKey) return 'child-of-flow';
@@ -159,6 +153,14 @@ export class TaskQueueRepository {
   /** The BullMQ queues, for the dashboard. */
   allQueues(): Queue[] {
     return TASK_QUEUES.map((q) => this.queues[q]);
+  }
+
+  /** The job with this id, in whichever queue holds it (ids are unique across queues). */
+  private async locate(id: string): Promise<Job<TaskEnvelope> | undefined> {
+    const jobs = await Promise.all(
+      TASK_QUEUES.map((q) => Job.fromId<TaskEnvelope>(this.queues[q], id)),
+    );
+    return jobs.find((j): j is Job<TaskEnvelope> => j !== undefined);
   }
 
   private cancelledKey(id: string): string {

@@ -88,15 +88,7 @@ export class TasksService {
       const existing = await this.queue.find(record.task_id);
       if (existing) {
         joinFlow(existing);
-        const body = JSON.stringify({
-          task_id: existing.id,
-          type: existing.type,
-          queue: existing.queue,
-          priority: existing.priority,
-          status: existing.status,
-          created_at: existing.created_at,
-          links: { self: taskLink(existing.id) },
-        });
+        const body = acceptedBody(existing);
         const location = taskLink(existing.id);
         const response = { status: HttpStatus.ACCEPTED, body, location };
         await this.idempotency.complete(idempotencyKey, record, response).catch(() => undefined);
@@ -224,14 +216,13 @@ export class TasksService {
     } else {
       await this.queue.add(task);
     }
-    const body = JSON.stringify({
-      task_id: id,
+    const body = acceptedBody({
+      id,
       type: dto.type,
       queue: dto.queue,
       priority: dto.priority,
       status: 'queued',
       created_at: new Date(createdAt).toISOString(),
-      links: { self: taskLink(id) },
     });
     flowContext.assign({ task_id: id });
     flowContext.get()?.setHeader?.('X-Task-ID', id);
@@ -248,6 +239,22 @@ export class TasksService {
     );
     return { status: HttpStatus.ACCEPTED, body, location: taskLink(id), replayed: false };
   }
+}
+
+/** The body of a 202 for a task: what the client needs to poll it. */
+function acceptedBody(
+  task: Pick<TaskSnapshot, 'id' | 'type' | 'queue' | 'priority' | 'status' | 'created_at'>,
+): string {
+  const { id, type, queue, priority, status, created_at } = task;
+  return JSON.stringify({
+    task_id: id,
+    type,
+    queue,
+    priority,
+    status,
+    created_at,
+    links: { self: taskLink(id) },
+  });
 }
 
 /** Largest task input copied into the "task queued" line, as JSON; larger inputs give their size. */

@@ -42,6 +42,19 @@ async function pollVia(
 
 const service = (line: Line): unknown => line['service.name'];
 
+/** Waits until a worker has written the task's `task-completed` line. */
+function completedLine(stack: TestStack, taskId: string): Promise<Line> {
+  return eventually(
+    () =>
+      Promise.resolve(
+        stack
+          .logLines()
+          .find((l) => l['event.action'] === 'task-completed' && l.task_id === taskId),
+      ),
+    'the completed line',
+  );
+}
+
 describe('correlation through nginx, API and worker', () => {
   const stack = new TestStack({ LOG_LEVEL: 'info', ...WORKER_ENV });
   let nginx: Nginx;
@@ -68,17 +81,7 @@ describe('correlation through nginx, API and worker', () => {
     const done = await pollVia(nginx.url, task.task_id);
     expect(done.correlation_id).toBe('trace-demo-123');
 
-    await eventually(
-      () =>
-        Promise.resolve(
-          stack
-            .logLines()
-            .some((l) => l['event.action'] === 'task-completed' && l.task_id === task.task_id)
-            ? true
-            : undefined,
-        ),
-      'the completed line',
-    );
+    await completedLine(stack, task.task_id);
     const flow = [...nginx.lines(), ...stack.logLines()].filter(
       (l) =>
         l.correlation_id === 'trace-demo-123' ||
@@ -142,17 +145,7 @@ describe('correlation through nginx, API and worker', () => {
       { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
     );
     await pollVia(nginx.url, task.task_id);
-    await eventually(
-      () =>
-        Promise.resolve(
-          stack
-            .logLines()
-            .some((l) => l['event.action'] === 'task-completed' && l.task_id === task.task_id)
-            ? true
-            : undefined,
-        ),
-      'the completed line',
-    );
+    await completedLine(stack, task.task_id);
     // The submit and the runs; each poll is a request of its own, with a trace of its own.
     const lines = stack
       .logLines()
