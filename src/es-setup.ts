@@ -27,6 +27,8 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   // This command installs the template itself, once, and reports the outcome.
   config.ES_SETUP_ON_START = false;
+  // A one-shot command reports on stdout; it has no lines worth a spool.
+  config.LOG_SHIPPING = false;
   const app = await NestFactory.createApplicationContext(EsSetupModule.forRoot(config), {
     logger: false,
   });

@@ -6,6 +6,7 @@ import { configureApp } from './app.setup';
 import type { AppConfig } from './config/app-config';
 import { loadConfigOrExit } from './config/boot';
 import { PinoNestLogger } from './logging/nest-logger';
+import { closeOnSignals } from './shutdown';
 
 /** The API process. */
 async function bootstrap(config: AppConfig): Promise<void> {
@@ -16,7 +17,7 @@ async function bootstrap(config: AppConfig): Promise<void> {
   const logger = app.get(PinoNestLogger);
   app.useLogger(logger);
   configureApp(app);
-  app.enableShutdownHooks();
+  closeOnSignals(app);
   await app.listen(config.PORT, config.HOST);
   logger.log(`API listening on http://${config.HOST}:${config.PORT}`, 'threadline-api');
 }

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from './config/app-config';
 import { loadConfigOrExit } from './config/boot';
 import { PinoNestLogger } from './logging/nest-logger';
+import { closeOnSignals } from './shutdown';
 import { WorkerModule } from './workers/worker.module';
 
 /** A worker process: runs tasks from the queues in WORKER_QUEUES. Start as many as you need. */
@@ -11,7 +12,7 @@ async function bootstrap(config: AppConfig): Promise<void> {
     bufferLogs: true,
   });
   app.useLogger(app.get(PinoNestLogger));
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  closeOnSignals(app);
   await app.init();
 }
 

@@ -54,6 +54,34 @@ export class AppConfig {
   @BooleanFlag()
   ES_SETUP_ON_START = true;
 
+  /**
+   * Ship log lines to Elasticsearch (besides stdout), through the on-disk spool. Turn off where
+   * another shipper reads stdout. Default: `true`.
+   */
+  @BooleanFlag()
+  LOG_SHIPPING = true;
+
+  /**
+   * Directory of the log spool, shared by the processes of a machine: lines wait here until
+   * Elasticsearch has them, and a process that starts delivers what a stopped one left.
+   * Default: `.log-spool` (in the working directory).
+   */
+  @IsString()
+  @IsNotEmpty({ message: 'must be a directory path, e.g. LOG_SPOOL_DIR=/var/spool/threadline' })
+  LOG_SPOOL_DIR = '.log-spool';
+
+  /** Most bytes one process's spool holds; beyond it new lines are dropped and counted. Default: 256 MiB. */
+  @IntRange(16384, Infinity, 'bytes')
+  LOG_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
+
+  /** Largest `_bulk` request the shipper sends, in bytes. Default: 1 MiB. */
+  @IntRange(1024, 100 * 1024 * 1024, 'bytes')
+  LOG_SHIP_BULK_BYTES = 1024 * 1024;
+
+  /** Longest a line waits for a fuller `_bulk` request, in ms. Default: `250`. */
+  @IntRange(1, 60000, 'milliseconds')
+  LOG_SHIP_FLUSH_MS = 250;
+
   /** Lowest level written to the log. Default: `info`. */
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';

@@ -1,3 +1,4 @@
+import { ensureSpoolWritable } from '../logging/log-shipping';
 import type { AppConfig } from './app-config';
 import { InvalidConfigError } from './invalid-config.error';
 import { loadConfig } from './load-config';
@@ -11,7 +12,9 @@ export const EXIT_CONFIG = 78;
  */
 export function loadConfigOrExit(): AppConfig {
   try {
-    return loadConfig();
+    const config = loadConfig();
+    ensureSpoolWritable(config);
+    return config;
   } catch (error) {
     if (error instanceof InvalidConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/terminus';
 import { AppConfig } from '../config/app-config';
 import { ElasticsearchRepository } from '../elasticsearch/elasticsearch.repository';
+import { LogShipping } from '../logging/log-shipping';
 import { ProblemException } from '../problem/problem.exception';
 import { RedisRepository } from '../redis/redis.repository';
 
@@ -25,6 +26,7 @@ export class HealthController {
     private readonly redis: RedisRepository,
     private readonly elasticsearch: ElasticsearchRepository,
     private readonly config: AppConfig,
+    private readonly logShipping: LogShipping,
   ) {}
 
   @Get('health')
@@ -53,6 +55,9 @@ export class HealthController {
               return { cluster_status: clusterStatus };
             })
             .withTimeout(timeout),
+        // Never fails readiness: while Elasticsearch is away lines wait in the spool. The
+        // counters say how shipping goes (docs/log-shipping.md).
+        () => this.indicator.check('log_shipping').up({ ...this.logShipping.status() }),
       ]);
     } catch (error) {
       if (error instanceof ServiceUnavailableException) throw notReady(error);

@@ -2,6 +2,7 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { AppLogger as Logger } from './logger';
 import { AppConfig } from '../config/app-config';
 import { createLogger, type ServiceName } from './logger';
+import { LogShipping } from './log-shipping';
 import { PinoNestLogger } from './nest-logger';
 
 /** Injection token of the process's pino logger. */
@@ -16,10 +17,20 @@ export class LoggingModule {
       module: LoggingModule,
       providers: [
         {
-          provide: PINO,
+          provide: LogShipping,
           inject: [AppConfig],
-          useFactory: (config: AppConfig) =>
-            createLogger({ service, level: config.LOG_LEVEL, stamp: config.LOG_CONTEXT }),
+          useFactory: (config: AppConfig) => LogShipping.start(config, service),
+        },
+        {
+          provide: PINO,
+          inject: [AppConfig, LogShipping],
+          useFactory: (config: AppConfig, shipping: LogShipping) =>
+            createLogger({
+              service,
+              level: config.LOG_LEVEL,
+              stamp: config.LOG_CONTEXT,
+              destination: shipping.destination,
+            }),
         },
         {
           provide: PinoNestLogger,
@@ -27,7 +38,7 @@ export class LoggingModule {
           useFactory: (pino: Logger) => new PinoNestLogger(pino),
         },
       ],
-      exports: [PINO, PinoNestLogger],
+      exports: [PINO, PinoNestLogger, LogShipping],
     };
   }
 }

@@ -14,6 +14,7 @@ import type { AppLogger as Pino } from '../logging/logger';
 import { AppConfig } from '../config/app-config';
 import { type FlowContext, flowContext } from '../context/flow-context';
 import { continueTrace } from '../context/ids';
+import { LogShipping } from '../logging/log-shipping';
 import { PINO } from '../logging/logging.module';
 import type { TaskQueue } from '../queues/queue-names';
 import type { TaskEnvelope } from '../tasks/task';
@@ -60,6 +61,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly registry: TaskRegistry,
     private readonly workerRegistry: WorkerRegistryRepository,
     @Inject(PINO) private readonly log: Pino,
+    private readonly logShipping: LogShipping,
   ) {
     this.queues = config.workerQueues;
   }
@@ -368,6 +370,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
         concurrency: this.config.WORKER_CONCURRENCY,
         active: this.active.size,
         started_at: this.startedAt,
+        log_shipping: this.logShipping.status(),
       })
       .catch(() => undefined);
   }

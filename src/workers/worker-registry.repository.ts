@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import type { LogShippingStatus } from '../logging/log-shipping';
 import type { TaskQueue } from '../queues/queue-names';
 import { RedisRepository } from '../redis/redis.repository';
 
@@ -13,6 +14,8 @@ export interface WorkerInfo {
   active: number;
   started_at: string;
   last_seen: string;
+  /** The worker's log shipper: delivered, spooled, dead-lettered and dropped lines. */
+  log_shipping?: LogShippingStatus;
 }
 
 /** A worker silent for this long is no longer listed. */

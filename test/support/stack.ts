@@ -2,6 +2,8 @@
 // Redis key prefix of their own so that files never see each other's queues.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { ELASTICSEARCH_URL, REDIS_URL, eventually, freePort, repoRoot } from './services';
@@ -65,9 +67,14 @@ export interface Reply<T = unknown> {
   text: string;
 }
 
+/** The data stream e2e tests ship their log lines to. */
+export const TEST_DATA_STREAM = 'logs-threadline-test';
+
 export class TestStack {
   readonly prefix = `tl-test-${randomUUID().slice(0, 8)}`;
   readonly env: Record<string, string>;
+  /** This stack's log spool: its processes' lines on their way to Elasticsearch. */
+  readonly spoolDir = mkdtempSync(join(tmpdir(), 'threadline-spool-'));
   api: RunningProcess | undefined;
   baseUrl = '';
   private readonly workers: RunningProcess[] = [];
@@ -80,6 +87,10 @@ export class TestStack {
       ELASTICSEARCH_URL,
       REDIS_PREFIX: this.prefix,
       LOG_LEVEL: 'warn',
+      // Every test stack ships to one data stream (the embedded node cannot delete data
+      // streams); tests find their lines by their own IDs.
+      LOG_DATA_STREAM: TEST_DATA_STREAM,
+      LOG_SPOOL_DIR: this.spoolDir,
       ...env,
     };
   }
@@ -199,5 +210,6 @@ export class TestStack {
       cursor = next;
     } while (cursor !== '0');
     await redis.quit();
+    rmSync(this.spoolDir, { recursive: true, force: true });
   }
 }

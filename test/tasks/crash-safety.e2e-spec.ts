@@ -124,8 +124,8 @@ describe('crash safety', () => {
     await stack.until(inFlight.task_id, ['active']);
     const waiting = await stack.submit('echo', {});
     worker.kill('SIGTERM');
-    // Nest re-raises the signal after a clean shutdown, so the process ends "by SIGTERM".
-    expect(await worker.exited).toBe('SIGTERM');
+    // A clean shutdown exits 0 (after the log transport has written its last lines).
+    expect(await worker.exited).toBe(0);
 
     const finished = await stack.task(inFlight.task_id);
     expect(finished).toMatchObject({ status: 'completed', attempts: 1 });

@@ -1,0 +1,68 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import pino, { type DestinationStream } from 'pino';
+import type { AppConfig } from '../config/app-config';
+import { InvalidConfigError } from '../config/invalid-config.error';
+import type { ServiceName } from './logger';
+import { type ShippingSnapshot, ShippingStats } from './shipping/shipping-stats';
+import type { ShippingTransportOptions } from './shipping/transport';
+
+export type LogShippingStatus = { enabled: false } | ({ enabled: true } & ShippingSnapshot);
+
+/** The main thread's view of log shipping: where lines go, and the shipper's counters. */
+export class LogShipping {
+  private constructor(
+    readonly destination: DestinationStream | undefined,
+    private readonly stats: ShippingStats | undefined,
+  ) {}
+
+  /**
+   * Starts pino's transport thread (stdout, then the spool and Elasticsearch) when
+   * LOG_SHIPPING is on; else lines go to stdout only, from this thread.
+   */
+  static start(config: AppConfig, service: ServiceName): LogShipping {
+    if (!config.LOG_SHIPPING) return new LogShipping(undefined, undefined);
+    const spoolDir = resolve(config.LOG_SPOOL_DIR);
+    const stats = new ShippingStats();
+    const options: ShippingTransportOptions = {
+      service,
+      elasticsearchUrl: config.ELASTICSEARCH_URL,
+      dataStream: config.LOG_DATA_STREAM,
+      spoolDir,
+      spoolMaxBytes: config.LOG_SPOOL_MAX_BYTES,
+      bulkBytes: config.LOG_SHIP_BULK_BYTES,
+      flushMs: config.LOG_SHIP_FLUSH_MS,
+      stats: stats.buffer,
+    };
+    const destination = pino.transport<ShippingTransportOptions>({
+      target: join(__dirname, 'shipping', 'transport.js'),
+      options,
+    });
+    return new LogShipping(destination, stats);
+  }
+
+  status(): LogShippingStatus {
+    return this.stats ? { enabled: true, ...this.stats.snapshot() } : { enabled: false };
+  }
+}
+
+/**
+ * A spool that cannot be written would lose every line: the process refuses to start instead
+ * (called at boot, with the rest of the configuration's checks).
+ */
+export function ensureSpoolWritable(config: AppConfig): void {
+  if (!config.LOG_SHIPPING) return;
+  const dir = resolve(config.LOG_SPOOL_DIR);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new InvalidConfigError([
+      {
+        variable: 'LOG_SPOOL_DIR',
+        expected: `must be a writable directory; ${dir} is not (${code}). Point it elsewhere, or set LOG_SHIPPING=false`,
+      },
+    ]);
+  }
+}

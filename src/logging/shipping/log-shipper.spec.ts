@@ -1,0 +1,231 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BulkRequestError, type BulkItemResult, type BulkTarget } from './bulk-target';
+import { DEAD_LETTER_FILE, LogShipper, splitEntries } from './log-shipper';
+import { ShippingStats } from './shipping-stats';
+
+/** Our BulkTarget adapter, stubbed: stores documents by id like Elasticsearch would. */
+class StubTarget implements BulkTarget {
+  readonly description = 'stub';
+  readonly stored = new Map<string, Record<string, unknown>>();
+  up = true;
+  hasTemplate = true;
+  /** Decides a document's answer before it is stored; undefined stores it. */
+  answer: (doc: Record<string, unknown>) => BulkItemResult | undefined = () => undefined;
+
+  bulk(body: Buffer): Promise<BulkItemResult[]> {
+    if (!this.up) return Promise.reject(new BulkRequestError('connect ECONNREFUSED'));
+    return Promise.resolve(
+      splitEntries(body).map((entry) => {
+        const [action, doc] = entry.toString().trimEnd().split('\n');
+        const id = (JSON.parse(action ?? '{}') as { create: { _id: string } }).create._id;
+        const parsed = JSON.parse(doc ?? '{}') as Record<string, unknown>;
+        const special = this.answer(parsed);
+        if (special) return special;
+        if (this.stored.has(id)) return { status: 409 };
+        this.stored.set(id, parsed);
+        return { status: 201 };
+      }),
+    );
+  }
+
+  ready(): Promise<boolean> {
+    if (!this.up) return Promise.reject(new BulkRequestError('connect ECONNREFUSED'));
+    return Promise.resolve(this.hasTemplate);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  values(): number[] {
+    return [...this.stored.values()]
+      .map((doc) => doc.n)
+      .filter((n): n is number => typeof n === 'number');
+  }
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (condition()) return;
+    await sleep(20);
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+const lines = (from: number, to: number): string =>
+  Array.from({ length: to - from }, (_, i) =>
+    JSON.stringify({ n: from + i, message: `line ${from + i}` }),
+  ).join('\n');
+
+describe('LogShipper', () => {
+  let root: string;
+  let target: StubTarget;
+  let stats: ShippingStats;
+  let stdout: string[];
+  const shippers: LogShipper[] = [];
+
+  const start = (
+    options: Partial<{ spoolMaxBytes: number; bulkBytes: number }> = {},
+  ): LogShipper => {
+    const shipper = new LogShipper({
+      service: 'threadline-api',
+      spoolRoot: root,
+      spoolMaxBytes: options.spoolMaxBytes ?? 1 << 20,
+      bulkBytes: options.bulkBytes ?? 4096,
+      flushMs: 10,
+      target,
+      stats,
+      stdout: (line) => stdout.push(line),
+    });
+    shippers.push(shipper);
+    return shipper;
+  };
+  const actions = (): string[] =>
+    stdout.map((line) => (JSON.parse(line) as { 'event.action': string })['event.action']);
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'shipper-spec-'));
+    target = new StubTarget();
+    stats = new ShippingStats();
+    stdout = [];
+  });
+  afterEach(async () => {
+    target.up = false;
+    await Promise.all(shippers.splice(0).map((s) => s.close(0)));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('delivers every line once, in order, in batches', async () => {
+    const shipper = start();
+    shipper.accept(lines(0, 100));
+    shipper.accept(lines(100, 200));
+    await until(() => target.stored.size === 200, 'all lines stored');
+    expect(target.values()).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(stats.snapshot()).toMatchObject({
+      state: 'delivering',
+      accepted: 200,
+      shipped: 200,
+      spooled: 0,
+      dropped: 0,
+    });
+  });
+
+  it('keeps lines while Elasticsearch is down, says so, and delivers them when it is back', async () => {
+    target.up = false;
+    const shipper = start();
+    shipper.accept(lines(0, 50));
+    await until(() => stats.state === 'failing', 'the shipper to notice');
+    expect(actions()).toContain('log-shipping-failed');
+    shipper.accept(lines(50, 80));
+    expect(stats.get('spooled')).toBeGreaterThanOrEqual(80);
+    target.up = true;
+    await until(() => stats.get('spooled') === 0, 'the spool to drain');
+    expect(target.values()).toEqual(Array.from({ length: 80 }, (_, i) => i));
+    expect(stats.get('replayed')).toBeGreaterThanOrEqual(80);
+    expect(actions()).toContain('log-shipping-recovered');
+  });
+
+  it('resends after a lost answer without storing twice: the copies count as duplicates', async () => {
+    const shipper = start();
+    // Elasticsearch stores the batch, but the connection drops before its answer arrives.
+    const bulk = target.bulk.bind(target);
+    let lost = false;
+    target.bulk = async (body) => {
+      const results = await bulk(body);
+      if (lost) return results;
+      lost = true;
+      throw new BulkRequestError('socket hang up');
+    };
+    shipper.accept(lines(0, 5));
+    await until(() => stats.get('duplicates') === 5, 'the resend');
+    expect(target.values()).toEqual([0, 1, 2, 3, 4]);
+    // Only the shipper's own warning line was stored anew.
+    expect(stats.get('shipped')).toBe(target.stored.size - 5);
+  });
+
+  it('retries only the lines Elasticsearch was too busy for (429)', async () => {
+    const shipper = start();
+    let busy = 2;
+    target.answer = (doc) => (doc.n === 3 && busy-- > 0 ? { status: 429 } : undefined);
+    shipper.accept(lines(0, 5));
+    await until(() => target.values().length === 5, 'all lines stored');
+    expect(target.values()).toEqual([0, 1, 2, 4, 3]);
+    expect(stats.get('shipped')).toBe(target.stored.size);
+    expect(stats.get('failed_attempts')).toBe(2);
+  });
+
+  it('puts a line refused for good in the dead-letter file with the reason, and ships the rest', async () => {
+    const shipper = start();
+    target.answer = (doc) =>
+      doc.n === 2
+        ? {
+            status: 400,
+            error: { type: 'document_parsing_exception', reason: 'failed to parse field [n]' },
+          }
+        : undefined;
+    shipper.accept(lines(0, 5));
+    await until(
+      () => stats.get('dead_lettered') === 1 && target.stored.size === 4,
+      'the batch to settle',
+    );
+    const [record] = readFileSync(join(root, DEAD_LETTER_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(record).toMatchObject({ status: 400, error: { type: 'document_parsing_exception' } });
+    expect(JSON.parse(String(record?.document))).toMatchObject({ n: 2 });
+    expect(actions()).toContain('log-line-dead-lettered');
+  });
+
+  it('drops and counts lines beyond the spool bound, says so, and keeps accepting', async () => {
+    target.up = false;
+    const shipper = start({ spoolMaxBytes: 16384 });
+    for (let i = 0; i < 20; i++) shipper.accept(lines(i * 20, i * 20 + 20));
+    expect(stats.get('dropped')).toBeGreaterThan(0);
+    expect(stats.get('spool_bytes')).toBeLessThanOrEqual(16384);
+    expect(actions()).toContain('log-lines-dropped');
+    expect(actions()).toContain('log-spool-filling');
+    target.up = true;
+    await until(() => stats.get('spooled') === 0, 'the spool to drain');
+    shipper.accept(lines(1000, 1001));
+    await until(() => target.values().includes(1000), 'a new line after the drain');
+  });
+
+  it('leaves undelivered lines to the next process, which delivers them first', async () => {
+    target.up = false;
+    const first = start();
+    first.accept(lines(0, 30));
+    await first.close(0);
+    expect(readdirSync(root).filter((name) => !name.endsWith('.ndjson'))).toHaveLength(1);
+    target.up = true;
+    const second = start();
+    second.accept(lines(30, 40));
+    await until(() => target.values().length === 40, "both processes' lines");
+    expect(target.values()).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(stats.get('replayed')).toBeGreaterThanOrEqual(30);
+    expect(actions()).toContain('log-spool-adopted');
+  });
+
+  it('delivers what it holds on close when Elasticsearch answers, and removes its directory', async () => {
+    const shipper = start({ bulkBytes: 1 << 20 });
+    shipper.accept(lines(0, 10));
+    await shipper.close();
+    expect(target.stored.size).toBe(10);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('waits for an index template before shipping, and says how to install one', async () => {
+    target.hasTemplate = false;
+    const shipper = start();
+    shipper.accept(lines(0, 3));
+    await until(() => stats.state === 'waiting-for-template', 'the template check');
+    expect(stdout.join('')).toContain('npm run es:setup');
+    expect(target.stored.size).toBe(0);
+    target.hasTemplate = true;
+    await until(() => target.stored.size >= 3, 'the lines, once the template exists');
+    expect(existsSync(join(root, DEAD_LETTER_FILE))).toBe(false);
+  });
+});

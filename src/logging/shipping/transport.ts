@@ -1,0 +1,60 @@
+import { Writable } from 'node:stream';
+import SonicBoom from 'sonic-boom';
+import { ElasticsearchBulkTarget } from './bulk-target';
+import { LogShipper } from './log-shipper';
+import { ShippingStats } from './shipping-stats';
+
+/** What the main thread tells the transport thread (structured-cloned: plain data only). */
+export interface ShippingTransportOptions {
+  service: string;
+  elasticsearchUrl: string;
+  dataStream: string;
+  spoolDir: string;
+  spoolMaxBytes: number;
+  bulkBytes: number;
+  flushMs: number;
+  /** The counters' memory, shared with the main thread. */
+  stats: SharedArrayBuffer;
+}
+
+/**
+ * pino's transport target, run in pino's worker thread: every line goes to stdout first (the
+ * ECS JSON that docker logs and Filebeat read), then into the shipper's spool.
+ * @see https://getpino.io/#/docs/transports
+ */
+export default function shippingTransport(options: ShippingTransportOptions): Writable {
+  const stdout = new SonicBoom({ fd: 1, sync: false });
+  const shipper = new LogShipper({
+    service: options.service,
+    spoolRoot: options.spoolDir,
+    spoolMaxBytes: options.spoolMaxBytes,
+    bulkBytes: options.bulkBytes,
+    flushMs: options.flushMs,
+    target: new ElasticsearchBulkTarget(options.elasticsearchUrl, options.dataStream),
+    stats: new ShippingStats(options.stats),
+    stdout: (line) => stdout.write(line),
+  });
+  // pino writes whole lines, but a chunk may end inside one: keep the rest for the next.
+  let partial = '';
+  return new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, callback) {
+      const text = partial + chunk.toString();
+      stdout.write(chunk.toString());
+      const end = text.lastIndexOf('\n');
+      partial = text.slice(end + 1);
+      if (end >= 0) shipper.accept(text.slice(0, end));
+      callback();
+    },
+    final(callback) {
+      if (partial) shipper.accept(partial);
+      shipper.close().then(
+        () => {
+          stdout.flushSync();
+          callback();
+        },
+        (error: Error) => callback(error),
+      );
+    },
+  });
+}
