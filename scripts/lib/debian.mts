@@ -1,15 +1,22 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { hasCommand } from './processes.mts';
 import { say, ScriptError } from './say.mts';
 
 let updated = false;
 
+/** A command on the PATH, or (when it has a slash) a file the package ships, e.g. a plugin. */
+function isPresent(binary: string): boolean {
+  return binary.includes('/') ? existsSync(binary) : hasCommand(binary);
+}
+
 /**
- * Makes sure `binary` is on the PATH, installing Debian's `pkg` with apt-get when it is not.
+ * Makes sure `binary` is on the PATH (or, given as a path, exists), installing Debian's `pkg`
+ * with apt-get when it is not.
  * Needs root (as on the project's machines and CI); otherwise says which command to run.
  */
 export function ensureDebianPackage(binary: string, pkg: string): void {
-  if (hasCommand(binary)) return;
+  if (isPresent(binary)) return;
   if (!hasCommand('apt-get')) {
     throw new ScriptError(
       pkg,
@@ -39,7 +46,7 @@ export function ensureDebianPackage(binary: string, pkg: string): void {
     updated = true;
   }
   run(['install', '-y', '-q', '--no-install-recommends', pkg]);
-  if (!hasCommand(binary)) {
-    throw new ScriptError(pkg, `${pkg} installed but ${binary} is still not on the PATH`);
+  if (!isPresent(binary)) {
+    throw new ScriptError(pkg, `${pkg} installed but ${binary} is still not there`);
   }
 }

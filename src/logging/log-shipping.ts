@@ -14,6 +14,8 @@ export class LogShipping {
   private constructor(
     readonly destination: DestinationStream | undefined,
     private readonly stats: ShippingStats | undefined,
+    /** Settles once the transport thread takes lines (at once when shipping is off). */
+    readonly ready: Promise<void> = Promise.resolve(),
   ) {}
 
   /**
@@ -38,7 +40,13 @@ export class LogShipping {
       target: join(__dirname, 'shipping', 'transport.js'),
       options,
     });
-    return new LogShipping(destination, stats);
+    const ready = new Promise<void>((resolve, reject) => {
+      destination.once('ready', () => resolve());
+      destination.once('error', (error: Error) =>
+        reject(new Error(`the log transport did not start: ${error.message}`)),
+      );
+    });
+    return new LogShipping(destination, stats, ready);
   }
 
   status(): LogShippingStatus {

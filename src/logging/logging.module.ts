@@ -19,7 +19,13 @@ export class LoggingModule {
         {
           provide: LogShipping,
           inject: [AppConfig],
-          useFactory: (config: AppConfig) => LogShipping.start(config, service),
+          // Nothing logs before the transport thread runs: lines written earlier would die
+          // with a process killed in its first milliseconds.
+          useFactory: async (config: AppConfig) => {
+            const shipping = LogShipping.start(config, service);
+            await shipping.ready;
+            return shipping;
+          },
         },
         {
           provide: PINO,

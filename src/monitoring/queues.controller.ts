@@ -4,6 +4,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
+  ApiPropertyOptional,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
@@ -32,6 +33,13 @@ class WorkerView {
   @ApiProperty({ description: 'Tasks running now.' }) active!: number;
   @ApiProperty({ format: 'date-time' }) started_at!: string;
   @ApiProperty({ format: 'date-time' }) last_seen!: string;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      "The worker's log shipper: state and counts of lines shipped, spooled, replayed, dead-lettered and dropped.",
+  })
+  log_shipping?: Record<string, unknown>;
 }
 
 class QueuesView {

@@ -109,11 +109,17 @@ export class TestStack {
     }, 'the API to answer /health');
   }
 
-  /** Starts a worker process and waits until it has started its task loop. */
-  async startWorker(env: Record<string, string> = {}): Promise<RunningProcess> {
+  /** Starts a worker process without waiting for it (for one that may crash at once). */
+  launchWorker(env: Record<string, string> = {}): RunningProcess {
     const worker = launch('worker.js', { ...this.env, LOG_LEVEL: 'info', ...env });
     this.workers.push(worker);
     this.started.push(worker);
+    return worker;
+  }
+
+  /** Starts a worker process and waits until it has started its task loop. */
+  async startWorker(env: Record<string, string> = {}): Promise<RunningProcess> {
+    const worker = this.launchWorker(env);
     await eventually(() => {
       if (worker.child.exitCode !== null) throw new Error(`worker exited:\n${worker.output()}`);
       return Promise.resolve(worker.output().includes('taking tasks from') ? true : undefined);

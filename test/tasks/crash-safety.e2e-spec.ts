@@ -82,7 +82,8 @@ describe('crash safety', () => {
     const task = await stack.submit('echo', { fail: { kind: 'crash' } });
     let crashes = 0;
     for (;;) {
-      const worker = await stack.startWorker({ WORKER_CONCURRENCY: '1' });
+      // It may crash before its start-up line reaches stdout: do not wait for that line.
+      const worker = stack.launchWorker({ WORKER_CONCURRENCY: '1' });
       const outcome = await Promise.race([
         worker.exited.then(() => 'crashed' as const),
         stack.until(task.task_id, ['failed', 'completed'], 30_000).then(() => 'finished' as const),

@@ -23,7 +23,9 @@ export interface ShippingTransportOptions {
  * @see https://getpino.io/#/docs/transports
  */
 export default function shippingTransport(options: ShippingTransportOptions): Writable {
-  const stdout = new SonicBoom({ fd: 1, sync: false });
+  // Synchronous in this thread, so that a line is on stdout as soon as the thread has it:
+  // the main thread never waits for it.
+  const stdout = new SonicBoom({ fd: 1, sync: true });
   const shipper = new LogShipper({
     service: options.service,
     spoolRoot: options.spoolDir,

@@ -1,0 +1,62 @@
+// Reads log lines back out of Elasticsearch, as the product's users would find them.
+import { Client } from '@elastic/elasticsearch';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type LogDoc = Record<string, unknown>;
+
+/** Every document of `index` matching `query`, oldest first (paged, so past 10,000 too). */
+export async function allDocs(
+  client: Client,
+  index: string,
+  query: Record<string, unknown> = { match_all: {} },
+): Promise<LogDoc[]> {
+  await client.indices.refresh({ index });
+  const docs: LogDoc[] = [];
+  let after: (string | number)[] | undefined;
+  for (;;) {
+    const page = await client.search<LogDoc>({
+      index,
+      query,
+      size: 5000,
+      sort: [{ '@timestamp': { order: 'asc' } }, { _doc: { order: 'asc' } }],
+      ...(after ? { search_after: after } : {}),
+    });
+    const hits = page.hits.hits;
+    docs.push(...hits.map((hit) => hit._source ?? {}));
+    if (hits.length < 5000) return docs;
+    after = hits[hits.length - 1]?.sort as (string | number)[];
+  }
+}
+
+/** How many documents of `index` match `query`, after a refresh. */
+export async function countDocs(
+  client: Client,
+  index: string,
+  query: Record<string, unknown> = { match_all: {} },
+): Promise<number> {
+  await client.indices.refresh({ index }, { ignore: [404] });
+  const result = await client.count({ index, query }, { ignore: [404] });
+  return result.count ?? 0;
+}
+
+/** The log lines waiting in a spool directory (every process's, adopted ones too). */
+export function spooledLines(spoolDir: string): LogDoc[] {
+  return readdirSync(spoolDir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ndjson') && !file.endsWith('dead-letter.ndjson'))
+    .flatMap((file) =>
+      readFileSync(join(spoolDir, file), 'utf8')
+        .split('\n')
+        .filter((line, i) => i % 2 === 1 && line !== '')
+        .map((line) => JSON.parse(line) as LogDoc),
+    );
+}
+
+/** A line's identity for comparing stdout with Elasticsearch: who wrote what, when. */
+export const lineKey = (doc: LogDoc): string =>
+  JSON.stringify([
+    doc['service.name'] ?? (doc.service as LogDoc | undefined)?.name,
+    doc['@timestamp'],
+    doc.message,
+    doc.request_id ?? null,
+  ]);
