@@ -5,6 +5,8 @@
 //   context: POST /api/v1/tasks with the flow context and stamping on vs off (LOG_CONTEXT)
 //   drain:   20,000 no-op tasks through one Threadline worker vs one plain BullMQ Worker
 //   line:    a stamped ECS line vs a bare pino line, 100,000 lines to /dev/null
+//   ship:    lines/s shipped into Elasticsearch through the spool vs raw _bulk of the same
+//            lines; POST /api/v1/tasks with shipping on vs off; write-to-searchable lag
 //
 // Both sides run in the same session, alternating, several times; the medians and their
 // ratio go to bench/RESULTS.md. Absolute numbers drift on shared machines; ratios hold better.
@@ -28,6 +30,10 @@ const SUBMIT_SECONDS = quick ? 3 : 10;
 const CONNECTIONS = 2 * cpus().length;
 const WORKER_CONCURRENCY = 8;
 const LINES = 100_000;
+const SHIP_LINES = quick ? 20_000 : 200_000;
+const LAG_RATE = 500; // lines/s
+const ES_URL = process.env.ELASTICSEARCH_URL || 'http://127.0.0.1:9200';
+const BENCH_STREAM = 'logs-threadline-bench';
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const only = (() => {
   const at = process.argv.indexOf('--only');
@@ -44,10 +50,16 @@ interface Spawned {
   output(): string;
 }
 
+/** CPUs the processes under test are pinned to (taskset), while set. */
+let pinnedTo: string | undefined;
+
 function node(args: string[], env: Record<string, string> = {}): Spawned {
   const file = join(scratch, `${randomUUID()}.log`);
   const fd = openSync(file, 'w');
-  const child = spawn(process.execPath, args, {
+  const [command, commandArgs] = pinnedTo
+    ? ['taskset', ['-c', pinnedTo, process.execPath, ...args]]
+    : [process.execPath, args];
+  const child = spawn(command, commandArgs, {
     cwd: root,
     env: { ...process.env, REDIS_URL, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', fd, fd],
@@ -111,7 +123,13 @@ interface Side {
 // ---------------------------------------------------------------- HTTP submit
 
 const api = (env: Record<string, string>) => (port: number, prefix: string) =>
-  node([join('dist', 'main.js')], { PORT: String(port), REDIS_PREFIX: prefix, ...env });
+  node([join('dist', 'main.js')], {
+    PORT: String(port),
+    REDIS_PREFIX: prefix,
+    LOG_DATA_STREAM: BENCH_STREAM,
+    LOG_SPOOL_DIR: join(scratch, 'spool'),
+    ...env,
+  });
 
 const submitSides: Side[] = [
   { name: 'Threadline API', start: api({}) },
@@ -148,6 +166,88 @@ async function submitOnce(side: Side): Promise<{ rps: number; p99: number }> {
     await stop(spawned);
     await clean(prefix);
   }
+}
+
+const shippingSides: Side[] = [
+  { name: 'shipping on', start: api({ LOG_SHIPPING: 'true' }) },
+  { name: 'shipping off', start: api({ LOG_SHIPPING: 'false' }) },
+];
+
+// ---------------------------------------------------------------- shipping
+
+/** Runs one side of the shipping benchmark in a child process; returns its JSON result. */
+async function shipChild(
+  mode: 'threadline' | 'bulk' | 'lag',
+  n: number,
+  bulkBytes = 1024 * 1024,
+): Promise<Record<string, number>> {
+  const out = join(scratch, `${randomUUID()}.json`);
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'bench', 'peers', 'ship-child.mts'),
+      mode,
+      String(n),
+      BENCH_STREAM,
+      join(scratch, 'spool'),
+      String(bulkBytes),
+      out,
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, ELASTICSEARCH_URL: ES_URL },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const code = await new Promise<number | null>((done) => child.once('exit', done));
+  if (code !== 0) throw new Error(`ship-child ${mode} exited with ${code}`);
+  return JSON.parse(readFileSync(out, 'utf8')) as Record<string, number>;
+}
+
+/**
+ * Runs `body` with Elasticsearch on the last core and the API (and the load generator) on the
+ * others, so that a comparison of the API with shipping on and off measures what shipping
+ * costs the API, not the CPU Elasticsearch takes from it on a machine that runs both. Without
+ * taskset, or without a recorded Elasticsearch pid, runs unpinned and says so.
+ */
+async function withElasticsearchApart<T>(
+  body: () => Promise<T>,
+): Promise<{ result: T; pinned: boolean }> {
+  const port = new URL(ES_URL).port || '9200';
+  const record = join(root, '.services', `elasticsearch-${port}.json`);
+  const cores = cpus().length;
+  const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
+  if (!hasTaskset || cores < 2 || !existsSync(record)) {
+    log(
+      'shipping on/off: not pinned (needs taskset, 2+ cores, and an Elasticsearch this project started)',
+    );
+    return { result: await body(), pinned: false };
+  }
+  const esPid = String((JSON.parse(readFileSync(record, 'utf8')) as { pid: number }).pid);
+  const all = `0-${cores - 1}`;
+  const apiCores = cores === 2 ? '0' : `0-${cores - 2}`;
+  const pin = (cpuList: string, pid: string): void => {
+    spawnSync('taskset', ['-a', '-p', '-c', cpuList, pid], { stdio: 'ignore' });
+  };
+  pin(String(cores - 1), esPid);
+  pin(apiCores, String(process.pid));
+  pinnedTo = apiCores;
+  try {
+    return { result: await body(), pinned: true };
+  } finally {
+    pinnedTo = undefined;
+    pin(all, esPid);
+    pin(all, String(process.pid));
+  }
+}
+
+function installBenchTemplate(): void {
+  const setup = spawnSync(process.execPath, [join(root, 'dist', 'es-setup.js')], {
+    cwd: root,
+    env: { ...process.env, ELASTICSEARCH_URL: ES_URL, LOG_DATA_STREAM: BENCH_STREAM },
+    encoding: 'utf8',
+  });
+  if (setup.status !== 0) throw new Error(`es-setup failed: ${setup.stderr}`);
 }
 
 // ---------------------------------------------------------------- drain
@@ -261,6 +361,8 @@ async function main(): Promise<void> {
   }
   log(`Redis at ${REDIS_URL}; ${REPETITIONS} repetition(s), sides alternating`);
   const rows: Row[] = [];
+  let lagRow = '';
+  let shippingPinned = false;
   const show = (r: { rps: number; p99: number }): string =>
     `${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms`;
 
@@ -334,6 +436,44 @@ async function main(): Promise<void> {
     ]);
   }
 
+  if (runs('ship')) {
+    installBenchTemplate();
+    const shipSides = [
+      { name: 'Threadline shipper', mode: 'threadline' as const },
+      { name: 'raw _bulk', mode: 'bulk' as const },
+    ];
+    const rates: Record<string, number[]> = {};
+    for (let rep = 1; rep <= REPETITIONS; rep++) {
+      for (const side of rep % 2 ? shipSides : [...shipSides].reverse()) {
+        const r = await shipChild(side.mode, SHIP_LINES);
+        (rates[side.name] ??= []).push(r.linesPerSecond);
+        log(`ship ${rep}/${REPETITIONS} ${side.name}: ${r.linesPerSecond.toFixed(0)} lines/s`);
+      }
+    }
+    rows.push([
+      `${SHIP_LINES.toLocaleString('en')} API lines into Elasticsearch, lines/s`,
+      median(rates['Threadline shipper'] ?? []),
+      median(rates['raw _bulk'] ?? []),
+      'raw _bulk of the same lines, 1 MiB requests',
+      '≥ 0.8',
+    ]);
+    const { result: r, pinned } = await withElasticsearchApart(() =>
+      alternate('shipping', shippingSides, submitOnce, show, quick ? 1 : 5),
+    );
+    const [on, off] = shippingSides.map((side) => r[side.name]);
+    shippingPinned = pinned;
+    rows.push([
+      'POST /api/v1/tasks with shipping on, requests/s',
+      median(on.map((x) => x.rps)),
+      median(off.map((x) => x.rps)),
+      'same API, LOG_SHIPPING=false',
+      '≥ 0.85',
+    ]);
+    const lag = await shipChild('lag', LAG_RATE);
+    log(`lag: p50 ${lag.p50} ms, p99 ${lag.p99} ms over ${lag.lines} lines`);
+    lagRow = `Write-to-searchable lag at ${LAG_RATE} lines/s for 15 s (${lag.lines} lines, searched every 25 ms, refresh interval 1 s): p50 ${lag.p50} ms, p99 ${lag.p99} ms; goal: p99 under 2 s beyond the refresh interval (3,000 ms).`;
+  }
+
   const lines = [
     '# Benchmark results',
     '',
@@ -346,10 +486,18 @@ async function main(): Promise<void> {
         `| ${figure} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(a / b).toFixed(2)} | ${goal} | ${peer} |`,
     ),
     '',
+    ...(lagRow ? [lagRow, ''] : []),
+    ...(shippingPinned
+      ? [
+          'Shipping on/off: Elasticsearch pinned to the last core, the API and autocannon to the others (taskset), on both sides: the figure is what shipping costs the API itself.',
+          '',
+        ]
+      : []),
     `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.versions.node}; Redis ${redisVersion()}; BullMQ ${version('bullmq')}; NestJS ${version('@nestjs/core')}; pino ${version('pino')}.`,
     `Submit: autocannon, ${CONNECTIONS} connections (2 per core), ${SUBMIT_SECONDS} s per run, echo tasks, no Idempotency-Key, LOG_LEVEL=info with output to a file. Drain: one worker process, concurrency ${WORKER_CONCURRENCY} on both sides, tasks queued before the worker starts; timed from the worker's ready line to the last completion.`,
     '',
     'What the ratios mean: the submit peer does only `queue.add`, so the gap is the price of validation, problem documents, correlation and logging; the drain peer serves one queue and logs nothing, so the gap is the price of strict priority across three queues and of the lifecycle lines; the log line compares a line stamped with the flow context in ECS form with a bare pino line.',
+    `Shipping: Elasticsearch ${ES_URL} on the same machine (the embedded node, docs/elasticsearch-node.md), so it competes with the API for the cores. The shipper side is timed from its first log call to its last delivered line (stdout to /dev/null, every line through the on-disk spool); the raw side sends the same lines, made by the same logger, as _bulk create requests of the same size, one at a time, timed from first request to last answer. The API runs in the other figures with shipping on (the default), into ${BENCH_STREAM}.`,
     '',
   ];
   writeFileSync(join(root, 'bench', 'RESULTS.md'), lines.join('\n'));

@@ -78,9 +78,9 @@ export class AppConfig {
   @IntRange(1024, 100 * 1024 * 1024, 'bytes')
   LOG_SHIP_BULK_BYTES = 1024 * 1024;
 
-  /** Longest a line waits for a fuller `_bulk` request, in ms. Default: `250`. */
+  /** Longest a line waits for a fuller `_bulk` request, in ms. Default: `50`. */
   @IntRange(1, 60000, 'milliseconds')
-  LOG_SHIP_FLUSH_MS = 250;
+  LOG_SHIP_FLUSH_MS = 50;
 
   /** Lowest level written to the log. Default: `info`. */
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })

@@ -5,7 +5,11 @@ import type { AppConfig } from '../config/app-config';
 import { InvalidConfigError } from '../config/invalid-config.error';
 import type { ServiceName } from './logger';
 import { type ShippingSnapshot, ShippingStats } from './shipping/shipping-stats';
+import { LineBatcher } from './shipping/line-batcher';
 import type { ShippingTransportOptions } from './shipping/transport';
+
+/** How long the main thread collects lines before handing them to the transport thread. */
+const HANDOFF_MS = 10;
 
 export type LogShippingStatus = { enabled: false } | ({ enabled: true } & ShippingSnapshot);
 
@@ -36,17 +40,20 @@ export class LogShipping {
       flushMs: config.LOG_SHIP_FLUSH_MS,
       stats: stats.buffer,
     };
-    const destination = pino.transport<ShippingTransportOptions>({
+    const transport = pino.transport<ShippingTransportOptions>({
       target: join(__dirname, 'shipping', 'transport.js'),
       options,
     });
+    const batcher = new LineBatcher(transport, HANDOFF_MS);
+    // Ahead of the transport's own exit handler: the last lines reach it before it ends.
+    process.prependListener('exit', () => batcher.flush());
     const ready = new Promise<void>((resolve, reject) => {
-      destination.once('ready', () => resolve());
-      destination.once('error', (error: Error) =>
+      transport.once('ready', () => resolve());
+      transport.once('error', (error: Error) =>
         reject(new Error(`the log transport did not start: ${error.message}`)),
       );
     });
-    return new LogShipping(destination, stats, ready);
+    return new LogShipping(batcher, stats, ready);
   }
 
   status(): LogShippingStatus {

@@ -19,7 +19,15 @@ interface ReadyBody {
 }
 
 async function bootApi(env: Record<string, string>): Promise<INestApplication<App>> {
-  const config = loadConfig({ REDIS_URL, ELASTICSEARCH_URL, READY_TIMEOUT_MS: '1500', ...env });
+  const config = loadConfig({
+    REDIS_URL,
+    ELASTICSEARCH_URL,
+    READY_TIMEOUT_MS: '1500',
+    // In this process the app runs from src/, and the transport thread loads compiled code
+    // from dist/: shipping is proven with real processes in test/logshipping instead.
+    LOG_SHIPPING: 'false',
+    ...env,
+  });
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forRoot(config)],
   }).compile();

@@ -37,8 +37,11 @@ describe('log spool bound', () => {
     expect(report?.message).toMatch(
       /log spool is full \(LOG_SPOOL_MAX_BYTES=16384\): dropped \d+ lines/,
     );
-    // stdout, the first sink, still has every line.
-    const requests = stack.logLines().filter((line) => line['url.path'] === '/api/v1/queues');
+    // stdout, the first sink, still gets every line.
+    const requests = await eventually(() => {
+      const lines = stack.logLines().filter((line) => line['url.path'] === '/api/v1/queues');
+      return Promise.resolve(lines.length >= 100 ? lines : undefined);
+    }, 'every request line on stdout');
     expect(requests).toHaveLength(100);
   });
 });

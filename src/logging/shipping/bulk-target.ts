@@ -28,7 +28,7 @@ export interface BulkTarget {
 }
 
 interface BulkResponse {
-  items: Record<string, BulkItemResult & { error?: { type: string; reason: string } }>[];
+  items?: Record<string, BulkItemResult>[];
 }
 
 /** The {@link BulkTarget} of a real Elasticsearch, through the official client. */
@@ -52,12 +52,14 @@ export class ElasticsearchBulkTarget implements BulkTarget {
       response = await this.client.transport.request<BulkResponse>({
         method: 'POST',
         path: `/${encodeURIComponent(this.dataStream)}/_bulk`,
+        // Each item's status and error, not its index, version, shards and sequence numbers.
+        querystring: { filter_path: 'items.*.status,items.*.error' },
         bulkBody: body,
       });
     } catch (error) {
       throw asBulkRequestError(error);
     }
-    return response.items.map((item) => {
+    return (response.items ?? []).map((item) => {
       const result = Object.values(item)[0];
       return result ? { status: result.status, error: result.error } : { status: 500 };
     });

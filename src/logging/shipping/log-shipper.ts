@@ -275,6 +275,14 @@ export class LogShipper {
         await this.pause();
         continue;
       }
+      const expected = pending?.length ?? wholeEntries(pendingBody).lines;
+      if (results.length !== expected) {
+        // Not an answer about every line: nothing can be taken as stored but the 201s and
+        // 409s, which a resend turns into 409s anyway.
+        this.failed('failing', `Elasticsearch answered for ${results.length} of ${expected} lines`);
+        await this.pause();
+        continue;
+      }
       const retry: { entry: Buffer; serverErrors: number }[] = [];
       let retryReason = '';
       results.forEach((result, i) => {
