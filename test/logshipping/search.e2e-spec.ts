@@ -4,8 +4,8 @@ import { Client } from '@elastic/elasticsearch';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type LogDoc, allDocs } from '../support/log-search';
-import { startNginx, type Nginx } from '../support/nginx';
-import { type Rsyslog, startRsyslog } from '../support/rsyslog';
+import type { Nginx } from '../support/nginx';
+import { type ShippedStack, startShippedStack } from '../support/shipped-stack';
 import { ELASTICSEARCH_URL, eventually } from '../support/services';
 import { TEST_DATA_STREAM, TestStack, type Task } from '../support/stack';
 
@@ -15,27 +15,15 @@ const SEARCHABLE_WITHIN_MS = 5_000;
 describe('a flow in Elasticsearch', () => {
   const stack = new TestStack({ LOG_LEVEL: 'info' });
   const client = new Client({ node: ELASTICSEARCH_URL });
+  let shipped: ShippedStack | undefined;
   let nginx: Nginx;
-  let rsyslog: Rsyslog;
 
   beforeAll(async () => {
-    await stack.startApi();
-    await stack.startWorker();
-    await eventually(
-      () => Promise.resolve(stack.allOutput().includes('es-template-installed') || undefined),
-      'the index template',
-    );
-    nginx = await startNginx([Number(new URL(stack.baseUrl).port)]);
-    rsyslog = await startRsyslog({
-      accessLog: nginx.accessLog,
-      elasticsearchUrl: ELASTICSEARCH_URL,
-      dataStream: TEST_DATA_STREAM,
-    });
+    shipped = await startShippedStack(stack);
+    nginx = shipped.nginx;
   });
   afterAll(async () => {
-    await rsyslog?.stop();
-    await nginx?.stop();
-    await stack.stop();
+    await (shipped?.stop() ?? stack.stop());
     await client.close();
   });
 
