@@ -89,6 +89,7 @@ describe('log shipping through an Elasticsearch outage', () => {
   });
 
   it('delivers the lines of an API killed while Elasticsearch was down, once a new one starts', async () => {
+    services('up', 'elasticsearch', url); // Whatever the test before left.
     const stack = newStack();
     await stack.startApi();
     await stack.startWorker();

@@ -13,6 +13,8 @@ export interface RunningProcess {
   readonly pid: number;
   /** Everything written to stdout and stderr so far. */
   output(): string;
+  /** Everything written to stdout so far (a pipe may have delivered half a line last). */
+  stdout(): string;
   /** Resolves with the exit code (or the signal's name) once the process has exited. */
   readonly exited: Promise<number | string>;
   kill(signal?: NodeJS.Signals): void;
@@ -25,7 +27,11 @@ function launch(entry: string, env: Record<string, string>): RunningProcess {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    stdout += chunk.toString();
+  });
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
@@ -34,6 +40,7 @@ function launch(entry: string, env: Record<string, string>): RunningProcess {
     child,
     pid: child.pid ?? -1,
     output: () => output,
+    stdout: () => stdout,
     exited,
     kill: (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -129,13 +136,15 @@ export class TestStack {
 
   /** Every JSON line written so far by this stack's processes, parsed. */
   logLines(): Record<string, unknown>[] {
-    return this.started.flatMap((p) =>
-      p
-        .output()
+    return this.started.flatMap((p) => {
+      const text = p.stdout();
+      // Whole lines only: the last one may still be on its way through the pipe.
+      return text
+        .slice(0, text.lastIndexOf('\n') + 1)
         .split('\n')
         .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-    );
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    });
   }
 
   /** Everything this stack's processes wrote, as text. */
