@@ -7,6 +7,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { ProblemDetailsFilter } from './problem/problem-details.filter';
 import { RedisModule } from './redis/redis.module';
+import { TracesModule } from './traces/traces.module';
 import { TasksModule } from './tasks/tasks.module';
 
 /** The HTTP API. */
@@ -22,6 +23,7 @@ export class AppModule {
         HealthModule,
         TasksModule,
         MonitoringModule,
+        TracesModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };

@@ -1,4 +1,4 @@
-import { IsIn, IsNotEmpty, IsString, Matches } from 'class-validator';
+import { IsIn, IsNotEmpty, IsString, Matches, ValidateIf } from 'class-validator';
 import { BooleanFlag } from './boolean-flag.decorator';
 import { IntRange } from './int-range.decorator';
 import { TASK_QUEUES, type TaskQueue } from '../queues/queue-names';
@@ -81,6 +81,14 @@ export class AppConfig {
   /** Longest a line waits for a fuller `_bulk` request, in ms. Default: `50`. */
   @IntRange(1, 60000, 'milliseconds')
   LOG_SHIP_FLUSH_MS = 50;
+
+  /**
+   * Kibana's address as users reach it, e.g. `http://localhost:5601`: task responses then link
+   * to the task's lifecycle in Discover (`links.kibana`). Default: unset (no link).
+   */
+  @ValidateIf((config: AppConfig) => config.KIBANA_URL !== '')
+  @IsServiceUrl(['http:', 'https:'], 'http://localhost:5601')
+  KIBANA_URL = '';
 
   /** Lowest level written to the log. Default: `info`. */
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })

@@ -14,7 +14,8 @@ import { ProblemException } from '../problem/problem.exception';
 import { TaskQueueRepository } from '../queues/task-queue.repository';
 import { validatePlain } from '../validation/validate-plain';
 import { SERVER_OWNED_FIELDS, SubmitTaskDto } from './dto/submit-task.dto';
-import { taskLink, toTaskView, type TaskView } from './dto/task-view.dto';
+import { AppConfig } from '../config/app-config';
+import { taskLink, taskLinks, toTaskView, type TaskView } from './dto/task-view.dto';
 import type { NewTask, TaskSnapshot } from './task';
 import { TaskDataError } from './task-data.error';
 import { TaskRegistry } from './task-registry';
@@ -38,6 +39,7 @@ export class TasksService {
     private readonly registry: TaskRegistry,
     private readonly idempotency: IdempotencyRepository,
     @Inject(PINO) private readonly log: Logger,
+    private readonly config: AppConfig,
   ) {}
 
   /**
@@ -88,7 +90,7 @@ export class TasksService {
       const existing = await this.queue.find(record.task_id);
       if (existing) {
         joinFlow(existing);
-        const body = acceptedBody(existing);
+        const body = acceptedBody(existing, this.config.KIBANA_URL);
         const location = taskLink(existing.id);
         const response = { status: HttpStatus.ACCEPTED, body, location };
         await this.idempotency.complete(idempotencyKey, record, response).catch(() => undefined);
@@ -117,7 +119,7 @@ export class TasksService {
     const task = await this.queue.find(id);
     if (!task) throw notFound(id);
     joinFlow(task);
-    return toTaskView(task);
+    return toTaskView(task, this.config.KIBANA_URL);
   }
 
   async cancel(id: string): Promise<TaskView> {
@@ -133,7 +135,7 @@ export class TasksService {
     }
     if (outcome === 'not-found') {
       // Cancelling twice is not an error: the task is cancelled either way.
-      if (task?.status === 'cancelled') return toTaskView(task);
+      if (task?.status === 'cancelled') return toTaskView(task, this.config.KIBANA_URL);
       throw notFound(id);
     }
     if (outcome === 'already-started' || !task) {
@@ -142,7 +144,7 @@ export class TasksService {
         detail: `Task ${id} has already started or finished (status ${task?.status ?? 'unknown'}); only queued tasks can be cancelled.`,
       });
     }
-    return toTaskView(task);
+    return toTaskView(task, this.config.KIBANA_URL);
   }
 
   private parse(body: unknown): { dto: SubmitTaskDto; input: object } {
@@ -216,14 +218,17 @@ export class TasksService {
     } else {
       await this.queue.add(task);
     }
-    const body = acceptedBody({
-      id,
-      type: dto.type,
-      queue: dto.queue,
-      priority: dto.priority,
-      status: 'queued',
-      created_at: new Date(createdAt).toISOString(),
-    });
+    const body = acceptedBody(
+      {
+        id,
+        type: dto.type,
+        queue: dto.queue,
+        priority: dto.priority,
+        status: 'queued',
+        created_at: new Date(createdAt).toISOString(),
+      },
+      this.config.KIBANA_URL,
+    );
     flowContext.assign({ task_id: id });
     flowContext.get()?.setHeader?.('X-Task-ID', id);
     this.log.info(
@@ -244,6 +249,7 @@ export class TasksService {
 /** The body of a 202 for a task: what the client needs to poll it. */
 function acceptedBody(
   task: Pick<TaskSnapshot, 'id' | 'type' | 'queue' | 'priority' | 'status' | 'created_at'>,
+  kibanaUrl: string,
 ): string {
   const { id, type, queue, priority, status, created_at } = task;
   return JSON.stringify({
@@ -253,7 +259,7 @@ function acceptedBody(
     priority,
     status,
     created_at,
-    links: { self: taskLink(id) },
+    links: taskLinks(id, kibanaUrl),
   });
 }
 

@@ -25,7 +25,14 @@ describe('OpenAPI and the queue dashboard', () => {
     const doc = reply.body;
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/api/v1/queues', '/api/v1/tasks', '/api/v1/tasks/{id}', '/health', '/ready'].sort(),
+      [
+        '/api/v1/queues',
+        '/api/v1/tasks',
+        '/api/v1/tasks/{id}',
+        '/api/v1/traces/{id}',
+        '/health',
+        '/ready',
+      ].sort(),
     );
     const submit = doc.paths['/api/v1/tasks'].post;
     expect(submit.requestBody).toBeDefined();

@@ -170,6 +170,7 @@ describe('correlation through nginx, API and worker', () => {
     );
     const done = await pollVia(stack.baseUrl, task.task_id);
     expect(done).toMatchObject({ status: 'completed', attempts: 2 });
+    await completedLine(stack, task.task_id);
     const runs = stack
       .logLines()
       .filter((l) => l.task_id === task.task_id && service(l) === 'threadline-worker');

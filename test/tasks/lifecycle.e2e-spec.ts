@@ -28,7 +28,10 @@ describe('task lifecycle', () => {
       priority: 50,
       status: 'queued',
       created_at: expect.any(String) as unknown,
-      links: { self: `/api/v1/tasks/${reply.body.task_id}` },
+      links: {
+        self: `/api/v1/tasks/${reply.body.task_id}`,
+        trace: `/api/v1/traces/${reply.body.task_id}`,
+      },
     });
     const done = await stack.until(reply.body.task_id, ['completed']);
     expect(done).toMatchObject({

@@ -7,27 +7,30 @@ describe('LineBatcher', () => {
     return { writes, write: (line) => void writes.push(line) };
   };
 
-  it('passes lines on together, once the delay is over', async () => {
+  it('passes a line after a quiet spell at once, and the lines behind it together', async () => {
     const sink = target();
     const batcher = new LineBatcher(sink, 5);
     batcher.write('a\n');
+    expect(sink.writes).toEqual(['a\n']);
     batcher.write('b\n');
-    expect(sink.writes).toEqual([]);
-    await sleep(30);
-    expect(sink.writes).toEqual(['a\nb\n']);
     batcher.write('c\n');
+    expect(sink.writes).toEqual(['a\n']);
     await sleep(30);
-    expect(sink.writes).toEqual(['a\nb\n', 'c\n']);
+    expect(sink.writes).toEqual(['a\n', 'b\nc\n']);
+    await sleep(30);
+    batcher.write('d\n');
+    expect(sink.writes).toEqual(['a\n', 'b\nc\n', 'd\n']);
   });
 
   it('passes on what is pending at once when flushed, and nothing twice', async () => {
     const sink = target();
     const batcher = new LineBatcher(sink, 1000);
+    batcher.write('first\n');
     batcher.write('last words\n');
     batcher.flush();
     batcher.flush();
-    expect(sink.writes).toEqual(['last words\n']);
+    expect(sink.writes).toEqual(['first\n', 'last words\n']);
     await sleep(10);
-    expect(sink.writes).toHaveLength(1);
+    expect(sink.writes).toHaveLength(2);
   });
 });

@@ -16,6 +16,17 @@ export class TaskErrorView {
 export class TaskLinks {
   @ApiProperty({ example: '/api/v1/tasks/0b8c0c9e-7d0f-4a51-9d4c-3f1b7f2a9e11' })
   self!: string;
+
+  @ApiProperty({
+    example: '/api/v1/traces/0b8c0c9e-7d0f-4a51-9d4c-3f1b7f2a9e11',
+    description: "The task's flow: every log line from nginx to the worker, and a summary.",
+  })
+  trace!: string;
+
+  @ApiPropertyOptional({
+    description: "The task's lifecycle in Kibana's Discover (when KIBANA_URL is set).",
+  })
+  kibana?: string;
 }
 
 /** A task as the API shows it. */
@@ -80,7 +91,16 @@ export function taskLink(id: string): string {
   return `/api/v1/tasks/${id}`;
 }
 
-export function toTaskView(task: TaskSnapshot): TaskView {
+/** A task's links; `kibanaUrl` (KIBANA_URL) adds one to its saved search in Discover. */
+export function taskLinks(id: string, kibanaUrl = ''): TaskLinks {
+  const links: TaskLinks = { self: taskLink(id), trace: `/api/v1/traces/${id}` };
+  if (kibanaUrl) {
+    links.kibana = `${kibanaUrl.replace(/\/+$/, '')}/app/discover#/view/threadline-task-lifecycle-by-task-id?_g=(time:(from:now-7d,to:now))&_a=(query:(language:lucene,query:'task_id:%22${id}%22'))`;
+  }
+  return links;
+}
+
+export function toTaskView(task: TaskSnapshot, kibanaUrl = ''): TaskView {
   const { id, ...rest } = task;
-  return { task_id: id, ...rest, links: { self: taskLink(id) } };
+  return { task_id: id, ...rest, links: taskLinks(id, kibanaUrl) };
 }

@@ -1,0 +1,122 @@
+import type { TaskSummary, Trace, TraceLine } from '../traces/trace';
+
+export interface Style {
+  bold(text: string): string;
+  dim(text: string): string;
+  level(level: string, text: string): string;
+}
+
+const paint = (code: number) => (text: string) => `\u001b[${code}m${text}\u001b[0m`;
+const LEVEL_COLOURS: Record<string, number> = {
+  error: 31,
+  fatal: 31,
+  warn: 33,
+  info: 32,
+  debug: 36,
+};
+
+export const COLOURS: Style = {
+  bold: paint(1),
+  dim: paint(2),
+  level: (level, text) => paint(LEVEL_COLOURS[level] ?? 0)(text),
+};
+export const PLAIN: Style = { bold: (t) => t, dim: (t) => t, level: (_l, t) => t };
+
+/** The first 8 characters of an ID: enough to tell a flow's IDs apart. */
+export const short = (id: string | null | undefined): string => (id ? id.slice(0, 8) : '-');
+
+const millis = (value: number | null): string =>
+  value === null ? '?' : value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value} ms`;
+
+/** A Discover link showing every line of the trace's flows. */
+export function kibanaLink(kibanaUrl: string, trace: Trace): string {
+  const values = trace.correlation_ids.length > 0 ? trace.correlation_ids : [trace.id];
+  const query = values.map((v) => `correlation_id:"${v}"`).join(' OR ');
+  const rison = `(query:(language:lucene,query:'${query.replaceAll("'", "!'")}'))`;
+  return `${kibanaUrl.replace(/\/+$/, '')}/app/discover#/view/threadline-flow-by-correlation-id?_g=(time:(from:'${trace.summary.first_at}',to:now))&_a=${encodeURIComponent(rison)}`;
+}
+
+function taskLines(trace: Trace, task: TaskSummary, depth: number, style: Style): string[] {
+  const indent = '  '.repeat(depth + 1);
+  const attempts = task.attempts.length === 1 ? '1 attempt' : `${task.attempts.length} attempts`;
+  const out = [
+    `${indent}${depth > 0 ? '└ ' : ''}task ${style.bold(short(task.task_id))} ${task.type ?? '?'} on ${task.queue ?? '?'} · ${task.status} · ${attempts}${task.retries ? ` (${task.retries} retried)` : ''}`,
+  ];
+  for (const attempt of task.attempts) {
+    out.push(
+      `${indent}    attempt ${attempt.attempt}: waited ${millis(attempt.queue_wait_ms)}, ran ${millis(attempt.run_ms)} → ${attempt.outcome}`,
+    );
+  }
+  for (const child of task.children) {
+    const childTask = trace.tasks.find((t) => t.task_id === child);
+    if (childTask) out.push(...taskLines(trace, childTask, depth + 1, style));
+  }
+  return out;
+}
+
+/** One timeline row: time, +ms since the first line, service, level, short IDs, message. */
+export function timelineRow(line: TraceLine, firstAt: string, style: Style): string {
+  const offset = Date.parse(line['@timestamp']) - Date.parse(firstAt);
+  const level = line['log.level'] ?? 'info';
+  return [
+    style.dim(line['@timestamp']),
+    `+${offset} ms`.padStart(10),
+    (line['service.name'] ?? '?').padEnd(17),
+    style.level(level, level.padEnd(5)),
+    `req ${short(line.request_id)}`,
+    `task ${short(line.task_id)}`,
+    line.message ?? '',
+  ].join('  ');
+}
+
+/** The human form: header (IDs and how they relate), timeline, summary. */
+export function renderTable(trace: Trace, style: Style, kibanaUrl?: string): string {
+  const { summary } = trace;
+  const services = Object.entries(summary.services)
+    .map(([service, n]) => `${service} ${n}`)
+    .join(', ');
+  const out: string[] = [
+    style.bold(`Flow of ${trace.id}`) +
+      ` (found as ${trace.matched.join(', ')}) · ${summary.lines} lines · ${services} · ${millis(summary.total_ms)}`,
+    '',
+    style.bold('IDs'),
+    ...trace.correlation_ids.map((c) => `  correlation_id ${c}`),
+  ];
+  for (const request of trace.requests) {
+    const hops = [
+      request.nginx_ms === null ? null : `nginx ${request.nginx_ms} ms`,
+      request.api_ms === null ? null : `API ${request.api_ms} ms`,
+    ].filter(Boolean);
+    const submitted =
+      request.tasks.length > 0 ? ` → task ${request.tasks.map(short).join(', ')}` : '';
+    out.push(
+      `  request ${style.bold(short(request.request_id))} ${request.method ?? '?'} ${request.path ?? '?'} ${request.status ?? '?'}${hops.length ? ` · ${hops.join(', ')}` : ''}${submitted}`,
+    );
+  }
+  const roots = trace.tasks.filter(
+    (t) => !t.parent_id || !trace.tasks.some((p) => p.task_id === t.parent_id),
+  );
+  for (const task of roots) out.push(...taskLines(trace, task, 0, style));
+  out.push('', style.bold('Timeline'));
+  for (const line of trace.lines) out.push(`  ${timelineRow(line, summary.first_at, style)}`);
+  out.push('', style.bold('Summary'));
+  for (const request of trace.requests) {
+    if (request.nginx_ms !== null && request.api_ms !== null) {
+      out.push(
+        `  nginx → API  ${short(request.request_id)}: ${request.nginx_ms} ms at nginx, ${request.api_ms} ms in the API`,
+      );
+    }
+  }
+  for (const task of trace.tasks) {
+    for (const attempt of task.attempts) {
+      out.push(
+        `  task ${short(task.task_id)} attempt ${attempt.attempt}: queue wait ${millis(attempt.queue_wait_ms)}, run ${millis(attempt.run_ms)}, ${attempt.outcome}`,
+      );
+    }
+  }
+  out.push(
+    `  retries: ${summary.retries} · total: ${millis(summary.total_ms)} · status: ${summary.status}`,
+  );
+  if (kibanaUrl) out.push(`  Kibana: ${kibanaLink(kibanaUrl, trace)}`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isFinished, type Trace, type TraceLine } from '../traces/trace';
+import { TraceSearch, TraceUnavailableError } from '../traces/trace-search';
+import { COLOURS, PLAIN, renderTable, timelineRow } from './render';
+
+/** Exit codes, as documented in --help. */
+const FOUND = 0;
+const NOT_FOUND = 1;
+const USAGE_ERROR = 2;
+const UNREACHABLE = 3;
+/** How long --follow waits for a flow's first searchable line, in seconds. */
+const FOLLOW_START_S = 30;
+
+const USAGE = `Usage: threadline trace <id> [options]
+       threadline task <task_id> [--api-url <url>]
+
+trace  follows any ID (request_id, correlation_id, task_id or trace.id) across nginx, the API,
+       the queue and the workers: the IDs and how they relate, every line in time order, and
+       a summary (nginx → API latency, queue wait and run time per attempt, retries, status).
+task   prints a task's status from the API.
+
+Options of trace:
+  --format table|json|ndjson   table for people (default), json: the whole trace, ndjson: one line per log line
+  --since <time>               only lines from then on (ISO 8601, or now-1h)
+  --until <time>               only lines until then
+  --limit <n>                  at most n lines
+  --follow                     keep printing new lines until the flow's tasks finish
+  --kibana-url <url>           also print a Kibana Discover link for the flow
+  --es-url <url>               Elasticsearch (default: ELASTICSEARCH_URL, else http://127.0.0.1:9200)
+  --data-stream <name>         where the lines are (default: LOG_DATA_STREAM, else logs-threadline-default)
+  --insecure                   do not verify Elasticsearch's TLS certificate
+Credentials: ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD.
+
+Exit codes: 0 found; 1 nothing for that ID; 2 usage error; 3 Elasticsearch (or the API) unreachable.
+Run it as npm run threadline -- trace <id>, or npx threadline trace <id>. See docs/trace.md.
+`;
+
+class UsageError extends Error {}
+
+const out = (text: string): void => void process.stdout.write(text);
+const err = (text: string): void => void process.stderr.write(`${text}\n`);
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        format: { type: 'string', default: 'table' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        limit: { type: 'string' },
+        follow: { type: 'boolean', default: false },
+        'kibana-url': { type: 'string' },
+        'es-url': { type: 'string' },
+        'data-stream': { type: 'string' },
+        'api-url': { type: 'string' },
+        insecure: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function trace(id: string, values: ReturnType<typeof parse>['values']): Promise<number> {
+  const format = values.format;
+  if (format !== 'table' && format !== 'json' && format !== 'ndjson') {
+    throw new UsageError(`--format must be table, json or ndjson, not "${format}"`);
+  }
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new UsageError(
+      `--limit must be a whole number of lines, at least 1, not "${values.limit}"`,
+    );
+  }
+  const url = values['es-url'] ?? process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200';
+  const search = TraceSearch.connect(
+    url,
+    values['data-stream'] ?? process.env.LOG_DATA_STREAM ?? 'logs-threadline-default',
+    {
+      apiKey: process.env.ELASTICSEARCH_API_KEY,
+      username: process.env.ELASTICSEARCH_USERNAME,
+      password: process.env.ELASTICSEARCH_PASSWORD,
+      insecure: values.insecure,
+    },
+  );
+  try {
+    const options = { since: values.since, until: values.until, limit };
+    let found = await search.trace(id, options);
+    // A flow just started may not be searchable yet (refresh interval): --follow waits for it.
+    for (let waited = 0; !found && values.follow && waited < FOLLOW_START_S; waited += 1) {
+      await sleep(1000);
+      found = await search.trace(id, options);
+    }
+    if (!found) {
+      err(
+        `No log lines carry ${id} as a request_id, correlation_id, task_id or trace.id in ${url}.`,
+      );
+      return NOT_FOUND;
+    }
+    const style = process.stdout.isTTY && !process.env.NO_COLOR ? COLOURS : PLAIN;
+    if (format === 'json') out(`${JSON.stringify(found, null, 2)}\n`);
+    else if (format === 'ndjson')
+      out(found.lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+    else out(renderTable(found, style, values['kibana-url']));
+    if (values.follow) await follow(search, found, format, style);
+    return FOUND;
+  } finally {
+    await search.close();
+  }
+}
+
+const lineKey = (line: TraceLine): string =>
+  JSON.stringify([
+    line['@timestamp'],
+    line['service.name'],
+    line['event.sequence'],
+    line.message,
+    line.request_id,
+  ]);
+
+/** Prints the flow's new lines as they arrive, until its tasks have finished. */
+async function follow(
+  search: TraceSearch,
+  first: Trace,
+  format: string,
+  style: typeof PLAIN,
+): Promise<void> {
+  const seen = new Set(first.lines.map(lineKey));
+  let current = first;
+  while (!isFinished(current)) {
+    await sleep(1000);
+    const since = current.lines.at(-1)?.['@timestamp'] ?? first.summary.first_at;
+    const fresh = (await search.since(first.id, first.correlation_ids, since)).filter(
+      (l) => !seen.has(lineKey(l)),
+    );
+    for (const line of fresh) {
+      seen.add(lineKey(line));
+      out(
+        format === 'table'
+          ? `  ${timelineRow(line, first.summary.first_at, style)}\n`
+          : `${JSON.stringify(line)}\n`,
+      );
+    }
+    const next = await search.trace(first.id, {});
+    if (next) current = next;
+  }
+  if (format === 'table') out(`  flow ${current.summary.status}\n`);
+}
+
+async function task(id: string, apiUrl: string): Promise<number> {
+  let response: Response;
+  try {
+    response = await fetch(`${apiUrl.replace(/\/+$/, '')}/api/v1/tasks/${encodeURIComponent(id)}`);
+  } catch (error) {
+    err(
+      `The API at ${apiUrl} did not answer (${(error as Error).message}). Is it running? Pass --api-url or set THREADLINE_API_URL.`,
+    );
+    return UNREACHABLE;
+  }
+  const body = await response.text();
+  if (response.status === 404) {
+    err(`No task ${id} at ${apiUrl} (results are kept 7 days).`);
+    return NOT_FOUND;
+  }
+  out(`${body}\n`);
+  return response.ok ? FOUND : NOT_FOUND;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv);
+  const [command, id, ...rest] = positionals;
+  if (values.help || command === 'help') {
+    out(USAGE);
+    return FOUND;
+  }
+  if (!command) throw new UsageError('no command given');
+  if (!id) throw new UsageError(`${command} needs an ID`);
+  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+  if (command === 'trace') return trace(id, values);
+  if (command === 'task') {
+    return task(id, values['api-url'] ?? process.env.THREADLINE_API_URL ?? 'http://127.0.0.1:3000');
+  }
+  throw new UsageError(`unknown command "${command}"`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      err(`threadline: ${error.message}\n`);
+      process.stderr.write(USAGE);
+      process.exitCode = USAGE_ERROR;
+    } else if (error instanceof TraceUnavailableError) {
+      err(
+        `threadline: ${error.message}. Is it running (npm run services -- status)? Pass --es-url or set ELASTICSEARCH_URL.`,
+      );
+      process.exitCode = UNREACHABLE;
+    } else {
+      err(`threadline: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,227 @@
+import { Client, errors } from '@elastic/elasticsearch';
+import {
+  TRACE_ID_FIELDS,
+  type Trace,
+  type TraceIdField,
+  type TraceLine,
+  buildTrace,
+} from './trace';
+
+export interface TraceOptions {
+  /** Only lines at or after this time (ISO 8601, or Elasticsearch date math like now-1h). */
+  since?: string;
+  /** Only lines at or before this time. */
+  until?: string;
+  /** At most this many lines (the first ones). */
+  limit?: number;
+}
+
+/** Elasticsearch could not be asked: down, refused, timed out. */
+export class TraceUnavailableError extends Error {
+  constructor(
+    readonly url: string,
+    reason: string,
+  ) {
+    super(`Elasticsearch at ${url} did not answer: ${reason}`);
+  }
+}
+
+/** Lines per search page; a flow past it is read page by page in a point in time. */
+const PAGE = 10_000;
+/** Correlation IDs one ID may lead to (a request ID reused across flows, say). */
+const MAX_FLOWS = 1_000;
+
+type Query = Record<string, unknown>;
+
+/**
+ * Finds a flow's lines in the log data stream, from any of its IDs: the ID leads to the flow's
+ * correlation IDs, and those to every line, read whole and in a stable order (time, then the
+ * writing process's sequence) through a point in time. The CLI and the API share it.
+ * @see docs/trace.md
+ */
+export class TraceSearch {
+  constructor(
+    private readonly client: Client,
+    private readonly index: string,
+    readonly url: string,
+  ) {}
+
+  static connect(
+    url: string,
+    index: string,
+    options: {
+      apiKey?: string;
+      username?: string;
+      password?: string;
+      caFile?: string;
+      insecure?: boolean;
+    } = {},
+  ): TraceSearch {
+    const auth = options.apiKey
+      ? { apiKey: options.apiKey }
+      : options.username
+        ? { username: options.username, password: options.password ?? '' }
+        : undefined;
+    const client = new Client({
+      node: url,
+      auth,
+      requestTimeout: 30_000,
+      maxRetries: 0,
+      tls: options.insecure ? { rejectUnauthorized: false } : undefined,
+    });
+    return new TraceSearch(client, index, url);
+  }
+
+  /** The flow of `id`, or undefined when no line carries it. */
+  async trace(id: string, options: TraceOptions = {}): Promise<Trace | undefined> {
+    const found = await this.lookUp(id, options);
+    if (!found) return undefined;
+    const lines = await this.lines(
+      this.flowQuery(id, found.correlationIds, options),
+      options.limit,
+    );
+    return buildTrace(id, found.matched, lines);
+  }
+
+  /** The flow's lines from `since` on (for --follow: the caller drops those it has). */
+  async since(id: string, correlationIds: string[], since: string): Promise<TraceLine[]> {
+    return this.lines(this.flowQuery(id, correlationIds, { since }));
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  private idClauses(id: string): Query[] {
+    return TRACE_ID_FIELDS.map((field) => ({ term: { [field]: id } }));
+  }
+
+  private range(options: TraceOptions): Query[] {
+    if (!options.since && !options.until) return [];
+    return [
+      {
+        range: {
+          '@timestamp': {
+            ...(options.since ? { gte: options.since } : {}),
+            ...(options.until ? { lte: options.until } : {}),
+          },
+        },
+      },
+    ];
+  }
+
+  private flowQuery(id: string, correlationIds: string[], options: TraceOptions): Query {
+    return {
+      bool: {
+        should: [
+          ...this.idClauses(id),
+          ...(correlationIds.length > 0 ? [{ terms: { correlation_id: correlationIds } }] : []),
+        ],
+        minimum_should_match: 1,
+        filter: this.range(options),
+      },
+    };
+  }
+
+  /** Which fields hold `id`, and the flows (correlation IDs) it belongs to. */
+  private async lookUp(
+    id: string,
+    options: TraceOptions,
+  ): Promise<{ matched: TraceIdField[]; correlationIds: string[] } | undefined> {
+    const result = await this.call(() =>
+      this.client.search({
+        index: this.index,
+        // No data stream yet means nothing was logged: "not found", not an error.
+        ignore_unavailable: true,
+        size: 0,
+        track_total_hits: 1,
+        query: {
+          bool: {
+            should: this.idClauses(id),
+            minimum_should_match: 1,
+            filter: this.range(options),
+          },
+        },
+        aggs: {
+          fields: {
+            filters: {
+              filters: Object.fromEntries(TRACE_ID_FIELDS.map((f) => [f, { term: { [f]: id } }])),
+            },
+          },
+          flows: { terms: { field: 'correlation_id', size: MAX_FLOWS } },
+        },
+      }),
+    );
+    const total =
+      typeof result.hits.total === 'number' ? result.hits.total : (result.hits.total?.value ?? 0);
+    if (total === 0) return undefined;
+    const aggs = result.aggregations as
+      | {
+          fields: { buckets: Record<string, { doc_count: number }> };
+          flows: { buckets: { key: string }[] };
+        }
+      | undefined;
+    const matched = TRACE_ID_FIELDS.filter((f) => (aggs?.fields.buckets[f]?.doc_count ?? 0) > 0);
+    return { matched, correlationIds: aggs?.flows.buckets.map((b) => b.key) ?? [] };
+  }
+
+  /** Every line matching `query`, oldest first, read page by page in one point in time. */
+  private async lines(query: Query, limit?: number): Promise<TraceLine[]> {
+    const pit = await this.call(() =>
+      this.client.openPointInTime({ index: this.index, keep_alive: '1m' }),
+    );
+    const lines: TraceLine[] = [];
+    let searchAfter: (string | number)[] | undefined;
+    try {
+      for (;;) {
+        const size = Math.min(PAGE, (limit ?? Infinity) - lines.length);
+        if (size <= 0) break;
+        const page = await this.call(() =>
+          this.client.search<TraceLine>({
+            pit: { id: pit.id, keep_alive: '1m' },
+            size,
+            query,
+            sort: [
+              { '@timestamp': { order: 'asc' } },
+              { 'event.sequence': { order: 'asc', unmapped_type: 'long', missing: '_first' } },
+              { _shard_doc: { order: 'asc' } },
+            ],
+            ...(searchAfter ? { search_after: searchAfter } : {}),
+          }),
+        );
+        const hits = page.hits.hits;
+        for (const hit of hits) {
+          if (hit._source) lines.push(withIsoTime(hit._source));
+        }
+        if (hits.length < size) break;
+        searchAfter = hits.at(-1)?.sort as (string | number)[];
+      }
+    } finally {
+      await this.client.closePointInTime({ id: pit.id }).catch(() => undefined);
+    }
+    return lines;
+  }
+
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (error instanceof errors.ConnectionError || error instanceof errors.TimeoutError) {
+        throw new TraceUnavailableError(this.url, error.message);
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * The line with `@timestamp` as ISO 8601: nginx writes epoch milliseconds, which Elasticsearch
+ * reads as the same kind of date.
+ */
+function withIsoTime(line: TraceLine): TraceLine {
+  const time = line['@timestamp'];
+  const iso = /^\d+$/.test(time)
+    ? new Date(Number(time)).toISOString()
+    : new Date(time).toISOString();
+  return iso === time ? line : { ...line, '@timestamp': iso };
+}
