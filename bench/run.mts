@@ -7,6 +7,8 @@
 //   line:    a stamped ECS line vs a bare pino line, 100,000 lines to /dev/null
 //   ship:    lines/s shipped into Elasticsearch through the spool vs raw _bulk of the same
 //            lines; POST /api/v1/tasks with shipping on vs off; write-to-searchable lag
+//   trace:   threadline trace over 1,000,000 lines of 10,000 flows: Elasticsearch time and
+//            CLI wall time, p50 and p99, over 100 random IDs of each kind
 //
 // Both sides run in the same session, alternating, several times; the medians and their
 // ratio go to bench/RESULTS.md. Absolute numbers drift on shared machines; ratios hold better.
@@ -21,6 +23,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lineBench } from './log-line.mts';
+import { TRACE_STREAM, traceBench } from './trace.mts';
 
 const root = resolve(import.meta.dirname, '..');
 const quick = process.argv.includes('--quick');
@@ -474,6 +477,15 @@ async function main(): Promise<void> {
     lagRow = `Write-to-searchable lag at ${LAG_RATE} lines/s for 15 s (${lag.lines} lines, searched every 25 ms, refresh interval 1 s): p50 ${lag.p50} ms, p99 ${lag.p99} ms; goal: p99 under 2 s beyond the refresh interval (3,000 ms).`;
   }
 
+  const traceRows: string[] = [];
+  if (runs('trace')) {
+    for (const figure of await traceBench(root, ES_URL, log)) {
+      traceRows.push(
+        `| trace by ${figure.kind} | ${figure.elasticsearch.p50} | ${figure.elasticsearch.p99} | ≤ 50 (p50) | ${figure.cli.p50} | ${figure.cli.p99} | ≤ 500 |`,
+      );
+    }
+  }
+
   const lines = [
     '# Benchmark results',
     '',
@@ -487,6 +499,16 @@ async function main(): Promise<void> {
     ),
     '',
     ...(lagRow ? [lagRow, ''] : []),
+    ...(traceRows.length
+      ? [
+          `\`threadline trace\` over ${TRACE_STREAM} (1,000,000 lines, 10,000 flows of 100 lines), 100 random IDs of each kind; Elasticsearch time is the sum of the searches' \`took\`, CLI time the wall time of one \`threadline trace --format json\` process:`,
+          '',
+          '| trace | Elasticsearch p50 (ms) | p99 | goal | CLI wall p50 (ms) | p99 | goal |',
+          '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+          ...traceRows,
+          '',
+        ]
+      : []),
     ...(shippingPinned
       ? [
           'Shipping on/off: Elasticsearch pinned to the last core, the API and autocannon to the others (taskset), on both sides: the figure is what shipping costs the API itself.',

@@ -32,6 +32,7 @@ const PAGE = 10_000;
 const MAX_FLOWS = 1_000;
 
 type Query = Record<string, unknown>;
+type Cost = NonNullable<Trace['search']>;
 
 /**
  * Finds a flow's lines in the log data stream, from any of its IDs: the ID leads to the flow's
@@ -74,18 +75,17 @@ export class TraceSearch {
 
   /** The flow of `id`, or undefined when no line carries it. */
   async trace(id: string, options: TraceOptions = {}): Promise<Trace | undefined> {
-    const found = await this.lookUp(id, options);
+    const cost: Cost = { took_ms: 0, requests: 0 };
+    const found = await this.lookUp(id, options, cost);
     if (!found) return undefined;
-    const lines = await this.lines(
-      this.flowQuery(id, found.correlationIds, options),
-      options.limit,
-    );
-    return buildTrace(id, found.matched, lines);
+    const query = this.flowQuery(id, found.correlationIds, options);
+    const lines = await this.lines(query, cost, options.limit);
+    return { ...buildTrace(id, found.matched, lines), search: cost };
   }
 
   /** The flow's lines from `since` on (for --follow: the caller drops those it has). */
   async since(id: string, correlationIds: string[], since: string): Promise<TraceLine[]> {
-    return this.lines(this.flowQuery(id, correlationIds, { since }));
+    return this.lines(this.flowQuery(id, correlationIds, { since }), { took_ms: 0, requests: 0 });
   }
 
   close(): Promise<void> {
@@ -127,6 +127,7 @@ export class TraceSearch {
   private async lookUp(
     id: string,
     options: TraceOptions,
+    cost: Cost,
   ): Promise<{ matched: TraceIdField[]; correlationIds: string[] } | undefined> {
     const result = await this.call(() =>
       this.client.search({
@@ -152,6 +153,8 @@ export class TraceSearch {
         },
       }),
     );
+    cost.took_ms += result.took;
+    cost.requests += 1;
     const total =
       typeof result.hits.total === 'number' ? result.hits.total : (result.hits.total?.value ?? 0);
     if (total === 0) return undefined;
@@ -166,7 +169,7 @@ export class TraceSearch {
   }
 
   /** Every line matching `query`, oldest first, read page by page in one point in time. */
-  private async lines(query: Query, limit?: number): Promise<TraceLine[]> {
+  private async lines(query: Query, cost: Cost, limit?: number): Promise<TraceLine[]> {
     const pit = await this.call(() =>
       this.client.openPointInTime({ index: this.index, keep_alive: '1m' }),
     );
@@ -189,6 +192,8 @@ export class TraceSearch {
             ...(searchAfter ? { search_after: searchAfter } : {}),
           }),
         );
+        cost.took_ms += page.took;
+        cost.requests += 1;
         const hits = page.hits.hits;
         for (const hit of hits) {
           if (hit._source) lines.push(withIsoTime(hit._source));

@@ -82,6 +82,8 @@ export interface Trace {
     status: 'queued' | 'running' | 'completed' | 'failed' | 'no tasks';
   };
   lines: TraceLine[];
+  /** What reading it cost Elasticsearch: the sum of the searches' `took`, and their number. */
+  search?: { took_ms: number; requests: number };
 }
 
 const ms = (from: string, to: string): number => Date.parse(to) - Date.parse(from);
