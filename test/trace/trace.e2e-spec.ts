@@ -219,6 +219,37 @@ describe('threadline trace', () => {
     }
   });
 
+  it('narrows by time, and reads a task from the API with threadline task', async () => {
+    const future = threadline('trace', flow, '--since', '2999-01-01T00:00:00Z');
+    expect(future.status).toBe(1);
+    const window = traceJson(flow);
+    const until = threadline(
+      'trace',
+      flow,
+      '--format',
+      'json',
+      '--until',
+      window.lines[2]?.['@timestamp'] ?? '',
+    );
+    expect((JSON.parse(until.stdout) as Trace).lines.length).toBeLessThan(window.lines.length);
+
+    const api = ['--api-url', stack.baseUrl];
+    const found = threadline('task', batch.task_id, ...api);
+    expect(found.status).toBe(0);
+    expect(JSON.parse(found.stdout)).toMatchObject({ task_id: batch.task_id, status: 'completed' });
+    const missing = threadline('task', randomUUID(), ...api);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('No task');
+    const away = threadline(
+      'task',
+      batch.task_id,
+      '--api-url',
+      `http://127.0.0.1:${await freePort()}`,
+    );
+    expect(away.status).toBe(3);
+    expect(away.stderr).toContain('THREADLINE_API_URL');
+  });
+
   it('follows a running task with --follow, and exits when it finishes', async () => {
     const slow = (await submit({ type: 'echo', data: { delay_ms: 2500 } })).task;
     await stack.until(slow.task_id, ['active']);
