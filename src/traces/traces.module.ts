@@ -1,6 +1,7 @@
 import { Inject, Module, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { TraceSearch } from './trace-search';
+import { TracePageController } from '../trace-page/trace-page.controller';
 import { TracesController } from './traces.controller';
 
 /** The flow of any ID over HTTP; the CLI builds the same TraceSearch itself. */
@@ -13,7 +14,7 @@ import { TracesController } from './traces.controller';
         TraceSearch.connect(config.ELASTICSEARCH_URL, config.LOG_DATA_STREAM),
     },
   ],
-  controllers: [TracesController],
+  controllers: [TracesController, TracePageController],
 })
 export class TracesModule implements OnModuleDestroy {
   constructor(@Inject(TraceSearch) private readonly search: TraceSearch) {}

@@ -78,14 +78,18 @@ describe('log shipping through an Elasticsearch outage', () => {
     services('up', 'elasticsearch', url);
 
     // Every line written to stdout, from start-up through the outage, arrives; none twice.
-    const settled = async (): Promise<{ written: string[]; stored: string[] } | undefined> => {
-      const written = sortedKeys(stack.logLines());
-      if ((await countDocs(client, STREAM)) < written.length) return undefined;
-      return { written, stored: sortedKeys(await allDocs(client, STREAM)) };
+    // (The shipper keeps writing lines of its own, "recovered" among them: compare until the
+    // two sides agree, and show the last difference if they never do.)
+    let last = { written: [] as string[], stored: [] as string[] };
+    const settled = async (): Promise<true | undefined> => {
+      if ((await countDocs(client, STREAM)) < stack.logLines().length) return undefined;
+      const stored = sortedKeys(await allDocs(client, STREAM));
+      last = { written: sortedKeys(stack.logLines()), stored };
+      return JSON.stringify(last.stored) === JSON.stringify(last.written) ? true : undefined;
     };
-    const { written, stored } = await eventually(settled, 'the spooled lines to arrive', 120_000);
-    expect(written.length).toBeGreaterThanOrEqual(LINES);
-    expect(stored).toEqual(written);
+    await eventually(settled, 'the spooled lines to arrive', 120_000).catch(() => undefined);
+    expect(last.written.length).toBeGreaterThanOrEqual(LINES);
+    expect(last.stored).toEqual(last.written);
   });
 
   it('delivers the lines of an API killed while Elasticsearch was down, once a new one starts', async () => {

@@ -3,7 +3,7 @@
 import { startNginx, type Nginx } from './nginx';
 import { startRsyslog, type Rsyslog } from './rsyslog';
 import { ELASTICSEARCH_URL, eventually } from './services';
-import { TEST_DATA_STREAM, type TestStack } from './stack';
+import { TEST_DATA_STREAM, type Task, type TestStack } from './stack';
 
 export interface ShippedStack {
   nginx: Nginx;
@@ -33,5 +33,39 @@ export async function startShippedStack(stack: TestStack): Promise<ShippedStack>
       await nginx.stop();
       await stack.stop();
     },
+  };
+}
+
+/** A small batch_var input (two children from two of these). */
+export const PORTFOLIO = {
+  method: 'parametric',
+  positions: [{ asset: 'A', value: 100 }],
+  covariance: [[0.0001]],
+};
+
+/** The env of a stack whose tasks may be told to fail (retries 200 ms apart). */
+export const FAULTY_ENV = {
+  LOG_LEVEL: 'info',
+  TASK_FAULT_INJECTION: 'true',
+  TASK_BACKOFF_MS: '200',
+};
+
+/** Submits a task through nginx in the flow `correlationId`; returns it and its request ID. */
+export async function submitInFlow(
+  shipped: ShippedStack | undefined,
+  correlationId: string,
+  body: unknown,
+): Promise<{ task: Task; requestId: string }> {
+  const response = await fetch(`${shipped?.nginx.url}/api/v1/tasks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'X-Correlation-ID': correlationId },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 202) {
+    throw new Error(`submit: ${response.status} ${await response.text()}`);
+  }
+  return {
+    task: (await response.json()) as Task,
+    requestId: response.headers.get('x-request-id') ?? '',
   };
 }

@@ -6,7 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Trace } from '../../src/traces/trace';
 import { countDocs, lineKey } from '../support/log-search';
-import { type ShippedStack, startShippedStack } from '../support/shipped-stack';
+import {
+  FAULTY_ENV,
+  PORTFOLIO,
+  type ShippedStack,
+  startShippedStack,
+  submitInFlow,
+} from '../support/shipped-stack';
 import { ELASTICSEARCH_URL, eventually, freePort, repoRoot } from '../support/services';
 import { TEST_DATA_STREAM, TestStack, type Task } from '../support/stack';
 import { Client } from '@elastic/elasticsearch';
@@ -39,18 +45,8 @@ function traceJson(id: string): Trace {
   return JSON.parse(run.stdout) as Trace;
 }
 
-const portfolio = {
-  method: 'parametric',
-  positions: [{ asset: 'A', value: 100 }],
-  covariance: [[0.0001]],
-};
-
 describe('threadline trace', () => {
-  const stack = new TestStack({
-    LOG_LEVEL: 'info',
-    TASK_FAULT_INJECTION: 'true',
-    TASK_BACKOFF_MS: '200',
-  });
+  const stack = new TestStack(FAULTY_ENV);
   const client = new Client({ node: ELASTICSEARCH_URL });
   let shipped: ShippedStack | undefined;
   const flow = `trace-${randomUUID()}`;
@@ -58,19 +54,8 @@ describe('threadline trace', () => {
   let batch: Task;
   let submitRequestId = '';
 
-  const submit = async (body: unknown): Promise<{ task: Task; requestId: string }> => {
-    const response = await fetch(`${shipped?.nginx.url}/api/v1/tasks`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'X-Correlation-ID': flow },
-      body: JSON.stringify(body),
-    });
-    if (response.status !== 202)
-      throw new Error(`submit: ${response.status} ${await response.text()}`);
-    return {
-      task: (await response.json()) as Task,
-      requestId: response.headers.get('x-request-id') ?? '',
-    };
-  };
+  const submit = (body: unknown): ReturnType<typeof submitInFlow> =>
+    submitInFlow(shipped, flow, body);
 
   beforeAll(async () => {
     shipped = await startShippedStack(stack);
@@ -80,7 +65,7 @@ describe('threadline trace', () => {
     });
     retried = first.task;
     submitRequestId = first.requestId;
-    batch = (await submit({ type: 'batch_var', data: { portfolios: [portfolio, portfolio] } }))
+    batch = (await submit({ type: 'batch_var', data: { portfolios: [PORTFOLIO, PORTFOLIO] } }))
       .task;
     for (const task of [retried, batch]) await stack.until(task.task_id, ['completed']);
     // Every line of the flow written so far is searchable.
