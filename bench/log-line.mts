@@ -1,7 +1,10 @@
 // The cost of one log line: Threadline's logger (ECS format, stamped with a flow context)
 // against bare pino writing the same message, both synchronously to /dev/null.
 import pino from 'pino';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { Writable } from 'node:stream';
+import winston from 'winston';
 import { join } from 'node:path';
 
 interface LoggingModule {
@@ -22,6 +25,7 @@ interface ContextModule {
 export function lineBench(root: string): {
   stamped(lines: number): number;
   bare(lines: number): number;
+  winston(lines: number): number;
 } {
   const require = createRequire(import.meta.url);
   const { createLogger } = require(join(root, 'dist', 'logging', 'logger.js')) as LoggingModule;
@@ -56,11 +60,42 @@ export function lineBench(root: string): {
     }
     return Number(process.hrtime.bigint() - start) / lines;
   };
+  // winston with the same fields, written synchronously like the pino sides (a plain file
+  // stream would only buffer, and the write would escape the timing).
+  const devNull = openSync('/dev/null', 'w');
+  const winstonLogger = winston.createLogger({
+    level: 'info',
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    defaultMeta: {
+      'service.name': 'threadline-api',
+      request_id: context.request_id,
+      correlation_id: context.correlation_id,
+      task_id: context.task_id,
+      'trace.id': context.trace.trace_id,
+      'span.id': context.trace.span_id,
+      'task.type': context.task.type,
+      'task.queue': context.task.queue,
+      'task.attempt': context.task.attempt,
+    },
+    transports: [
+      new winston.transports.Stream({
+        stream: new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            writeSync(devNull, chunk);
+            callback();
+          },
+        }),
+      }),
+    ],
+  });
+  process.once('exit', () => closeSync(devNull));
   const bench = {
     stamped: (lines: number) => flowContext.run(context, () => time(stampedLogger, lines)),
     bare: (lines: number) => time(bareLogger, lines),
+    winston: (lines: number) => time(winstonLogger, lines),
   };
   bench.stamped(20_000);
   bench.bare(20_000);
+  bench.winston(20_000);
   return bench;
 }

@@ -100,6 +100,17 @@ async function listening(spawned: Spawned, port: number): Promise<void> {
   }
 }
 
+/** The process's peak resident memory so far, in MB (Linux: VmHWM), or NaN elsewhere. */
+function peakRssMb({ child }: Spawned): number {
+  try {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
+    return kb / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function stop({ child }: Spawned): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((done) => child.once('exit', done));
@@ -147,7 +158,7 @@ const contextSides: Side[] = [
   { name: 'context off', start: api({ LOG_CONTEXT: 'false' }) },
 ];
 
-async function submitOnce(side: Side): Promise<{ rps: number; p99: number }> {
+async function submitOnce(side: Side): Promise<{ rps: number; p99: number; rssMb: number }> {
   const port = await freePort();
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const spawned = side.start(port, prefix);
@@ -164,7 +175,7 @@ async function submitOnce(side: Side): Promise<{ rps: number; p99: number }> {
     if (result.non2xx > 0 || result.errors > 0) {
       throw new Error(`${side.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
     }
-    return { rps: result.requests.average, p99: result.latency.p99 };
+    return { rps: result.requests.average, p99: result.latency.p99, rssMb: peakRssMb(spawned) };
   } finally {
     await stop(spawned);
     await clean(prefix);
@@ -276,7 +287,7 @@ const drainSides: Side[] = [
   },
 ];
 
-async function drainOnce(side: Side): Promise<{ jobsPerSecond: number }> {
+async function drainOnce(side: Side): Promise<{ jobsPerSecond: number; rssMb: number }> {
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const queue = new Queue('medium', { connection: { url: REDIS_URL }, prefix });
   try {
@@ -309,8 +320,9 @@ async function drainOnce(side: Side): Promise<{ jobsPerSecond: number }> {
       await sleep(50);
     }
     const seconds = (performance.now() - started) / 1000;
+    const rssMb = peakRssMb(spawned);
     await stop(spawned);
-    return { jobsPerSecond: DRAIN_TASKS / seconds };
+    return { jobsPerSecond: DRAIN_TASKS / seconds, rssMb };
   } finally {
     await queue.close();
     await clean(prefix);
@@ -380,6 +392,13 @@ async function main(): Promise<void> {
       'baseline',
     ]);
     rows.push([
+      'peak RSS of the API under submit (MB)',
+      Math.max(...ours.map((x) => x.rssMb)),
+      Math.max(...peer.map((x) => x.rssMb)),
+      'bare Express + queue.add',
+      '< 200 MB',
+    ]);
+    rows.push([
       'POST /api/v1/tasks, p99 latency (ms)',
       median(ours.map((x) => x.p99)),
       median(peer.map((x) => x.p99)),
@@ -407,6 +426,14 @@ async function main(): Promise<void> {
       (x) => `${x.jobsPerSecond.toFixed(0)} tasks/s`,
     );
     const [ours, peer] = drainSides.map((s) => median(r[s.name].map((x) => x.jobsPerSecond)));
+    const [oursRss, peerRss] = drainSides.map((s) => Math.max(...r[s.name].map((x) => x.rssMb)));
+    rows.push([
+      `peak RSS of a worker draining ${DRAIN_TASKS.toLocaleString('en')} tasks (MB)`,
+      oursRss,
+      peerRss,
+      'plain BullMQ Worker',
+      '< 200 MB',
+    ]);
     rows.push([
       `drain of ${DRAIN_TASKS.toLocaleString('en')} no-op tasks, tasks/s`,
       ours,
@@ -419,23 +446,32 @@ async function main(): Promise<void> {
     const bench = lineBench(root);
     const stamped: number[] = [];
     const bare: number[] = [];
+    const winstonNs: number[] = [];
     for (let rep = 0; rep < 7; rep++) {
-      // Alternate which goes first, so that neither always runs on a warmer machine.
-      if (rep % 2 === 0) {
-        stamped.push(bench.stamped(LINES));
-        bare.push(bench.bare(LINES));
-      } else {
-        bare.push(bench.bare(LINES));
-        stamped.push(bench.stamped(LINES));
-      }
+      // Rotate which goes first, so that none always runs on a warmer machine.
+      const order = [
+        () => stamped.push(bench.stamped(LINES)),
+        () => bare.push(bench.bare(LINES)),
+        () => winstonNs.push(bench.winston(LINES)),
+      ];
+      for (let i = 0; i < order.length; i++) order[(rep + i) % order.length]?.();
     }
-    log(`line: stamped ${median(stamped).toFixed(0)} ns, bare pino ${median(bare).toFixed(0)} ns`);
+    log(
+      `line: stamped ${median(stamped).toFixed(0)} ns, bare pino ${median(bare).toFixed(0)} ns, winston ${median(winstonNs).toFixed(0)} ns`,
+    );
     rows.push([
       `one log line, ns (${LINES.toLocaleString('en')} to /dev/null)`,
       median(stamped),
       median(bare),
       'bare pino, same message',
       '≤ 1.3',
+    ]);
+    rows.push([
+      `one log line, ns (${LINES.toLocaleString('en')} to /dev/null)`,
+      median(stamped),
+      median(winstonNs),
+      'winston, same fields, JSON',
+      '≤ 0.5',
     ]);
   }
 
