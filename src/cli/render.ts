@@ -1,3 +1,4 @@
+import { discoverLink } from '../traces/discover-link';
 import type { TaskSummary, Trace, TraceLine } from '../traces/trace';
 
 export interface Style {
@@ -31,9 +32,13 @@ const millis = (value: number | null): string =>
 /** A Discover link showing every line of the trace's flows. */
 export function kibanaLink(kibanaUrl: string, trace: Trace): string {
   const values = trace.correlation_ids.length > 0 ? trace.correlation_ids : [trace.id];
-  const query = values.map((v) => `correlation_id:"${v}"`).join(' OR ');
-  const rison = `(query:(language:lucene,query:'${query.replaceAll("'", "!'")}'))`;
-  return `${kibanaUrl.replace(/\/+$/, '')}/app/discover#/view/threadline-flow-by-correlation-id?_g=(time:(from:'${trace.summary.first_at}',to:now))&_a=${encodeURIComponent(rison)}`;
+  return discoverLink(
+    kibanaUrl,
+    'threadline-flow-by-correlation-id',
+    'correlation_id',
+    values,
+    `'${trace.summary.first_at}'`,
+  );
 }
 
 function taskLines(trace: Trace, task: TaskSummary, depth: number, style: Style): string[] {

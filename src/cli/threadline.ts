@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isFinished, type Trace, type TraceLine } from '../traces/trace';
+import { buildTrace, isFinished, type Trace, type TraceLine } from '../traces/trace';
 import { TraceSearch, TraceUnavailableError } from '../traces/trace-search';
 import { COLOURS, PLAIN, renderTable, timelineRow } from './render';
 
@@ -146,8 +146,9 @@ async function follow(
           : `${JSON.stringify(line)}\n`,
       );
     }
-    const next = await search.trace(first.id, {});
-    if (next) current = next;
+    // The flow so far is what was printed plus what just came: no need to read it again.
+    if (fresh.length > 0)
+      current = buildTrace(first.id, first.matched, [...current.lines, ...fresh]);
   }
   if (format === 'table') out(`  flow ${current.summary.status}\n`);
 }

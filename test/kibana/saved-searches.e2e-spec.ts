@@ -6,7 +6,7 @@
 import { Client } from '@elastic/elasticsearch';
 import { randomUUID } from 'node:crypto';
 import { type SavedObject, queryFor, readSavedObjects } from '../support/kibana';
-import { type LogDoc, allDocs, countDocs, lineKey } from '../support/log-search';
+import { type LogDoc, allDocs, lineKey } from '../support/log-search';
 import type { Nginx } from '../support/nginx';
 import { type ShippedStack, startShippedStack } from '../support/shipped-stack';
 import { ELASTICSEARCH_URL, eventually } from '../support/services';
@@ -58,7 +58,7 @@ describe('saved searches on seeded flows', () => {
   const flows: Flow[] = [];
 
   /** Every line written by the stack's processes and by nginx. */
-  const written = (): LogDoc[] => [...stack.logLines(), ...nginx.lines()];
+  const written = (): LogDoc[] => shipped?.written() ?? [];
 
   beforeAll(async () => {
     shipped = await startShippedStack(stack);
@@ -90,14 +90,7 @@ describe('saved searches on seeded flows', () => {
       }, `${flow.name} to finish`);
     }
     // Everything written so far is in Elasticsearch (new lines may still come: none of ours).
-    const ours = (): LogDoc[] =>
-      written().filter((l) => flows.some((f) => f.correlationId === l.correlation_id));
-    const query = { terms: { correlation_id: flows.map((f) => f.correlationId) } };
-    await eventually(
-      async () =>
-        (await countDocs(client, TEST_DATA_STREAM, query)) >= ours().length ? true : undefined,
-      'the flows in Elasticsearch',
-    );
+    await shipped.untilSearchable(flows.map((f) => f.correlationId));
   });
   afterAll(async () => {
     await (shipped?.stop() ?? stack.stop());

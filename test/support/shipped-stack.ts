@@ -1,5 +1,7 @@
 // A test stack as an operator would run it: the API and a worker behind a real nginx, the
 // app shipping its own lines and rsyslog shipping nginx's, all into TEST_DATA_STREAM.
+import { Client } from '@elastic/elasticsearch';
+import { countDocs, type LogDoc } from './log-search';
 import { startNginx, type Nginx } from './nginx';
 import { startRsyslog, type Rsyslog } from './rsyslog';
 import { ELASTICSEARCH_URL, eventually } from './services';
@@ -8,6 +10,10 @@ import { TEST_DATA_STREAM, type Task, type TestStack } from './stack';
 export interface ShippedStack {
   nginx: Nginx;
   rsyslog: Rsyslog;
+  /** Every line written so far by the stack's processes and by nginx. */
+  written(): LogDoc[];
+  /** Waits until every line written so far in these flows is searchable. */
+  untilSearchable(correlationIds: readonly string[]): Promise<void>;
   /** Stops rsyslog, nginx and the stack's processes. */
   stop(): Promise<void>;
 }
@@ -25,9 +31,24 @@ export async function startShippedStack(stack: TestStack): Promise<ShippedStack>
     elasticsearchUrl: ELASTICSEARCH_URL,
     dataStream: TEST_DATA_STREAM,
   });
+  const written = (): LogDoc[] => [...stack.logLines(), ...nginx.lines()];
   return {
     nginx,
     rsyslog,
+    written,
+    untilSearchable: async (correlationIds) => {
+      const client = new Client({ node: ELASTICSEARCH_URL });
+      const ids = new Set<unknown>(correlationIds);
+      const query = { terms: { correlation_id: [...correlationIds] } };
+      try {
+        await eventually(async () => {
+          const expected = written().filter((line) => ids.has(line.correlation_id)).length;
+          return (await countDocs(client, TEST_DATA_STREAM, query)) >= expected ? true : undefined;
+        }, 'the flows in Elasticsearch');
+      } finally {
+        await client.close();
+      }
+    },
     stop: async () => {
       await rsyslog.stop();
       await nginx.stop();

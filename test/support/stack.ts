@@ -29,8 +29,9 @@ function launch(entry: string, env: Record<string, string>): RunningProcess {
   let output = '';
   let stdout = '';
   child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-    stdout += chunk.toString();
+    const text = chunk.toString();
+    output += text;
+    stdout += text;
   });
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | string>((resolve) =>

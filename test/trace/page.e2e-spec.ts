@@ -47,10 +47,7 @@ describe('trace page', () => {
     retried = await submit({ type: 'echo', data: { fail: { kind: 'retryable', attempts: 1 } } });
     batch = await submit({ type: 'batch_var', data: { portfolios: [PORTFOLIO, PORTFOLIO] } });
     for (const task of [retried, batch]) await stack.until(task.task_id, ['completed']);
-    const written = [...stack.logLines(), ...shipped.nginx.lines()].filter(
-      (l) => l.correlation_id === flow,
-    );
-    await searchable({ term: { correlation_id: flow } }, written.length);
+    await shipped.untilSearchable([flow]);
   });
   afterAll(async () => {
     await browser?.close();

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Trace } from '../../src/traces/trace';
-import { countDocs, lineKey } from '../support/log-search';
+import { lineKey } from '../support/log-search';
 import {
   FAULTY_ENV,
   PORTFOLIO,
@@ -13,9 +13,8 @@ import {
   startShippedStack,
   submitInFlow,
 } from '../support/shipped-stack';
-import { ELASTICSEARCH_URL, eventually, freePort, repoRoot } from '../support/services';
+import { ELASTICSEARCH_URL, freePort, repoRoot } from '../support/services';
 import { TEST_DATA_STREAM, TestStack, type Task } from '../support/stack';
-import { Client } from '@elastic/elasticsearch';
 
 interface Run {
   status: number | null;
@@ -47,7 +46,6 @@ function traceJson(id: string): Trace {
 
 describe('threadline trace', () => {
   const stack = new TestStack(FAULTY_ENV);
-  const client = new Client({ node: ELASTICSEARCH_URL });
   let shipped: ShippedStack | undefined;
   const flow = `trace-${randomUUID()}`;
   let retried: Task;
@@ -68,23 +66,10 @@ describe('threadline trace', () => {
     batch = (await submit({ type: 'batch_var', data: { portfolios: [PORTFOLIO, PORTFOLIO] } }))
       .task;
     for (const task of [retried, batch]) await stack.until(task.task_id, ['completed']);
-    // Every line of the flow written so far is searchable.
-    const written = () =>
-      [...stack.logLines(), ...(shipped?.nginx.lines() ?? [])].filter(
-        (l) => l.correlation_id === flow,
-      );
-    await eventually(
-      async () =>
-        (await countDocs(client, TEST_DATA_STREAM, { term: { correlation_id: flow } })) >=
-        written().length
-          ? true
-          : undefined,
-      'the flow in Elasticsearch',
-    );
+    await shipped.untilSearchable([flow]);
   });
   afterAll(async () => {
     await (shipped?.stop() ?? stack.stop());
-    await client.close();
   });
 
   it('prints the same flow from each kind of ID, with its relations', () => {

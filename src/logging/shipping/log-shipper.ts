@@ -215,10 +215,11 @@ export class LogShipper {
   private async deliverNext(): Promise<void> {
     try {
       await this.untilTemplateReady();
-      while (this.adopted[0]?.empty && this.adopted.length > 0) {
-        const done = this.adopted.shift();
-        done?.close();
-        if (done) rmSync(done.dir, { recursive: true, force: true });
+      // Adopted spools delivered in full are done with.
+      for (let done = this.adopted[0]; done?.empty; done = this.adopted[0]) {
+        this.adopted.shift();
+        done.close();
+        rmSync(done.dir, { recursive: true, force: true });
       }
       const spool = this.adopted[0] ?? this.own;
       const batch = spool.read(this.options.bulkBytes);

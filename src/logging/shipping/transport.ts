@@ -41,8 +41,9 @@ export default function shippingTransport(options: ShippingTransportOptions): Wr
   return new Writable({
     decodeStrings: false,
     write(chunk: string | Buffer, _encoding, callback) {
-      const text = partial + chunk.toString();
-      stdout.write(chunk.toString());
+      const piece = chunk.toString();
+      stdout.write(piece);
+      const text = partial + piece;
       const end = text.lastIndexOf('\n');
       partial = text.slice(end + 1);
       if (end >= 0) shipper.accept(text.slice(0, end));

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { TASK_QUEUES, type TaskQueue } from '../../queues/queue-names';
 import { TASK_STATUSES, type TaskSnapshot, type TaskStatus } from '../task';
+import { discoverLink } from '../../traces/discover-link';
 
 export class TaskErrorView {
   @ApiProperty({
@@ -95,7 +96,7 @@ export function taskLink(id: string): string {
 export function taskLinks(id: string, kibanaUrl = ''): TaskLinks {
   const links: TaskLinks = { self: taskLink(id), trace: `/api/v1/traces/${id}` };
   if (kibanaUrl) {
-    links.kibana = `${kibanaUrl.replace(/\/+$/, '')}/app/discover#/view/threadline-task-lifecycle-by-task-id?_g=(time:(from:now-7d,to:now))&_a=(query:(language:lucene,query:'task_id:%22${id}%22'))`;
+    links.kibana = discoverLink(kibanaUrl, 'threadline-task-lifecycle-by-task-id', 'task_id', [id]);
   }
   return links;
 }
