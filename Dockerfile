@@ -39,4 +39,5 @@ RUN mkdir -p /var/spool/threadline && chown 1000:1000 /var/spool/threadline
 # The official image's unprivileged user "node", by number (a name may not resolve on the host).
 USER 1000:1000
 EXPOSE 3000
-CMD ["node", "dist/main.js"]
+# V8 flags as npm start gives them (scripts/lib/node-flags.mts says why).
+CMD ["node", "--max-semi-space-size=4", "dist/main.js"]
