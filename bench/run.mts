@@ -1,121 +1,102 @@
-// npm run bench [-- --quick] [-- --only submit,context,drain,line]: Threadline against its
-// peers, side by side in one run.
+// npm run bench [-- --quick | --smoke] [-- --only seed,submit,context,drain,line,ship,trace]
+// [-- --out FILE]: Threadline against its peers, side by side in one run.
 //
-//   submit:  POST /api/v1/tasks (validation, idempotency off) vs a bare Express + queue.add
+//   seed:    the stack Threadline replaces (FastAPI + uvicorn + Celery, installed from PyPI
+//            into a venv): POST /api/v1/tasks with 2 processes each side, and end-to-end
+//            latency (submit to started, submit to completed) at a fixed 200 requests/s
+//   submit:  POST /api/v1/tasks (validation, idempotency off) vs a bare Express + queue.add,
+//            with the API's peak RSS
 //   context: POST /api/v1/tasks with the flow context and stamping on vs off (LOG_CONTEXT)
-//   drain:   20,000 no-op tasks through one Threadline worker vs one plain BullMQ Worker
-//   line:    a stamped ECS line vs a bare pino line, 100,000 lines to /dev/null
+//   drain:   20,000 no-op tasks through one Threadline worker vs one plain BullMQ Worker and
+//            vs one Celery worker (prefork, one pool process)
+//   line:    a stamped ECS line vs bare pino and vs winston, 100,000 lines to /dev/null
 //   ship:    lines/s shipped into Elasticsearch through the spool vs raw _bulk of the same
 //            lines; POST /api/v1/tasks with shipping on vs off; write-to-searchable lag
 //   trace:   threadline trace over 1,000,000 lines of 10,000 flows: Elasticsearch time and
 //            CLI wall time, p50 and p99, over 100 random IDs of each kind
 //
 // Both sides run in the same session, alternating, several times; the medians and their
-// ratio go to bench/RESULTS.md. Absolute numbers drift on shared machines; ratios hold better.
+// ratio go to bench/RESULTS.md (or --out). Absolute numbers drift on shared machines; ratios
+// hold better. --quick runs each side once at smaller sizes; --smoke runs tiny sizes, to show
+// the suite still works (CI). Goals are reported, not asserted: the suite exits non-zero only
+// when it could not measure.
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NODE_FLAGS } from '../scripts/lib/node-flags.mts';
+import { installPythonPeers, PythonStack } from './celery.mts';
+import { latencies, openLoop, type LatencyFigures, type TaskTimes } from './e2e.mts';
 import { lineBench } from './log-line.mts';
-import { TRACE_STREAM, traceBench } from './trace.mts';
+import {
+  freePort,
+  listening,
+  log,
+  median,
+  peakRssMb,
+  printed,
+  scratch,
+  spawnLogged,
+  stop,
+  type Spawned,
+} from './processes.mts';
+import { traceBench, type TraceSize } from './trace.mts';
 
 const root = resolve(import.meta.dirname, '..');
-const quick = process.argv.includes('--quick');
+const argument = (name: string): string | undefined => {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? undefined : process.argv[at + 1];
+};
+const smoke = process.argv.includes('--smoke');
+const quick = smoke || process.argv.includes('--quick');
+const size = (full: number, quickSize: number, smokeSize: number): number =>
+  smoke ? smokeSize : quick ? quickSize : full;
 const REPETITIONS = quick ? 1 : 3;
-const DRAIN_TASKS = quick ? 2_000 : 20_000;
-const SUBMIT_SECONDS = quick ? 3 : 10;
+const DRAIN_TASKS = size(20_000, 2_000, 300);
+const SUBMIT_SECONDS = size(10, 3, 1);
+/** Load before each measured submit or latency run, not counted. */
+const WARMUP_SECONDS = size(2, 2, 0);
 const CONNECTIONS = 2 * cpus().length;
 const WORKER_CONCURRENCY = 8;
-const LINES = 100_000;
-const SHIP_LINES = quick ? 20_000 : 200_000;
+const LINES = size(100_000, 100_000, 5_000);
+const SHIP_LINES = size(200_000, 20_000, 2_000);
 const LAG_RATE = 500; // lines/s
+const LAG_SECONDS = size(15, 15, 2);
+const E2E_RATE = 200; // requests/s
+const E2E_SECONDS = size(20, 5, 1);
+/** Processes on each side of the seed comparison: API processes, uvicorn workers. */
+const SEED_PROCESSES = 2;
+const TRACE: TraceSize = smoke
+  ? { flows: 100, samples: 3, stream: 'logs-threadline-benchsmoke' }
+  : { flows: 10_000, samples: 100, stream: 'logs-threadline-benchtrace' };
 const ES_URL = process.env.ELASTICSEARCH_URL || 'http://127.0.0.1:9200';
 const BENCH_STREAM = 'logs-threadline-bench';
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const OUT = resolve(argument('--out') ?? join(root, 'bench', 'RESULTS.md'));
 const only = (() => {
-  const at = process.argv.indexOf('--only');
-  return at === -1 ? undefined : new Set(process.argv[at + 1]?.split(','));
+  const list = argument('--only');
+  return list === undefined ? undefined : new Set(list.split(','));
 })();
 const runs = (name: string): boolean => only === undefined || only.has(name);
-const scratch = mkdtempSync(join(tmpdir(), 'threadline-bench-'));
-
-const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
-
-interface Spawned {
-  child: ChildProcess;
-  /** Everything the process wrote so far: output goes to a file, not a pipe to this process. */
-  output(): string;
-}
 
 /** CPUs the processes under test are pinned to (taskset), while set. */
 let pinnedTo: string | undefined;
 
+/** A Node process under test, with the V8 flags npm start gives Threadline's processes. */
 function node(args: string[], env: Record<string, string> = {}): Spawned {
-  const file = join(scratch, `${randomUUID()}.log`);
-  const fd = openSync(file, 'w');
+  const nodeArgs = [...NODE_FLAGS, ...args];
   const [command, commandArgs] = pinnedTo
-    ? ['taskset', ['-c', pinnedTo, process.execPath, ...args]]
-    : [process.execPath, args];
-  const child = spawn(command, commandArgs, {
+    ? ['taskset', ['-c', pinnedTo, process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
+  return spawnLogged(command, commandArgs, {
     cwd: root,
     env: { ...process.env, REDIS_URL, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', fd, fd],
   });
-  return { child, output: () => readFileSync(file, 'utf8') };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function printed(spawned: Spawned, marker: string): Promise<void> {
-  for (;;) {
-    if (spawned.output().includes(marker)) return;
-    if (spawned.child.exitCode !== null)
-      throw new Error(`exited before "${marker}":\n${spawned.output()}`);
-    await sleep(20);
-  }
-}
-
-async function listening(spawned: Spawned, port: number): Promise<void> {
-  for (;;) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/`);
-      return;
-    } catch {
-      if (spawned.child.exitCode !== null) throw new Error(`exited:\n${spawned.output()}`);
-      await sleep(50);
-    }
-  }
-}
-
-/** The process's peak resident memory so far, in MB (Linux: VmHWM), or NaN elsewhere. */
-function peakRssMb({ child }: Spawned): number {
-  try {
-    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
-    return kb / 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-async function stop({ child }: Spawned): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((done) => child.once('exit', done));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
 }
 
 async function clean(prefix: string): Promise<void> {
@@ -132,6 +113,10 @@ async function clean(prefix: string): Promise<void> {
 interface Side {
   name: string;
   start(port: number, prefix: string): Spawned;
+  /** Resolves when the side serves, once started on `port`; by default when the port answers. */
+  ready?(spawned: Spawned, port: number): Promise<void>;
+  /** Removes what a run left in Redis, beyond the run's own key prefix. */
+  clean?(): Promise<void>;
 }
 
 // ---------------------------------------------------------------- HTTP submit
@@ -162,16 +147,20 @@ async function submitOnce(side: Side): Promise<{ rps: number; p99: number; rssMb
   const port = await freePort();
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const spawned = side.start(port, prefix);
-  await listening(spawned, port);
+  await (side.ready ?? listening)(spawned, port);
   try {
-    const result = await autocannon({
-      url: `http://127.0.0.1:${port}/api/v1/tasks`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'echo', data: { message: 'bench' } }),
-      connections: CONNECTIONS,
-      duration: SUBMIT_SECONDS,
-    });
+    const load = (duration: number) =>
+      autocannon({
+        url: `http://127.0.0.1:${port}/api/v1/tasks`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'echo', data: { message: 'bench' } }),
+        connections: CONNECTIONS,
+        duration,
+      });
+    // Not counted: lets V8 compile the hot paths and the pools fill, on either side.
+    if (WARMUP_SECONDS > 0) await load(WARMUP_SECONDS);
+    const result = await load(SUBMIT_SECONDS);
     if (result.non2xx > 0 || result.errors > 0) {
       throw new Error(`${side.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
     }
@@ -179,6 +168,83 @@ async function submitOnce(side: Side): Promise<{ rps: number; p99: number; rssMb
   } finally {
     await stop(spawned);
     await clean(prefix);
+    await side.clean?.();
+  }
+}
+
+// ---------------------------------------------------------------- the seed's stack
+
+/** The Python stack, once its packages are installed (the seed and drain sections). */
+let python: PythonStack | undefined;
+function pythonStack(): PythonStack {
+  if (!python) {
+    installPythonPeers();
+    python = PythonStack.open(REDIS_URL);
+  }
+  return python;
+}
+
+/** Threadline's side of the seed comparison: SEED_PROCESSES API processes on one port. */
+const apiGroup: Side = {
+  name: `Threadline API, ${SEED_PROCESSES} processes`,
+  start: (port, prefix) =>
+    node([join('bench', 'api-cluster.mts'), String(SEED_PROCESSES)], {
+      PORT: String(port),
+      REDIS_PREFIX: prefix,
+      LOG_DATA_STREAM: BENCH_STREAM,
+      LOG_SPOOL_DIR: join(scratch, 'spool'),
+    }),
+  ready: (spawned) => printed(spawned, 'API listening on', SEED_PROCESSES),
+};
+const fastApi: Side = {
+  name: `FastAPI + Celery apply_async, ${SEED_PROCESSES} uvicorn workers`,
+  start: (port) => pythonStack().api(port, SEED_PROCESSES),
+  ready: (spawned) => printed(spawned, 'Application startup complete.', SEED_PROCESSES),
+  clean: () => pythonStack().flush(),
+};
+const seedSides: Side[] = [apiGroup, fastApi];
+
+/**
+ * End-to-end latency of one side at E2E_RATE requests/s: its API (SEED_PROCESSES processes)
+ * and one worker; the worker's task store says when each task started and completed.
+ */
+async function latencyOnce(side: Side): Promise<LatencyFigures> {
+  const port = await freePort();
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
+  const threadline = side === apiGroup;
+  const apiProcess = side.start(port, prefix);
+  const worker = threadline
+    ? node([join('dist', 'worker.js')], {
+        REDIS_PREFIX: prefix,
+        WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
+        LOG_DATA_STREAM: BENCH_STREAM,
+        LOG_SPOOL_DIR: join(scratch, 'spool'),
+      })
+    : pythonStack().worker(1);
+  const redis = new Redis(REDIS_URL);
+  try {
+    await (side.ready ?? listening)(apiProcess, port);
+    await printed(worker, threadline ? 'taking tasks from' : 'ready.');
+    const url = `http://127.0.0.1:${port}/api/v1/tasks`;
+    if (WARMUP_SECONDS > 0) await openLoop(url, E2E_RATE, WARMUP_SECONDS);
+    const sent = await openLoop(url, E2E_RATE, E2E_SECONDS);
+    const bullmqTimes = async (ids: string[]): Promise<TaskTimes[]> => {
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.hmget(`${prefix}:medium:${id}`, 'processedOn', 'finishedOn');
+      const replies = (await pipeline.exec()) ?? [];
+      return replies.map(([, fields]) => {
+        const [startedOn, finishedOn] = fields as (string | null)[];
+        return startedOn && finishedOn
+          ? { started: Number(startedOn), completed: Number(finishedOn) }
+          : undefined;
+      });
+    };
+    return await latencies(sent, threadline ? bullmqTimes : (ids) => pythonStack().times(ids));
+  } finally {
+    await Promise.all([stop(apiProcess), stop(worker)]);
+    await redis.quit();
+    await clean(prefix);
+    await side.clean?.();
   }
 }
 
@@ -194,6 +260,7 @@ async function shipChild(
   mode: 'threadline' | 'bulk' | 'lag',
   n: number,
   bulkBytes = 1024 * 1024,
+  seconds = 0,
 ): Promise<Record<string, number>> {
   const out = join(scratch, `${randomUUID()}.json`);
   const child = spawn(
@@ -206,6 +273,7 @@ async function shipChild(
       join(scratch, 'spool'),
       String(bulkBytes),
       out,
+      String(seconds),
     ],
     {
       cwd: root,
@@ -266,28 +334,18 @@ function installBenchTemplate(): void {
 
 // ---------------------------------------------------------------- drain
 
-const drainSides: Side[] = [
-  {
-    name: 'Threadline worker',
-    start: (_port, prefix) =>
-      node([join('dist', 'worker.js')], {
-        REDIS_PREFIX: prefix,
-        WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
-      }),
-  },
-  {
-    name: 'plain BullMQ Worker',
-    start: (_port, prefix) =>
-      node([
-        join('bench', 'peers', 'bullmq-worker.mts'),
-        'medium',
-        prefix,
-        String(WORKER_CONCURRENCY),
-      ]),
-  },
-];
+interface DrainSide {
+  name: string;
+  /** Drains DRAIN_TASKS queued tasks with one worker process: tasks/s and peak RSS. */
+  run(): Promise<{ jobsPerSecond: number; rssMb: number }>;
+}
 
-async function drainOnce(side: Side): Promise<{ jobsPerSecond: number; rssMb: number }> {
+/** BullMQ's side: tasks queued on `medium` under a fresh prefix, then the worker started. */
+async function drainBullmq(
+  name: string,
+  start: (prefix: string) => Spawned,
+  ready: string,
+): Promise<{ jobsPerSecond: number; rssMb: number }> {
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const queue = new Queue('medium', { connection: { url: REDIS_URL }, prefix });
   try {
@@ -310,12 +368,12 @@ async function drainOnce(side: Side): Promise<{ jobsPerSecond: number; rssMb: nu
         })),
       );
     }
-    const spawned = side.start(0, prefix);
-    await printed(spawned, side.name.startsWith('Threadline') ? 'taking tasks from' : 'ready');
+    const spawned = start(prefix);
+    await printed(spawned, ready);
     const started = performance.now();
     for (;;) {
       const counts = await queue.getJobCounts('completed', 'failed');
-      if (counts.failed > 0) throw new Error(`${side.name}: ${counts.failed} tasks failed`);
+      if (counts.failed > 0) throw new Error(`${name}: ${counts.failed} tasks failed`);
       if (counts.completed >= DRAIN_TASKS) break;
       await sleep(50);
     }
@@ -329,16 +387,71 @@ async function drainOnce(side: Side): Promise<{ jobsPerSecond: number; rssMb: nu
   }
 }
 
-// ---------------------------------------------------------------- report
+/** Celery's side: the same number of echo tasks queued by Celery's own client, then the worker. */
+async function drainCelery(): Promise<{ jobsPerSecond: number; rssMb: number }> {
+  const stack = pythonStack();
+  await stack.flush();
+  stack.enqueue(DRAIN_TASKS);
+  const worker = stack.worker(1);
+  try {
+    await printed(worker, 'ready.');
+    const started = performance.now();
+    await stack.stored(DRAIN_TASKS);
+    const seconds = (performance.now() - started) / 1000;
+    return { jobsPerSecond: DRAIN_TASKS / seconds, rssMb: peakRssMb(worker) };
+  } finally {
+    await stop(worker);
+    await stack.flush();
+  }
+}
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+const threadlineWorker: DrainSide = {
+  name: 'Threadline worker',
+  run: () =>
+    drainBullmq(
+      'Threadline worker',
+      (prefix) =>
+        node([join('dist', 'worker.js')], {
+          REDIS_PREFIX: prefix,
+          WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
+          LOG_DATA_STREAM: BENCH_STREAM,
+          LOG_SPOOL_DIR: join(scratch, 'spool'),
+        }),
+      'taking tasks from',
+    ),
 };
+const bullmqWorker: DrainSide = {
+  name: 'plain BullMQ Worker',
+  run: () =>
+    drainBullmq(
+      'plain BullMQ Worker',
+      (prefix) =>
+        node([
+          join('bench', 'peers', 'bullmq-worker.mts'),
+          'medium',
+          prefix,
+          String(WORKER_CONCURRENCY),
+        ]),
+      'ready',
+    ),
+};
+const celeryWorker: DrainSide = { name: 'Celery worker', run: drainCelery };
+const drainSides: DrainSide[] = [threadlineWorker, bullmqWorker, celeryWorker];
+
+// ---------------------------------------------------------------- report
 
 function redisVersion(): string {
   const out = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout ?? '';
   return /v=([\d.]+)/.exec(out)?.[1] ?? 'unknown';
+}
+
+/** The pinned version of a Python peer, from its requirements file. */
+function pythonVersion(pkg: string): string {
+  const requirements = readFileSync(
+    join(root, 'bench', 'peers', 'celery', 'requirements.txt'),
+    'utf8',
+  );
+  return new RegExp(`^${pkg}==(\\S+)$`, 'm').exec(requirements)?.[1] ?? 'unknown';
 }
 
 function version(pkg: string): string {
@@ -351,16 +464,18 @@ function version(pkg: string): string {
 
 type Row = [figure: string, ours: number, peer: number, peerIs: string, goal: string];
 
-async function alternate<T>(
+/** Runs every side `repetitions` times, rotating which goes first; each side's results. */
+async function alternate<S extends { name: string }, T>(
   name: string,
-  sides: Side[],
-  once: (side: Side) => Promise<T>,
+  sides: S[],
+  once: (side: S) => Promise<T>,
   show: (r: T) => string,
   repetitions = REPETITIONS,
 ): Promise<Record<string, T[]>> {
   const results: Record<string, T[]> = {};
   for (let rep = 1; rep <= repetitions; rep++) {
-    for (const side of rep % 2 ? sides : [...sides].reverse()) {
+    const first = (rep - 1) % sides.length;
+    for (const side of [...sides.slice(first), ...sides.slice(0, first)]) {
       const r = await once(side);
       (results[side.name] ??= []).push(r);
       log(`${name} ${rep}/${repetitions} ${side.name}: ${show(r)}`);
@@ -381,6 +496,43 @@ async function main(): Promise<void> {
   const show = (r: { rps: number; p99: number }): string =>
     `${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms`;
 
+  const latencyRows: string[] = [];
+  if (runs('seed')) {
+    const r = await alternate('seed submit', seedSides, submitOnce, show);
+    const [ours, peer] = seedSides.map((s) => r[s.name]);
+    const peerIs = `FastAPI + uvicorn + Celery apply_async, ${SEED_PROCESSES} processes each side`;
+    rows.push([
+      `POST /api/v1/tasks, ${SEED_PROCESSES} processes, requests/s`,
+      median(ours.map((x) => x.rps)),
+      median(peer.map((x) => x.rps)),
+      peerIs,
+      '≥ 3',
+    ]);
+    rows.push([
+      `POST /api/v1/tasks, ${SEED_PROCESSES} processes, p99 latency (ms)`,
+      median(ours.map((x) => x.p99)),
+      median(peer.map((x) => x.p99)),
+      peerIs,
+      '≤ 0.5',
+    ]);
+    const showLatency = (x: LatencyFigures): string =>
+      `started p50 ${x.started.p50} p99 ${x.started.p99} ms, completed p50 ${x.completed.p50} p99 ${x.completed.p99} ms`;
+    const l = await alternate('latency', seedSides, latencyOnce, showLatency);
+    const [oursL, peerL] = seedSides.map((side) => l[side.name]);
+    for (const stage of ['started', 'completed'] as const) {
+      const figure = (xs: LatencyFigures[], q: 'p50' | 'p99'): number =>
+        median(xs.map((x) => x[stage][q]));
+      const [o50, o99, p50, p99] = [
+        figure(oursL, 'p50'),
+        figure(oursL, 'p99'),
+        figure(peerL, 'p50'),
+        figure(peerL, 'p99'),
+      ];
+      latencyRows.push(
+        `| submit → ${stage} | ${o50.toFixed(1)} | ${o99.toFixed(1)} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${(o99 / p99).toFixed(2)} | ≤ 0.5 |`,
+      );
+    }
+  }
   if (runs('submit')) {
     const r = await alternate('submit', submitSides, submitOnce, show);
     const [ours, peer] = submitSides.map((s) => r[s.name]);
@@ -422,10 +574,12 @@ async function main(): Promise<void> {
     const r = await alternate(
       'drain',
       drainSides,
-      drainOnce,
+      (side) => side.run(),
       (x) => `${x.jobsPerSecond.toFixed(0)} tasks/s`,
     );
-    const [ours, peer] = drainSides.map((s) => median(r[s.name].map((x) => x.jobsPerSecond)));
+    const [ours, peer, celery] = drainSides.map((s) =>
+      median(r[s.name].map((x) => x.jobsPerSecond)),
+    );
     const [oursRss, peerRss] = drainSides.map((s) => Math.max(...r[s.name].map((x) => x.rssMb)));
     rows.push([
       `peak RSS of a worker draining ${DRAIN_TASKS.toLocaleString('en')} tasks (MB)`,
@@ -440,6 +594,13 @@ async function main(): Promise<void> {
       peer,
       'plain BullMQ Worker',
       'baseline',
+    ]);
+    rows.push([
+      `drain of ${DRAIN_TASKS.toLocaleString('en')} no-op tasks, tasks/s`,
+      ours,
+      celery,
+      'one Celery worker, prefork, 1 pool process',
+      '≥ 5',
     ]);
   }
   if (runs('line')) {
@@ -508,14 +669,14 @@ async function main(): Promise<void> {
       'same API, LOG_SHIPPING=false',
       '≥ 0.85',
     ]);
-    const lag = await shipChild('lag', LAG_RATE);
+    const lag = await shipChild('lag', LAG_RATE, undefined, LAG_SECONDS);
     log(`lag: p50 ${lag.p50} ms, p99 ${lag.p99} ms over ${lag.lines} lines`);
-    lagRow = `Write-to-searchable lag at ${LAG_RATE} lines/s for 15 s (${lag.lines} lines, searched every 25 ms, refresh interval 1 s): p50 ${lag.p50} ms, p99 ${lag.p99} ms; goal: p99 under 2 s beyond the refresh interval (3,000 ms).`;
+    lagRow = `Write-to-searchable lag at ${LAG_RATE} lines/s for ${LAG_SECONDS} s (${lag.lines} lines, searched every 25 ms, refresh interval 1 s): p50 ${lag.p50} ms, p99 ${lag.p99} ms; goal: p99 under 2 s beyond the refresh interval (3,000 ms).`;
   }
 
   const traceRows: string[] = [];
   if (runs('trace')) {
-    for (const figure of await traceBench(root, ES_URL, log)) {
+    for (const figure of await traceBench(root, ES_URL, TRACE, log)) {
       traceRows.push(
         `| trace by ${figure.kind} | ${figure.elasticsearch.p50} | ${figure.elasticsearch.p99} | ≤ 50 (p50) | ${figure.cli.p50} | ${figure.cli.p99} | ≤ 500 |`,
       );
@@ -534,10 +695,20 @@ async function main(): Promise<void> {
         `| ${figure} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(a / b).toFixed(2)} | ${goal} | ${peer} |`,
     ),
     '',
+    ...(latencyRows.length
+      ? [
+          `End-to-end latency at ${E2E_RATE} requests/s for ${E2E_SECONDS} s (${E2E_RATE * E2E_SECONDS} echo tasks, an open-loop client): the API with ${SEED_PROCESSES} processes and one worker process on each side (Threadline: concurrency ${WORKER_CONCURRENCY}; Celery: prefork, 1 pool process). Started and completed come from each side's task store (BullMQ's processedOn and finishedOn; the time the Celery task's body began and its result's date_done), measured from when the client sent the request:`,
+          '',
+          '| latency (ms) | Threadline p50 | p99 | Celery p50 | p99 | p99 ratio | goal |',
+          '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+          ...latencyRows,
+          '',
+        ]
+      : []),
     ...(lagRow ? [lagRow, ''] : []),
     ...(traceRows.length
       ? [
-          `\`threadline trace\` over ${TRACE_STREAM} (1,000,000 lines, 10,000 flows of 100 lines), 100 random IDs of each kind; Elasticsearch time is the sum of the searches' \`took\`, CLI time the wall time of one \`threadline trace --format json\` process:`,
+          `\`threadline trace\` over ${TRACE.stream} (${(TRACE.flows * 100).toLocaleString('en')} lines, ${TRACE.flows.toLocaleString('en')} flows of 100 lines), ${TRACE.samples} random IDs of each kind; Elasticsearch time is the sum of the searches' \`took\`, CLI time the wall time of one \`threadline trace --format json\` process:`,
           '',
           '| trace | Elasticsearch p50 (ms) | p99 | goal | CLI wall p50 (ms) | p99 | goal |',
           '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -552,13 +723,15 @@ async function main(): Promise<void> {
         ]
       : []),
     `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.versions.node}; Redis ${redisVersion()}; BullMQ ${version('bullmq')}; NestJS ${version('@nestjs/core')}; pino ${version('pino')}.`,
-    `Submit: autocannon, ${CONNECTIONS} connections (2 per core), ${SUBMIT_SECONDS} s per run, echo tasks, no Idempotency-Key, LOG_LEVEL=info with output to a file. Drain: one worker process, concurrency ${WORKER_CONCURRENCY} on both sides, tasks queued before the worker starts; timed from the worker's ready line to the last completion.`,
+    `Submit: autocannon, ${CONNECTIONS} connections (2 per core), ${SUBMIT_SECONDS} s per run after ${WARMUP_SECONDS} s of uncounted warm-up (also before each latency run), echo tasks, no Idempotency-Key, LOG_LEVEL=info with output to a file. Drain: one worker process, concurrency ${WORKER_CONCURRENCY} on the BullMQ sides and a prefork pool of 1 process for Celery (its default prefetch of 4, late acknowledgement, results kept 7 days, INFO logging to a file), tasks queued before the worker starts; timed from the worker's ready line to the last completion (Celery: the last stored result).`,
+    `The seed's stack: FastAPI ${pythonVersion('fastapi')}, uvicorn ${pythonVersion('uvicorn')} and Celery ${pythonVersion('celery')} (bench/peers/celery/requirements.txt) on the same Redis (database 15); both sides log one line per submit, and Threadline also ships its lines to Elasticsearch on the same machine.`,
     '',
     'What the ratios mean: the submit peer does only `queue.add`, so the gap is the price of validation, problem documents, correlation and logging; the drain peer serves one queue and logs nothing, so the gap is the price of strict priority across three queues and of the lifecycle lines; the log line compares a line stamped with the flow context in ECS form with a bare pino line.',
     `Shipping: Elasticsearch ${ES_URL} on the same machine (the embedded node, docs/elasticsearch-node.md), so it competes with the API for the cores. The shipper side is timed from its first log call to its last delivered line (stdout to /dev/null, every line through the on-disk spool); the raw side sends the same lines, made by the same logger, as _bulk create requests of the same size, one at a time, timed from first request to last answer. The API runs in the other figures with shipping on (the default), into ${BENCH_STREAM}.`,
     '',
   ];
-  writeFileSync(join(root, 'bench', 'RESULTS.md'), lines.join('\n'));
+  await python?.close();
+  writeFileSync(OUT, lines.join('\n'));
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

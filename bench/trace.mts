@@ -1,17 +1,22 @@
-// The trace benchmark: `threadline trace` against a data stream holding 1,000,000 lines from
-// 10,000 flows. For 100 random IDs of each kind, the time Elasticsearch spent (the searches'
-// `took`) and the CLI's wall time (a process per trace, as a person runs it).
+// The trace benchmark: `threadline trace` against a data stream of flows of 100 lines each
+// (10,000 flows, 1,000,000 lines, in the full run). For random IDs of each kind, the time
+// Elasticsearch spent (the searches' `took`) and the CLI's wall time (a process per trace, as
+// a person runs it).
 import { Client } from '@elastic/elasticsearch';
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { percentile } from './processes.mts';
 
-export const TRACE_STREAM = 'logs-threadline-benchtrace';
-const FLOWS = 10_000;
+/** The data: `flows` flows of 100 lines in `stream`; `samples` traces timed per kind of ID. */
+export interface TraceSize {
+  flows: number;
+  samples: number;
+  stream: string;
+}
 const LINES_PER_FLOW = 100;
 const REQUESTS_PER_FLOW = 4;
 const TASKS_PER_FLOW = 2;
-const SAMPLES = 100;
 const KINDS = ['correlation_id', 'request_id', 'task_id', 'trace.id'] as const;
 type Kind = (typeof KINDS)[number];
 
@@ -65,24 +70,28 @@ function line(flow: number, i: number): Record<string, unknown> {
   };
 }
 
-async function load(client: Client, log: (line: string) => void): Promise<void> {
-  const total = FLOWS * LINES_PER_FLOW;
-  const count = await client.count({ index: TRACE_STREAM }, { ignore: [404] });
+async function load(
+  client: Client,
+  { flows, stream }: TraceSize,
+  log: (line: string) => void,
+): Promise<void> {
+  const total = flows * LINES_PER_FLOW;
+  const count = await client.count({ index: stream }, { ignore: [404] });
   if ((count.count ?? 0) >= total) {
-    log(`trace: ${TRACE_STREAM} already holds ${total.toLocaleString('en')} lines`);
+    log(`trace: ${stream} already holds ${total.toLocaleString('en')} lines`);
     return;
   }
   log(
-    `trace: loading ${total.toLocaleString('en')} lines of ${FLOWS.toLocaleString('en')} flows (once; reused by later runs)`,
+    `trace: loading ${total.toLocaleString('en')} lines of ${flows.toLocaleString('en')} flows (once; reused by later runs)`,
   );
   const started = performance.now();
-  for (let flow = 0; flow < FLOWS; flow += 50) {
+  for (let flow = 0; flow < flows; flow += 50) {
     const operations: unknown[] = [];
     for (let f = flow; f < flow + 50; f++) {
       for (let i = 0; i < LINES_PER_FLOW; i++)
         operations.push({ create: { _id: `bt-${f}-${i}` } }, line(f, i));
     }
-    const result = await client.bulk({ index: TRACE_STREAM, operations });
+    const result = await client.bulk({ index: stream, operations });
     const refused = result.items.find((item) => ![201, 409].includes(item.create?.status ?? 0));
     if (refused) throw new Error(`trace load: ${JSON.stringify(refused)}`);
     if ((flow + 50) % 1000 === 0) {
@@ -93,15 +102,10 @@ async function load(client: Client, log: (line: string) => void): Promise<void> 
       );
     }
   }
-  await client.indices.refresh({ index: TRACE_STREAM });
+  await client.indices.refresh({ index: stream });
 }
 
-const percentile = (values: number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-};
-
-function cliWallMs(root: string, esUrl: string, id: string): Promise<number> {
+function cliWallMs(root: string, esUrl: string, stream: string, id: string): Promise<number> {
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -114,7 +118,7 @@ function cliWallMs(root: string, esUrl: string, id: string): Promise<number> {
       '--es-url',
       esUrl,
       '--data-stream',
-      TRACE_STREAM,
+      stream,
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -127,26 +131,27 @@ function cliWallMs(root: string, esUrl: string, id: string): Promise<number> {
   );
 }
 
-/** Loads the data (once), then times 100 traces per kind of ID. */
+/** Loads the data (once), then times `size.samples` traces per kind of ID. */
 export async function traceBench(
   root: string,
   esUrl: string,
+  size: TraceSize,
   log: (line: string) => void,
 ): Promise<TraceFigures[]> {
   const setup = spawnSync(process.execPath, [join(root, 'dist', 'es-setup.js')], {
-    env: { ...process.env, ELASTICSEARCH_URL: esUrl, LOG_DATA_STREAM: TRACE_STREAM },
+    env: { ...process.env, ELASTICSEARCH_URL: esUrl, LOG_DATA_STREAM: size.stream },
     encoding: 'utf8',
   });
   if (setup.status !== 0) throw new Error(`es-setup failed: ${setup.stderr}`);
   const client = new Client({ node: esUrl, requestTimeout: 120_000 });
-  await load(client, log);
+  await load(client, size, log);
   await client.close();
 
   const require = createRequire(import.meta.url);
   const { TraceSearch } = require(
     join(root, 'dist', 'traces', 'trace-search.js'),
   ) as TraceSearchModule;
-  const search = TraceSearch.connect(esUrl, TRACE_STREAM);
+  const search = TraceSearch.connect(esUrl, size.stream);
   const figures: TraceFigures[] = [];
   // A fixed pseudo-random choice of flows, the same in every run.
   let seed = 42;
@@ -157,8 +162,8 @@ export async function traceBench(
   for (const kind of KINDS) {
     const took: number[] = [];
     const wall: number[] = [];
-    for (let s = 0; s < SAMPLES; s++) {
-      const flow = ids(random(FLOWS));
+    for (let s = 0; s < size.samples; s++) {
+      const flow = ids(random(size.flows));
       const id =
         kind === 'correlation_id'
           ? flow.correlation_id
@@ -174,7 +179,7 @@ export async function traceBench(
         );
       }
       took.push(trace.search?.took_ms ?? 0);
-      wall.push(await cliWallMs(root, esUrl, id));
+      wall.push(await cliWallMs(root, esUrl, size.stream, id));
     }
     const figure: TraceFigures = {
       kind,

@@ -19,7 +19,7 @@ import type pino from 'pino';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const require = createRequire(import.meta.url);
-const [mode, countArg, stream, spoolDir, bulkBytesArg, out] = process.argv.slice(2);
+const [mode, countArg, stream, spoolDir, bulkBytesArg, out, secondsArg] = process.argv.slice(2);
 const count = Number(countArg);
 const bulkBytes = Number(bulkBytesArg);
 const url = process.env.ELASTICSEARCH_URL || 'http://127.0.0.1:9200';
@@ -138,7 +138,7 @@ async function lag(): Promise<Record<string, number>> {
   await shipping.ready;
   const client = new Client({ node: url });
   const perSecond = count;
-  const seconds = 15;
+  const seconds = Number(secondsArg) || 15;
   const total = perSecond * seconds;
   const first = Date.now() * 1000; // labels.seq, unique across runs
   const lags: number[] = [];
@@ -176,7 +176,7 @@ async function lag(): Promise<Record<string, number>> {
 const run = { threadline: shipThroughThreadline, bulk: shipWithRawBulk, lag }[mode ?? ''];
 if (!run || !out) {
   process.stderr.write(
-    'usage: ship-child.mts threadline|bulk|lag <n> <stream> <spoolDir> <bulkBytes> <out>\n',
+    'usage: ship-child.mts threadline|bulk|lag <n> <stream> <spoolDir> <bulkBytes> <out> [lag seconds]\n',
   );
   process.exit(2);
 }
