@@ -32,7 +32,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_FLAGS } from '../scripts/lib/node-flags.mts';
 import { installPythonPeers, PythonStack } from './celery.mts';
 import { latencies, openLoop, type LatencyFigures, type TaskTimes } from './e2e.mts';
-import { lineBench } from './log-line.mts';
+import { timeLines } from './log-line.mts';
 import {
   freePort,
   listening,
@@ -604,16 +604,15 @@ async function main(): Promise<void> {
     ]);
   }
   if (runs('line')) {
-    const bench = lineBench(root);
     const stamped: number[] = [];
     const bare: number[] = [];
     const winstonNs: number[] = [];
     for (let rep = 0; rep < 7; rep++) {
       // Rotate which goes first, so that none always runs on a warmer machine.
       const order = [
-        () => stamped.push(bench.stamped(LINES)),
-        () => bare.push(bench.bare(LINES)),
-        () => winstonNs.push(bench.winston(LINES)),
+        () => stamped.push(timeLines('stamped', LINES)),
+        () => bare.push(timeLines('bare', LINES)),
+        () => winstonNs.push(timeLines('winston', LINES)),
       ];
       for (let i = 0; i < order.length; i++) order[(rep + i) % order.length]?.();
     }
