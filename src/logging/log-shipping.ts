@@ -23,7 +23,7 @@ export class LogShipping {
   ) {}
 
   /**
-   * Starts pino's transport thread (stdout, then the spool and Elasticsearch) when
+   * Starts pino's transport thread (the spool and Elasticsearch, then stdout) when
    * LOG_SHIPPING is on; else lines go to stdout only, from this thread.
    */
   static start(config: AppConfig, service: ServiceName): LogShipping {

@@ -1,5 +1,6 @@
 import { appendFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BulkRequestError, type BulkItemResult, type BulkTarget } from './bulk-target';
 import type { ShippingStats } from './shipping-stats';
@@ -448,6 +449,9 @@ export class LogShipper {
       '@timestamp': new Date().toISOString(),
       'log.level': level,
       message,
+      // Like every other line of the process, so that a search by process finds these too.
+      'process.pid': process.pid,
+      'host.hostname': hostname(),
       'ecs.version': '8.10.0',
       'service.name': this.options.service,
       'event.dataset': this.options.service,
@@ -455,12 +459,13 @@ export class LogShipper {
       'log.logger': 'log-shipper',
       log_shipping: this.options.stats.snapshot(),
     });
-    this.options.stdout(`${line}\n`);
+    // The spool first, then stdout, as for every line (transport.ts says why).
     const entry = Buffer.from(this.entry(line));
     if (!this.closed && this.fits(entry.length)) {
       this.own.append(entry, 1);
       this.options.stats.add('accepted', 1);
     }
+    this.options.stdout(`${line}\n`);
   }
 }
 

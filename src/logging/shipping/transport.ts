@@ -18,8 +18,9 @@ export interface ShippingTransportOptions {
 }
 
 /**
- * pino's transport target, run in pino's worker thread: every line goes to stdout first (the
- * ECS JSON that docker logs and Filebeat read), then into the shipper's spool.
+ * pino's transport target, run in pino's worker thread: every line goes into the shipper's
+ * spool, then to stdout (the ECS JSON that docker logs and Filebeat read). In that order, so
+ * that a process killed between the two has spooled every line stdout shows.
  * @see https://getpino.io/#/docs/transports
  */
 export default function shippingTransport(options: ShippingTransportOptions): Writable {
@@ -42,11 +43,11 @@ export default function shippingTransport(options: ShippingTransportOptions): Wr
     decodeStrings: false,
     write(chunk: string | Buffer, _encoding, callback) {
       const piece = chunk.toString();
-      stdout.write(piece);
       const text = partial + piece;
       const end = text.lastIndexOf('\n');
       partial = text.slice(end + 1);
       if (end >= 0) shipper.accept(text.slice(0, end));
+      stdout.write(piece);
       callback();
     },
     final(callback) {
