@@ -7,6 +7,8 @@ import type { AppLogger as Logger } from './logging/logger';
 import { AppConfig } from './config/app-config';
 import { accessLogMiddleware, httpContextMiddleware } from './context/http-context.middleware';
 import { PINO } from './logging/logging.module';
+import { documentProblems } from './problem/openapi-problems';
+import { ProblemView } from './problem/problem.dto';
 import { TaskQueueRepository } from './queues/task-queue.repository';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
@@ -27,17 +29,31 @@ export function configureApp(app: NestExpressApplication): void {
   );
   app.useBodyParser('json', { limit: config.BODY_LIMIT });
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Threadline')
-      .setDescription(
-        'Submit tasks, poll them, follow them. Every error is application/problem+json (RFC 9457).',
-      )
-      .setVersion('1')
-      .build(),
-  );
+  const keysOn = config.API_KEYS !== '';
+  const builder = new DocumentBuilder()
+    .setTitle('Threadline')
+    .setDescription(
+      'Submit tasks, poll them, follow them. Every error is application/problem+json (RFC 9457).',
+    )
+    .setVersion('1');
+  if (keysOn)
+    builder.addBearerAuth({ type: 'http', scheme: 'bearer' }).addSecurityRequirements('bearer');
+  const document = documentProblems(SwaggerModule.createDocument(app, builder.build()), {
+    keysOn,
+    problemSchema: ProblemView.name,
+  });
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+
+  if (keysOn) {
+    // The dashboard shows every key's tasks and has no authentication of its own.
+    app
+      .get<Logger>(PINO)
+      .info(
+        { 'event.action': 'queue-dashboard-off' },
+        `queue dashboard ${QUEUE_DASHBOARD_PATH} off: API_KEYS is set, and it would show every key's tasks`,
+      );
+    return;
+  }
 
   // Read-only: the dashboard has no authentication of its own, and jobs added or edited
   // there would skip validation. Put it behind your proxy's auth before exposing it.

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildTrace, isFinished, type Trace, type TraceLine } from '../traces/trace';
+import { isTimeBound, TIME_BOUND_RULE } from '../traces/time-bound';
 import { TraceSearch, TraceUnavailableError } from '../traces/trace-search';
 import { COLOURS, PLAIN, renderTable, timelineRow } from './render';
 
@@ -76,6 +77,12 @@ async function trace(id: string, values: ReturnType<typeof parse>['values']): Pr
     throw new UsageError(
       `--limit must be a whole number of lines, at least 1, not "${values.limit}"`,
     );
+  }
+  for (const name of ['since', 'until'] as const) {
+    const value = values[name];
+    if (value !== undefined && !isTimeBound(value)) {
+      throw new UsageError(`--${name} must be ${TIME_BOUND_RULE}, not "${value}"`);
+    }
   }
   const url = values['es-url'] ?? process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200';
   const search = TraceSearch.connect(

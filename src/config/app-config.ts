@@ -3,6 +3,7 @@ import { BooleanFlag } from './boolean-flag.decorator';
 import { IntRange } from './int-range.decorator';
 import { TASK_QUEUES, type TaskQueue } from '../queues/queue-names';
 import { IsQueueList } from './is-queue-list.validator';
+import { API_KEYS_PATTERN } from '../auth/api-keys';
 import { IsServiceUrl } from './is-service-url.validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -104,6 +105,22 @@ export class AppConfig {
   /** How long one readiness probe of a dependency may take, in ms. Default: `2000`. */
   @IntRange(100, 60000, 'milliseconds')
   READY_TIMEOUT_MS = 2000;
+
+  /**
+   * API keys, as comma-separated `name:key` pairs (names of a-z, 0-9, _ and -; keys of 24 or
+   * more letters, digits, _ and -). When set, every API request needs `Authorization: Bearer
+   * <key>` (or `X-API-Key`), and a key sees only its own tasks and traces. Default: unset (no
+   * keys: for local use).
+   */
+  @Matches(API_KEYS_PATTERN, {
+    message:
+      'must be name:key pairs separated by commas, keys of 24+ characters [A-Za-z0-9_-], e.g. API_KEYS=alice:$(openssl rand -hex 24)',
+  })
+  API_KEYS = '';
+
+  /** Requests per minute each API key may make (when API_KEYS is set); then 429. Default: `600`. */
+  @IntRange(1, 1_000_000, 'requests per minute')
+  RATE_LIMIT_PER_MINUTE = 600;
 
   /** Largest accepted request body, e.g. `1mb` or `200kb`. Default: `1mb`. */
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 200kb or 1mb' })

@@ -26,6 +26,8 @@ export interface FlowContext {
   task_id?: string;
   task?: TaskFields;
   trace?: TraceContext;
+  /** The name of the API key the flow was submitted with (API_KEYS), stamped as `user.name`. */
+  owner?: string;
   /** Bumped by every `assign`, so that whoever caches what it derived from the context knows. */
   version?: number;
   /** Updates a response header when a request joins another flow (a poll of a task). */

@@ -1,3 +1,4 @@
+import { Public } from '../auth/public.decorator';
 import { Controller, Get, HttpStatus, ServiceUnavailableException } from '@nestjs/common';
 import {
   HealthCheck,
@@ -18,6 +19,7 @@ const READY_RETRY_AFTER_S = 5;
  * Liveness (`/health`: the process answers) and readiness (`/ready`: every dependency answers).
  * @see https://docs.nestjs.com/recipes/terminus
  */
+@Public()
 @Controller()
 export class HealthController {
   constructor(

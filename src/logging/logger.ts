@@ -28,6 +28,7 @@ export function contextFields(ctx: FlowContext): Record<string, unknown> {
     fields['trace.id'] = ctx.trace.trace_id;
     fields['span.id'] = ctx.trace.span_id;
   }
+  if (ctx.owner) fields['user.name'] = ctx.owner;
   if (ctx.task) {
     fields['task.type'] = ctx.task.type;
     fields['task.queue'] = ctx.task.queue;

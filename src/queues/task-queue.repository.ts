@@ -193,6 +193,7 @@ function envelope(task: NewTask): TaskEnvelope {
       ...(flow?.request_id ? { request_id: flow.request_id } : {}),
       ...(flow?.correlation_id ? { correlation_id: flow.correlation_id } : {}),
       ...(flow?.trace ? { traceparent: traceparentOf(flow.trace) } : {}),
+      ...(flow?.owner ? { owner: flow.owner } : {}),
       submitted_at: new Date(task.createdAt).toISOString(),
       ...(task.index === undefined ? {} : { index: task.index }),
     },
@@ -231,6 +232,7 @@ export function toSnapshot(
     created_at: new Date(job.timestamp).toISOString(),
   };
   if (job.data?.meta?.correlation_id) snapshot.correlation_id = job.data.meta.correlation_id;
+  if (job.data?.meta?.owner) snapshot.owner = job.data.meta.owner;
   if (job.processedOn) snapshot.started_at = new Date(job.processedOn).toISOString();
   if (job.finishedOn && (status === 'completed' || status === 'failed')) {
     snapshot.finished_at = new Date(job.finishedOn).toISOString();

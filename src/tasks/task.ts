@@ -25,6 +25,8 @@ export interface TaskEnvelope {
     traceparent?: string;
     /** Position of a child among its parent's children. */
     index?: number;
+    /** The API key (its name) that submitted the task; only it may see the task. */
+    owner?: string;
   };
 }
 
@@ -63,4 +65,6 @@ export interface TaskSnapshot {
   finished_at?: string;
   parent_id?: string;
   correlation_id?: string;
+  /** The API key that submitted it (internal: never in a response). */
+  owner?: string;
 }

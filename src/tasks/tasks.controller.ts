@@ -31,7 +31,7 @@ import type { Request, Response } from 'express';
 import { ProblemView } from '../problem/problem.dto';
 import { ProblemException } from '../problem/problem.exception';
 import { SubmitTaskDto } from './dto/submit-task.dto';
-import { TaskView } from './dto/task-view.dto';
+import { TaskAcceptedView, TaskView } from './dto/task-view.dto';
 import { TasksService } from './tasks.service';
 import { BatchVarData } from './types/batch-var/batch-var.data';
 import { CalculateVarData } from './types/calculate-var/calculate-var.data';
@@ -63,7 +63,7 @@ export class TasksController {
       'Makes retries safe: the same key and body give the same task and response for 24 hours. 1–255 visible ASCII characters.',
   })
   @ApiAcceptedResponse({
-    type: TaskView,
+    type: TaskAcceptedView,
     description: 'Queued. `Idempotent-Replayed: true` marks a replayed response.',
   })
   @ApiBadRequestResponse({

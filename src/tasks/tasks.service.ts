@@ -58,6 +58,9 @@ export class TasksService {
       );
     }
     const fingerprint = requestFingerprint('POST', SUBMIT_PATH, body);
+    // Each API key has keys of its own: another's same key neither replays nor blocks it.
+    const owner = flowContext.get()?.owner;
+    if (owner) idempotencyKey = `${owner}/${idempotencyKey}`;
     const claim = await this.idempotency.claim(idempotencyKey, fingerprint, randomUUID());
     const record = claim.record;
     if (claim.kind === 'existing') {
@@ -117,13 +120,15 @@ export class TasksService {
   async get(id: string): Promise<TaskView> {
     checkId(id);
     const task = await this.queue.find(id);
-    if (!task) throw notFound(id);
+    if (!task || !visible(task)) throw notFound(id);
     joinFlow(task);
     return toTaskView(task, this.config.KIBANA_URL);
   }
 
   async cancel(id: string): Promise<TaskView> {
     checkId(id);
+    const before = await this.queue.find(id);
+    if (before && !visible(before)) throw notFound(id);
     const outcome = await this.queue.cancel(id);
     const task = await this.queue.find(id);
     if (task) joinFlow(task);
@@ -271,6 +276,15 @@ function loggableInput(input: unknown): Record<string, unknown> {
   return json.length <= MAX_LOGGED_INPUT
     ? { 'task.input': redactDeep(input) }
     : { 'task.input_bytes': json.length };
+}
+
+/**
+ * Whether the request may see `task`: with API keys on, only the key that submitted it may;
+ * to any other the task does not exist (404, so that ids cannot be probed).
+ */
+function visible(task: TaskSnapshot): boolean {
+  const owner = flowContext.get()?.owner;
+  return owner === undefined || task.owner === owner;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { Public } from '../auth/public.decorator';
 import { Controller, Get, Header, Param } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { createHash } from 'node:crypto';
@@ -23,6 +24,7 @@ const CONTENT_SECURITY_POLICY = [
 
 /** `/trace` (a search box) and `/trace/:id` (the waterfall of a flow). */
 @ApiExcludeController()
+@Public()
 @Controller('trace')
 export class TracePageController {
   private readonly html: string;

@@ -145,12 +145,28 @@ export const SCRIPT = `
     main.replaceChildren(summary, list);
   }
 
+  // With API keys on (API_KEYS), the page asks for one on the first 401 and keeps it for the tab.
+  const KEY = 'threadline-api-key';
+  function authorization() {
+    const key = sessionStorage.getItem(KEY);
+    return key ? { authorization: 'Bearer ' + key } : {};
+  }
+
   async function load() {
     let response;
     try {
-      response = await fetch('/api/v1/traces/' + encodeURIComponent(id), { headers: { accept: 'application/json' } });
+      response = await fetch('/api/v1/traces/' + encodeURIComponent(id), { headers: { accept: 'application/json', ...authorization() } });
     } catch (error) {
       return message('The Threadline API did not answer (' + error.message + '). Is it running?', true);
+    }
+    if (response.status === 401) {
+      sessionStorage.removeItem(KEY);
+      const key = window.prompt('This Threadline needs an API key (the API answered 401). Your key:');
+      if (key && key.trim()) {
+        sessionStorage.setItem(KEY, key.trim());
+        return load();
+      }
+      return message('This Threadline needs an API key: reload the page and enter yours.', true);
     }
     if (response.status === 404) return message('Nothing found for ' + id + ': no log line carries it as a request_id, correlation_id, task_id or trace.id.', false);
     if (!response.ok) {

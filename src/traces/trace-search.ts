@@ -14,6 +14,8 @@ export interface TraceOptions {
   until?: string;
   /** At most this many lines (the first ones). */
   limit?: number;
+  /** Only lines of flows submitted with this API key (`user.name`); nginx lines carry none. */
+  owner?: string;
 }
 
 /** Elasticsearch could not be asked: down, refused, timed out. */
@@ -96,9 +98,12 @@ export class TraceSearch {
     return TRACE_ID_FIELDS.map((field) => ({ term: { [field]: id } }));
   }
 
-  private range(options: TraceOptions): Query[] {
-    if (!options.since && !options.until) return [];
+  /** The time range and owner every search of a trace is limited to. */
+  private filters(options: TraceOptions): Query[] {
+    const filters: Query[] = options.owner ? [{ term: { 'user.name': options.owner } }] : [];
+    if (!options.since && !options.until) return filters;
     return [
+      ...filters,
       {
         range: {
           '@timestamp': {
@@ -118,7 +123,7 @@ export class TraceSearch {
           ...(correlationIds.length > 0 ? [{ terms: { correlation_id: correlationIds } }] : []),
         ],
         minimum_should_match: 1,
-        filter: this.range(options),
+        filter: this.filters(options),
       },
     };
   }
@@ -140,7 +145,7 @@ export class TraceSearch {
           bool: {
             should: this.idClauses(id),
             minimum_should_match: 1,
-            filter: this.range(options),
+            filter: this.filters(options),
           },
         },
         aggs: {

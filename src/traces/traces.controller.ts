@@ -1,5 +1,6 @@
 import { Controller, Get, HttpStatus, Inject, Param, Query } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -8,7 +9,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ID_RULE, idProblem } from '../context/ids';
+import { flowContext } from '../context/flow-context';
+import { ProblemView } from '../problem/problem.dto';
 import { ProblemException } from '../problem/problem.exception';
+import { isTimeBound, TIME_BOUND_RULE } from './time-bound';
 import type { Trace } from './trace';
 import { TraceSearch, TraceUnavailableError } from './trace-search';
 
@@ -32,8 +36,15 @@ export class TracesController {
   @ApiQuery({ name: 'until', required: false })
   @ApiQuery({ name: 'limit', required: false, description: 'At most this many lines.' })
   @ApiOkResponse({ description: 'The trace.' })
-  @ApiNotFoundResponse({ description: 'No log line carries the ID.' })
-  @ApiServiceUnavailableResponse({ description: 'Elasticsearch did not answer.' })
+  @ApiBadRequestResponse({
+    type: ProblemView,
+    description: 'The ID, since, until or limit is malformed.',
+  })
+  @ApiNotFoundResponse({ type: ProblemView, description: 'No log line carries the ID.' })
+  @ApiServiceUnavailableResponse({
+    type: ProblemView,
+    description: 'Elasticsearch did not answer.',
+  })
   async trace(
     @Param('id') id: string,
     @Query('since') since?: string,
@@ -47,6 +58,17 @@ export class TracesController {
         detail: `The ID cannot be traced: ${problem}. IDs are ${ID_RULE}.`,
       });
     }
+    for (const [name, value] of [
+      ['since', since],
+      ['until', until],
+    ] as const) {
+      if (value !== undefined && !isTimeBound(value)) {
+        throw new ProblemException(HttpStatus.BAD_REQUEST, {
+          title: `Invalid ${name}`,
+          detail: `${name} must be ${TIME_BOUND_RULE}, e.g. ?${name}=now-1h.`,
+        });
+      }
+    }
     const lines = limit === undefined ? undefined : Number(limit);
     if (lines !== undefined && (!Number.isInteger(lines) || lines < 1)) {
       throw new ProblemException(HttpStatus.BAD_REQUEST, {
@@ -56,7 +78,9 @@ export class TracesController {
     }
     let trace: Trace | undefined;
     try {
-      trace = await this.search.trace(id, { since, until, limit: lines });
+      // With API keys on, a key traces only its own flows (src/auth).
+      const owner = flowContext.get()?.owner;
+      trace = await this.search.trace(id, { since, until, limit: lines, owner });
     } catch (error) {
       if (!(error instanceof TraceUnavailableError)) throw error;
       throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {

@@ -220,6 +220,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       request_id: meta.request_id,
       correlation_id: meta.correlation_id ?? job.id,
       task_id: job.id,
+      ...(meta.owner ? { owner: meta.owner } : {}),
       task: {
         type: job.name,
         queue: job.queueName,

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { TASK_QUEUES, type TaskQueue } from '../../queues/queue-names';
 import { TASK_STATUSES, type TaskSnapshot, type TaskStatus } from '../task';
 import { discoverLink } from '../../traces/discover-link';
@@ -88,6 +88,17 @@ export class TaskView {
   links!: TaskLinks;
 }
 
+/** The 202 of a submit: what the client needs to poll the task (the rest comes with a poll). */
+export class TaskAcceptedView extends PickType(TaskView, [
+  'task_id',
+  'type',
+  'queue',
+  'priority',
+  'status',
+  'created_at',
+  'links',
+] as const) {}
+
 export function taskLink(id: string): string {
   return `/api/v1/tasks/${id}`;
 }
@@ -102,6 +113,7 @@ export function taskLinks(id: string, kibanaUrl = ''): TaskLinks {
 }
 
 export function toTaskView(task: TaskSnapshot, kibanaUrl = ''): TaskView {
-  const { id, ...rest } = task;
+  // The owner stays inside: a response names no API key.
+  const { id, owner, ...rest } = task;
   return { task_id: id, ...rest, links: taskLinks(id, kibanaUrl) };
 }
