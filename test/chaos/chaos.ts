@@ -122,23 +122,26 @@ const key = (doc: LogDoc): string =>
 export async function accountLines(
   processes: RunningProcess[],
   since: Date,
+  elasticsearchUrl = ELASTICSEARCH_URL,
+  stream = TEST_DATA_STREAM,
 ): Promise<{
-  written: number;
-  indexed: number;
-  lost: number;
-  doubled: number;
+  counts: NonNullable<ScenarioRow['lines']>;
   /** Up to five of the lost lines, for the failure message. */
   missing: LogDoc[];
 }> {
-  const written = processes.flatMap((p) => {
-    const text = p.stdout();
-    return text
-      .slice(0, text.lastIndexOf('\n') + 1)
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as LogDoc);
-  });
-  const client = new Client({ node: ELASTICSEARCH_URL });
+  // Whole lines only, and from `since` on, as the search below.
+  const stdoutLines = (): LogDoc[] =>
+    processes.flatMap((p) => {
+      const text = p.stdout();
+      return text
+        .slice(0, text.lastIndexOf('\n') + 1)
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as LogDoc)
+        .filter((line) => Date.parse(String(line['@timestamp'])) >= since.getTime());
+    });
+  const written = stdoutLines();
+  const client = new Client({ node: elasticsearchUrl });
   const query = {
     bool: {
       filter: [
@@ -150,26 +153,31 @@ export async function accountLines(
   try {
     const indexed = await eventually(
       async () => {
-        const docs = await allDocs(client, TEST_DATA_STREAM, query);
+        const docs = await allDocs(client, stream, query);
         return docs.length >= written.length ? docs : undefined;
       },
       `Elasticsearch to hold the ${written.length} lines on stdout`,
       180_000,
-    ).catch(() => allDocs(client, TEST_DATA_STREAM, query));
-    const counts = new Map<string, number>();
-    for (const doc of indexed) counts.set(key(doc), (counts.get(key(doc)) ?? 0) + 1);
-    const missing: LogDoc[] = [];
-    for (const line of written) {
-      const left = counts.get(key(line)) ?? 0;
-      if (left === 0) missing.push(line);
-      else counts.set(key(line), left - 1);
-    }
-    const doubled = [...counts.values()].reduce((sum, n) => sum + n, 0);
+    ).catch(() => allDocs(client, stream, query));
+    const tally = (docs: LogDoc[]): Map<string, number> => {
+      const counts = new Map<string, number>();
+      for (const doc of docs) counts.set(key(doc), (counts.get(key(doc)) ?? 0) + 1);
+      return counts;
+    };
+    const stored = tally(indexed);
+    const missing = written.filter((line) => {
+      const left = stored.get(key(line)) ?? 0;
+      stored.set(key(line), left - 1);
+      return left === 0;
+    });
+    // Doubled: held more often than stdout shows, stdout read again now, since processes still
+    // running kept writing (and shipping) while Elasticsearch was searched.
+    const shown = tally(stdoutLines());
+    let doubled = 0;
+    for (const [lineKey, n] of tally(indexed))
+      doubled += Math.max(0, n - (shown.get(lineKey) ?? 0));
     return {
-      written: written.length,
-      indexed: indexed.length,
-      lost: missing.length,
-      doubled,
+      counts: { written: written.length, indexed: indexed.length, lost: missing.length, doubled },
       missing: missing.slice(0, 5),
     };
   } finally {
@@ -225,4 +233,10 @@ export class RotatingWorkers {
       this.exits.push(await leaving.exited);
     }
   }
+}
+
+/** Fails unless every stdout line was indexed once: shows the first lines it lacks. */
+export function expectEveryLineOnce(lines: Awaited<ReturnType<typeof accountLines>>): void {
+  const { lost, doubled } = lines.counts;
+  expect({ lost, doubled, missing: lines.missing }).toEqual({ lost: 0, doubled: 0, missing: [] });
 }

@@ -5,6 +5,7 @@ import { REDIS_URL } from '../support/services';
 import { TestStack, type Task } from '../support/stack';
 import {
   accountLines,
+  expectEveryLineOnce,
   recordScenario,
   RotatingWorkers,
   scaled,
@@ -51,22 +52,13 @@ describe('chaos: workers SIGTERMed every 2 s', () => {
       load: `${TASKS} tasks of 300-600 ms, ${WORKERS} workers`,
       faults: `${stops} SIGTERM(s), one every 2 s`,
       tasks: taskCounts(finished),
-      lines: {
-        written: lines.written,
-        indexed: lines.indexed,
-        lost: lines.lost,
-        doubled: lines.doubled,
-      },
+      lines: lines.counts,
     });
 
     expect(stops).toBeGreaterThan(0);
     expect(workers.exits.every((code) => code === 0)).toBe(true);
     expect(completed.length).toBe(accepted.length);
     expect(twice).toEqual([]);
-    expect({ lost: lines.lost, doubled: lines.doubled, missing: lines.missing }).toEqual({
-      lost: 0,
-      doubled: 0,
-      missing: [],
-    });
+    expectEveryLineOnce(lines);
   }, 900_000);
 });

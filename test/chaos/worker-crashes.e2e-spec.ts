@@ -7,6 +7,7 @@ import { REDIS_URL } from '../support/services';
 import { TestStack, type Task } from '../support/stack';
 import {
   accountLines,
+  expectEveryLineOnce,
   recordScenario,
   RotatingWorkers,
   scaled,
@@ -71,12 +72,7 @@ describe('chaos: workers SIGKILLed every 2 s', () => {
       load: `${TASKS} tasks, ${WORKERS} workers`,
       faults: `${kills} SIGKILL(s), one every 2 s`,
       tasks: taskCounts(finished),
-      lines: {
-        written: lines.written,
-        indexed: lines.indexed,
-        lost: lines.lost,
-        doubled: lines.doubled,
-      },
+      lines: lines.counts,
     });
 
     expect(refused).toBe(0);
@@ -94,10 +90,6 @@ describe('chaos: workers SIGKILLed every 2 s', () => {
     );
     expect(strays).toEqual([]);
 
-    expect({ lost: lines.lost, doubled: lines.doubled, missing: lines.missing }).toEqual({
-      lost: 0,
-      doubled: 0,
-      missing: [],
-    });
+    expectEveryLineOnce(lines);
   }, 900_000);
 });

@@ -148,6 +148,11 @@ export class TestStack {
     });
   }
 
+  /** Every process this stack started, stopped ones included. */
+  allProcesses(): RunningProcess[] {
+    return [...this.started];
+  }
+
   /** Everything this stack's processes wrote, as text. */
   allOutput(): string {
     return this.started.map((p) => p.output()).join('\n');

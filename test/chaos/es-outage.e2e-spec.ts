@@ -1,0 +1,103 @@
+// Elasticsearch goes away for a minute while clients submit tasks at a steady rate: the API
+// answers as fast as before (its lines wait in the spool, off the request path), every task
+// completes, and when Elasticsearch is back every line arrives, none twice. A private node,
+// so that stopping it disturbs no other test.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, freePort, repoRoot, services } from '../support/services';
+import { TestStack, type Task } from '../support/stack';
+import {
+  accountLines,
+  expectEveryLineOnce,
+  recordScenario,
+  scaled,
+  taskCounts,
+  untilFinished,
+} from './chaos';
+
+const STREAM = 'logs-threadline-chaos';
+const RATE = 50; // submits per second
+const PHASE_MS = scaled(60_000, 15_000);
+
+/** The p-th fraction (0..1) of `values`, by rank. */
+const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+};
+
+describe('chaos: Elasticsearch down for a while under load', () => {
+  let port: number;
+  let url: string;
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    services('up', 'elasticsearch', url);
+    stack = new TestStack({ ELASTICSEARCH_URL: url, LOG_DATA_STREAM: STREAM, LOG_LEVEL: 'info' });
+    await stack.startApi();
+    await stack.startWorker();
+    await stack.startWorker();
+    await eventually(
+      () => Promise.resolve(stack.allOutput().includes('es-template-installed') || undefined),
+      'the API to install the index template',
+    );
+  });
+  afterAll(async () => {
+    services('up', 'elasticsearch', url);
+    await stack.stop();
+    services('down', 'elasticsearch', url);
+    rmSync(join(repoRoot, '.services', `elasticsearch-${port}`), { recursive: true, force: true });
+  });
+
+  /** Submits RATE tasks a second for `ms`, one after another; each submit's latency in ms. */
+  async function load(ms: number, accepted: Task[]): Promise<number[]> {
+    const latencies: number[] = [];
+    const end = performance.now() + ms;
+    let next = performance.now();
+    while (performance.now() < end) {
+      const started = performance.now();
+      const reply = await stack.request<Task>('POST', '/api/v1/tasks', {
+        type: 'echo',
+        data: { message: 'outage' },
+      });
+      latencies.push(performance.now() - started);
+      if (reply.status !== 202) throw new Error(`submit answered ${reply.status}: ${reply.text}`);
+      accepted.push(reply.body);
+      next += 1000 / RATE;
+      await sleep(Math.max(0, next - performance.now()));
+    }
+    return latencies;
+  }
+
+  it('keeps the API p99 within 10 % of normal and loses no line', async () => {
+    const since = new Date();
+    const accepted: Task[] = [];
+    await load(3_000, accepted); // warm-up
+    const normal = await load(PHASE_MS, accepted);
+    services('down', 'elasticsearch', url);
+    const outage = await load(PHASE_MS, accepted);
+    services('up', 'elasticsearch', url);
+
+    const finished = await untilFinished(
+      stack.env.REDIS_URL,
+      stack.prefix,
+      accepted.map((t) => t.task_id),
+    );
+    const processes = stack.allProcesses();
+    const lines = await accountLines(processes, since, url, STREAM);
+    const [p99Normal, p99Outage] = [percentile(normal, 0.99), percentile(outage, 0.99)];
+    recordScenario({
+      scenario: 'Elasticsearch outage',
+      load: `${RATE} submits/s, API and 2 workers`,
+      faults: `Elasticsearch down ${PHASE_MS / 1000} s; API p99 ${p99Normal.toFixed(1)} ms normal, ${p99Outage.toFixed(1)} ms during`,
+      tasks: taskCounts(finished),
+      lines: lines.counts,
+    });
+
+    expect(taskCounts(finished).lost).toBe(0);
+    expectEveryLineOnce(lines);
+    expect(p99Outage).toBeLessThanOrEqual(p99Normal * 1.1);
+  }, 600_000);
+});
