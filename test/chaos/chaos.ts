@@ -43,34 +43,29 @@ export interface StoredTask {
 
 /** Reads each task's record from Redis: the queues' completed and failed sets, the job hash. */
 export async function storedTasks(
-  redisUrl: string,
+  redis: Redis,
   prefix: string,
   queue: string,
   ids: string[],
 ): Promise<StoredTask[]> {
-  const redis = new Redis(redisUrl);
-  try {
-    const pipeline = redis.pipeline();
-    for (const id of ids) {
-      pipeline.hmget(`${prefix}:${queue}:${id}`, 'ats', 'stc');
-      pipeline.zscore(`${prefix}:${queue}:completed`, id);
-      pipeline.zscore(`${prefix}:${queue}:failed`, id);
-    }
-    const replies = (await pipeline.exec()) ?? [];
-    return ids.map((id, i) => {
-      const [ats, stc] = replies[3 * i]?.[1] as (string | null)[];
-      const completed = replies[3 * i + 1]?.[1] !== null;
-      const failed = replies[3 * i + 2]?.[1] !== null;
-      return {
-        id,
-        state: completed ? 'completed' : failed ? 'failed' : 'other',
-        started: Number(ats ?? 0),
-        stalled: Number(stc ?? 0),
-      };
-    });
-  } finally {
-    await redis.quit();
+  const pipeline = redis.pipeline();
+  for (const id of ids) {
+    pipeline.hmget(`${prefix}:${queue}:${id}`, 'ats', 'stc');
+    pipeline.zscore(`${prefix}:${queue}:completed`, id);
+    pipeline.zscore(`${prefix}:${queue}:failed`, id);
   }
+  const replies = (await pipeline.exec()) ?? [];
+  return ids.map((id, i) => {
+    const [ats, stc] = replies[3 * i]?.[1] as (string | null)[];
+    const completed = replies[3 * i + 1]?.[1] !== null;
+    const failed = replies[3 * i + 2]?.[1] !== null;
+    return {
+      id,
+      state: completed ? 'completed' : failed ? 'failed' : 'other',
+      started: Number(ats ?? 0),
+      stalled: Number(stc ?? 0),
+    };
+  });
 }
 
 /** Waits until every one of `ids` has completed or failed in Redis; returns their records. */
@@ -80,14 +75,16 @@ export function untilFinished(
   ids: string[],
   limitMs = 300_000,
 ): Promise<StoredTask[]> {
+  // One connection for the whole wait, not one per poll.
+  const redis = new Redis(redisUrl);
   return eventually(
     async () => {
-      const stored = await storedTasks(redisUrl, prefix, 'medium', ids);
+      const stored = await storedTasks(redis, prefix, 'medium', ids);
       return stored.every((t) => t.state !== 'other') ? stored : undefined;
     },
     'every accepted task to finish',
     limitMs,
-  );
+  ).finally(() => redis.quit());
 }
 
 /** The task columns of a summary row: `finished` are the records of the accepted tasks. */
