@@ -5,27 +5,39 @@ import { join } from 'node:path';
 
 export type LogDoc = Record<string, unknown>;
 
-/** Every document of `index` matching `query`, oldest first (paged, so past 10,000 too). */
+/**
+ * Every document of `index` matching `query`, oldest first (paged, so past 10,000 too).
+ *
+ * Pages through one point in time: without it, a page boundary moves when new lines arrive or
+ * segments merge between two pages, and documents are skipped or read twice.
+ * @see https://www.elastic.co/guide/en/elasticsearch/reference/8.19/paginate-search-results.html#search-after
+ */
 export async function allDocs(
   client: Client,
   index: string,
   query: Record<string, unknown> = { match_all: {} },
 ): Promise<LogDoc[]> {
   await client.indices.refresh({ index });
+  const pit = await client.openPointInTime({ index, keep_alive: '1m' });
   const docs: LogDoc[] = [];
   let after: (string | number)[] | undefined;
-  for (;;) {
-    const page = await client.search<LogDoc>({
-      index,
-      query,
-      size: 5000,
-      sort: [{ '@timestamp': { order: 'asc' } }, { _doc: { order: 'asc' } }],
-      ...(after ? { search_after: after } : {}),
-    });
-    const hits = page.hits.hits;
-    docs.push(...hits.map((hit) => hit._source ?? {}));
-    if (hits.length < 5000) return docs;
-    after = hits[hits.length - 1]?.sort as (string | number)[];
+  try {
+    for (;;) {
+      const page = await client.search<LogDoc>({
+        pit: { id: pit.id, keep_alive: '1m' },
+        query,
+        size: 5000,
+        // _shard_doc: a tiebreaker unique across shards and backing indices.
+        sort: [{ '@timestamp': { order: 'asc' } }, { _shard_doc: { order: 'asc' } }],
+        ...(after ? { search_after: after } : {}),
+      });
+      const hits = page.hits.hits;
+      docs.push(...hits.map((hit) => hit._source ?? {}));
+      if (hits.length < 5000) return docs;
+      after = hits[hits.length - 1]?.sort as (string | number)[];
+    }
+  } finally {
+    await client.closePointInTime({ id: pit.id }).catch(() => undefined);
   }
 }
 

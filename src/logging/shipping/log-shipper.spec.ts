@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -68,7 +68,7 @@ describe('LogShipper', () => {
   const shippers: LogShipper[] = [];
 
   const start = (
-    options: Partial<{ spoolMaxBytes: number; bulkBytes: number }> = {},
+    options: Partial<{ spoolMaxBytes: number; bulkBytes: number; adoptEveryMs: number }> = {},
   ): LogShipper => {
     const shipper = new LogShipper({
       service: 'threadline-api',
@@ -79,6 +79,7 @@ describe('LogShipper', () => {
       target,
       stats,
       stdout: (line) => stdout.push(line),
+      adoptEveryMs: options.adoptEveryMs,
     });
     shippers.push(shipper);
     return shipper;
@@ -207,6 +208,27 @@ describe('LogShipper', () => {
     expect(target.values()).toEqual(Array.from({ length: 40 }, (_, i) => i));
     expect(stats.get('replayed')).toBeGreaterThanOrEqual(30);
     expect(actions()).toContain('log-spool-adopted');
+  });
+
+  it('delivers lines left after it started, though it writes none of its own', async () => {
+    start({ adoptEveryMs: 50 }); // idle: it writes nothing
+    target.up = false;
+    const leaving = start();
+    leaving.accept(lines(0, 20));
+    await leaving.close(0);
+    target.up = true;
+    await until(() => target.values().length === 20, 'the left lines, adopted by the idle one');
+    expect(target.values()).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('carries on in a new directory when another process took its own', async () => {
+    const shipper = start({ adoptEveryMs: 50 });
+    const [own] = readdirSync(root);
+    renameSync(join(root, own ?? ''), join(root, 'taken-elsewhere'));
+    await until(() => actions().includes('log-spool-taken'), 'the shipper to notice');
+    shipper.accept(lines(0, 5));
+    await until(() => target.values().length === 5, 'lines written after');
+    expect(readdirSync(root)).toContain(own);
   });
 
   it('delivers what it holds on close when Elasticsearch answers, and removes its directory', async () => {

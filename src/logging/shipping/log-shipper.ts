@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { BulkRequestError, type BulkItemResult, type BulkTarget } from './bulk-target';
 import type { ShippingStats } from './shipping-stats';
 import { Spool, wholeEntries } from './spool';
-import { OWNER_TOUCH_MS, SpoolDirectory } from './spool-directory';
+import { OWNER_LEASE_MS, OWNER_TOUCH_MS, SpoolDirectory } from './spool-directory';
 
 export interface LogShipperOptions {
   /** `service.name` of the process, for the shipper's own lines. */
@@ -22,6 +22,8 @@ export interface LogShipperOptions {
   stats: ShippingStats;
   /** Writes one of the shipper's own lines to stdout. */
   stdout: (line: string) => void;
+  /** How often the owner file is touched and left-behind spools are looked for. */
+  adoptEveryMs?: number;
 }
 
 /** First and longest pause between attempts while Elasticsearch fails. */
@@ -52,7 +54,7 @@ class Closing extends Error {}
  */
 export class LogShipper {
   private readonly directory: SpoolDirectory;
-  private readonly own: Spool;
+  private own: Spool;
   /** Spools left by stopped processes, delivered before this process's own lines. */
   private readonly adopted: Spool[] = [];
   private readonly idPrefix: string;
@@ -87,9 +89,11 @@ export class LogShipper {
     this.own = Spool.open(this.directory.own, this.segmentBytes);
     this.adoptLeftBehind();
     this.touchTimer = setInterval(() => {
-      this.directory.touch();
+      if (!this.directory.touch()) this.reclaim();
       this.adoptLeftBehind();
-    }, OWNER_TOUCH_MS);
+      // An idle process has nothing else that would start delivering what it just adopted.
+      this.schedule();
+    }, options.adoptEveryMs ?? OWNER_TOUCH_MS);
     this.touchTimer.unref();
     this.options.stats.setState('starting');
     this.updateSpoolStats();
@@ -177,6 +181,24 @@ export class LogShipper {
   private updateSpoolStats(): void {
     this.options.stats.set('spooled', this.backlogLines());
     this.options.stats.set('spool_bytes', this.backlogBytes());
+  }
+
+  /**
+   * Another process took this one's directory for left behind (this one had not renewed its
+   * lease for OWNER_LEASE_MS) and now delivers it: start a new one. Lines appended to the old
+   * spool after the other process opened it may be left there until a later adoption.
+   */
+  private reclaim(): void {
+    if (this.delivering || this.closed) return; // The next touch tries again.
+    this.own.close();
+    for (const spool of this.adopted.splice(0)) spool.close();
+    this.directory.claim();
+    this.own = Spool.open(this.directory.own, this.segmentBytes);
+    this.notice(
+      'warn',
+      'log-spool-taken',
+      `another process took over this one's log spool (it missed its ${OWNER_LEASE_MS / 1000} s lease); carrying on in a new one`,
+    );
   }
 
   private adoptLeftBehind(): void {

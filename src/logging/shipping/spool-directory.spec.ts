@@ -48,6 +48,20 @@ describe('SpoolDirectory', () => {
     ]);
   });
 
+  it('takes along spools nested deeper by a process killed while adopting', () => {
+    const dir = leftBy('dead');
+    // dead had moved "half" in, then died before moving half's own adopted spool up.
+    mkdirSync(join(dir, 'adopted-half', 'adopted-oldest'), { recursive: true });
+    const me = new SpoolDirectory(root, 'me');
+    me.claim();
+    expect(me.adoptLeftBehind()).toEqual([
+      join(me.own, 'adopted-dead'),
+      join(me.own, 'adopted-half'),
+      join(me.own, 'adopted-oldest'),
+    ]);
+    expect(existsSync(join(me.own, 'adopted-half', 'adopted-oldest'))).toBe(false);
+  });
+
   it('on release, deletes an empty directory and hands over one with lines left', () => {
     const empty = new SpoolDirectory(root, 'empty');
     empty.claim();

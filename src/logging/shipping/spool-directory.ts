@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 const OWNER_FILE = 'owner.json';
 const ADOPTED = 'adopted-';
@@ -46,6 +46,7 @@ export class SpoolDirectory {
 
   /** Creates this process's directory, owner file first, so that nobody takes it for left. */
   claim(): void {
+    claimedHere.add(this.instance);
     mkdirSync(this.root, { recursive: true });
     const staging = join(this.root, `.${this.instance}`);
     mkdirSync(staging);
@@ -54,10 +55,19 @@ export class SpoolDirectory {
     renameSync(staging, this.own);
   }
 
-  /** Tells other processes this directory is still owned. */
-  touch(): void {
+  /**
+   * Tells other processes this directory is still owned. False when it is not there any more:
+   * another process took it for left behind (this one missed its lease), and is delivering it.
+   */
+  touch(): boolean {
     const now = new Date();
-    utimesSync(join(this.own, OWNER_FILE), now, now);
+    try {
+      utimesSync(join(this.own, OWNER_FILE), now, now);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
   }
 
   /**
@@ -77,12 +87,23 @@ export class SpoolDirectory {
         continue; // Another process adopted it first.
       }
       rmSync(join(target, OWNER_FILE), { force: true });
-      // What the dead process had adopted itself comes along, flattened.
-      for (const inner of readdirSync(target)) {
-        if (inner.startsWith(ADOPTED)) renameSync(join(target, inner), join(this.own, inner));
-      }
+      this.flatten(target);
     }
     return this.adopted();
+  }
+
+  /**
+   * Moves the spools a dead process had adopted up into this directory, at any depth: a
+   * process killed while adopting leaves them one level deeper than it meant to, and a spool
+   * directory is deleted whole once delivered.
+   */
+  private flatten(dir: string): void {
+    for (const inner of readdirSync(dir)) {
+      if (!inner.startsWith(ADOPTED)) continue;
+      const moved = join(this.own, inner);
+      renameSync(join(dir, inner), moved);
+      this.flatten(moved);
+    }
   }
 
   /** Adopted spools in this directory, oldest first. */
@@ -99,12 +120,17 @@ export class SpoolDirectory {
    * next process to start (the owner file goes, so it is taken at once).
    */
   release(empty: boolean): void {
+    claimedHere.delete(this.instance);
     if (empty) rmSync(this.own, { recursive: true, force: true });
     else rmSync(join(this.own, OWNER_FILE), { force: true });
   }
 }
 
+/** Directories claimed by this process: never left behind while it runs, whatever their pid. */
+const claimedHere = new Set<string>();
+
 function isLeftBehind(dir: string, now: number): boolean {
+  if (claimedHere.has(basename(dir)) && existsSync(join(dir, OWNER_FILE))) return false;
   const file = join(dir, OWNER_FILE);
   const stat = statSync(file, { throwIfNoEntry: false });
   if (!stat) return true;
