@@ -17,6 +17,8 @@ Options:
   --json  print the result of "up" as JSON (used by the test setup)
 
 Addresses come from ${SERVICES.map((s) => s.urlVariable).join(' and ')} (see README.md#configuration).
+When ELASTICSEARCH_URL lists several URLs (comma-separated), "up" starts a cluster of that many
+nodes, one JVM each (docs/elasticsearch-node.md).
 `;
 
 runMain(async () => {

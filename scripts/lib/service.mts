@@ -9,5 +9,20 @@ export interface LocalService {
   /** True when a working instance answers at `url`. */
   answers(url: string): Promise<boolean>;
   /** Installs what is missing, starts an instance for `url` and waits until it answers; returns its pid. */
-  start(url: string): Promise<{ pid: number; logFile: string }>;
+  start(url: string): Promise<StartedInstance>;
+}
+
+/** One process of a service that runs as several (the nodes of a local Elasticsearch cluster). */
+export interface StartedNode {
+  url: string;
+  pid: number;
+  logFile: string;
+}
+
+export interface StartedInstance {
+  /** The process, or the first of several. */
+  pid: number;
+  logFile: string;
+  /** Every process, when the instance is several (`url` listed several nodes). */
+  nodes?: StartedNode[];
 }

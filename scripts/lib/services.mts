@@ -3,13 +3,28 @@ import { stopProcess, isAlive, isLoopback } from './processes.mts';
 import { redis } from './redis.mts';
 import { say, ScriptError } from './say.mts';
 import type { LocalService } from './service.mts';
-import { forgetStarted, readStarted, writeStarted } from './state.mts';
+import { forgetStarted, readStarted, writeStarted, type StartedService } from './state.mts';
 
-/** Services at different ports are different instances, each with its own record. */
+/** The addresses in a service URL: one, or several separated by commas (the nodes of a cluster). */
+function addresses(url: string): string[] {
+  return url
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
+/**
+ * Services at different ports are different instances, each with its own record; a cluster
+ * (several addresses) is recorded under its first one.
+ */
 function recordKey(service: LocalService, url: string): string {
-  const { port } = new URL(url);
+  const { port } = new URL(addresses(url)[0] ?? url);
   return `${service.name}-${port || 'default'}`;
 }
+
+/** The pids of what a record names: its one process, or each node of a cluster. */
+const pidsOf = (record: StartedService): number[] =>
+  record.nodes?.map((node) => node.pid) ?? [record.pid];
 
 export const SERVICES: readonly LocalService[] = [redis, elasticsearch];
 
@@ -45,22 +60,23 @@ export async function up(services: readonly LocalService[]): Promise<ServiceUp[]
         say(service.name, `already answering at ${url}: reused`);
         return { name: service.name, url, state: 'reused' };
       }
-      const { hostname } = new URL(url);
-      if (!isLoopback(hostname)) {
+      if (!addresses(url).every((address) => isLoopback(new URL(address).hostname))) {
         throw new ScriptError(
           service.name,
           `nothing answers at ${url}, and it is not on this machine, so it cannot be started here`,
           `start ${service.name} at that address, or unset ${service.urlVariable} to use a local one`,
         );
       }
-      const { pid, logFile } = await service.start(url);
+      const { pid, logFile, nodes } = await service.start(url);
       writeStarted(recordKey(service, url), {
         pid,
         url,
         logFile,
         startedAt: new Date().toISOString(),
+        ...(nodes ? { nodes } : {}),
       });
-      say(service.name, `up at ${url} (pid ${pid}, log ${logFile})`);
+      const pids = nodes ? `pids ${nodes.map((n) => n.pid).join(', ')}` : `pid ${pid}`;
+      say(service.name, `up at ${url} (${pids}, log ${logFile})`);
       return { name: service.name, url, state: 'started' };
     }),
   );
@@ -76,15 +92,19 @@ export async function down(services: readonly LocalService[]): Promise<void> {
         say(service.name, 'not started by Threadline: left alone');
         return;
       }
-      if (isAlive(record.pid)) {
-        const how = await stopProcess(record.pid);
-        say(
-          service.name,
-          how === 'stopped'
-            ? `stopped (pid ${record.pid})`
-            : `did not stop on SIGTERM: killed (pid ${record.pid})`,
-        );
-      }
+      await Promise.all(
+        pidsOf(record)
+          .filter(isAlive)
+          .map(async (pid) => {
+            const how = await stopProcess(pid);
+            say(
+              service.name,
+              how === 'stopped'
+                ? `stopped (pid ${pid})`
+                : `did not stop on SIGTERM: killed (pid ${pid})`,
+            );
+          }),
+      );
       forgetStarted(key);
     }),
   );
@@ -106,7 +126,7 @@ export async function status(services: readonly LocalService[]): Promise<Service
         name: service.name,
         url,
         answers: await service.answers(url),
-        managedPid: record && isAlive(record.pid) ? record.pid : undefined,
+        managedPid: record ? pidsOf(record).find(isAlive) : undefined,
       };
     }),
   );

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { servicesDir } from './paths.mts';
+import type { StartedNode } from './service.mts';
 
 /** What the scripts know about a service they started: enough to stop it later. */
 export interface StartedService {
@@ -8,6 +9,8 @@ export interface StartedService {
   url: string;
   logFile: string;
   startedAt: string;
+  /** Each process of a service started as several (an Elasticsearch cluster), `pid` among them. */
+  nodes?: StartedNode[];
 }
 
 const recordFile = (name: string): string => join(servicesDir, `${name}.json`);

@@ -4,6 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildTrace, isFinished, type Trace, type TraceLine } from '../traces/trace';
 import { isTimeBound, TIME_BOUND_RULE } from '../traces/time-bound';
 import { TraceSearch, TraceUnavailableError } from '../traces/trace-search';
+import { isServiceUrl } from '../config/is-service-url.validator';
+import { elasticsearchNodes } from '../elasticsearch/nodes';
 import { COLOURS, PLAIN, renderTable, timelineRow } from './render';
 
 /** Exit codes, as documented in --help. */
@@ -29,7 +31,8 @@ Options of trace:
   --limit <n>                  at most n lines
   --follow                     keep printing new lines until the flow's tasks finish
   --kibana-url <url>           also print a Kibana Discover link for the flow
-  --es-url <url>               Elasticsearch (default: ELASTICSEARCH_URL, else http://127.0.0.1:9200)
+  --es-url <url>               Elasticsearch: a URL, or several nodes' URLs separated by commas
+                               (default: ELASTICSEARCH_URL, else http://127.0.0.1:9200)
   --data-stream <name>         where the lines are (default: LOG_DATA_STREAM, else logs-threadline-default)
   --insecure                   do not verify Elasticsearch's TLS certificate
 Credentials: ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD.
@@ -85,6 +88,12 @@ async function trace(id: string, values: ReturnType<typeof parse>['values']): Pr
     }
   }
   const url = values['es-url'] ?? process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200';
+  const nodes = elasticsearchNodes(url);
+  if (nodes.length === 0 || !nodes.every((node) => isServiceUrl(node, ['http:', 'https:']))) {
+    throw new UsageError(
+      '--es-url (or ELASTICSEARCH_URL) must be an http:// or https:// URL, or several separated by commas, e.g. http://127.0.0.1:9200',
+    );
+  }
   const search = TraceSearch.connect(
     url,
     values['data-stream'] ?? process.env.LOG_DATA_STREAM ?? 'logs-threadline-default',
@@ -105,7 +114,7 @@ async function trace(id: string, values: ReturnType<typeof parse>['values']): Pr
     }
     if (!found) {
       err(
-        `No log lines carry ${id} as a request_id, correlation_id, task_id or trace.id in ${url}.`,
+        `No log lines carry ${id} as a request_id, correlation_id, task_id or trace.id in ${search.url}.`,
       );
       return NOT_FOUND;
     }

@@ -1,6 +1,7 @@
 import { Client } from '@elastic/elasticsearch';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { elasticsearchNodes } from './nodes';
 
 export type ClusterStatus = 'green' | 'yellow' | 'red';
 
@@ -10,10 +11,12 @@ export class ElasticsearchRepository implements OnModuleDestroy {
   private readonly client: Client;
 
   constructor(config: AppConfig) {
+    const nodes = elasticsearchNodes(config.ELASTICSEARCH_URL);
     this.client = new Client({
-      node: config.ELASTICSEARCH_URL,
+      node: nodes,
       requestTimeout: config.READY_TIMEOUT_MS,
-      maxRetries: 0,
+      // One node that is down is no outage of a cluster: a request it refuses goes to the next.
+      maxRetries: nodes.length - 1,
     });
   }
 

@@ -1,4 +1,5 @@
 import { Client, errors } from '@elastic/elasticsearch';
+import { describeNodes, elasticsearchNodes } from '../elasticsearch/nodes';
 import {
   TRACE_ID_FIELDS,
   type Trace,
@@ -46,6 +47,7 @@ export class TraceSearch {
   constructor(
     private readonly client: Client,
     private readonly index: string,
+    /** Where it searches, for messages: the nodes' origins, without credentials. */
     readonly url: string,
   ) {}
 
@@ -65,14 +67,16 @@ export class TraceSearch {
       : options.username
         ? { username: options.username, password: options.password ?? '' }
         : undefined;
+    const nodes = elasticsearchNodes(url);
     const client = new Client({
-      node: url,
+      node: nodes,
       auth,
       requestTimeout: 30_000,
-      maxRetries: 0,
+      // One node that is down is no outage of a cluster: a request it refuses goes to the next.
+      maxRetries: nodes.length - 1,
       tls: options.insecure ? { rejectUnauthorized: false } : undefined,
     });
-    return new TraceSearch(client, index, url);
+    return new TraceSearch(client, index, describeNodes(nodes));
   }
 
   /** The flow of `id`, or undefined when no line carries it. */

@@ -1,4 +1,5 @@
 import { Client, errors } from '@elastic/elasticsearch';
+import { describeNodes, elasticsearchNodes } from '../../elasticsearch/nodes';
 
 /** Elasticsearch's answer for one document of a `_bulk` request. */
 export interface BulkItemResult {
@@ -36,14 +37,19 @@ export class ElasticsearchBulkTarget implements BulkTarget {
   private readonly client: Client;
   readonly description: string;
 
+  /**
+   * @param url ELASTICSEARCH_URL: one node, or several of one cluster ({@link elasticsearchNodes}).
+   */
   constructor(
     url: string,
     private readonly dataStream: string,
     requestTimeoutMs = 30_000,
   ) {
-    // The shipper retries by itself, in order, from the spool: the client must not.
-    this.client = new Client({ node: url, requestTimeout: requestTimeoutMs, maxRetries: 0 });
-    this.description = `${dataStream} at ${new URL(url).origin}`;
+    const nodes = elasticsearchNodes(url);
+    // The shipper retries by itself, in order, from the spool: the client must not. Its pool
+    // still marks a node that fails to connect as dead, so the next attempt goes to another.
+    this.client = new Client({ node: nodes, requestTimeout: requestTimeoutMs, maxRetries: 0 });
+    this.description = `${dataStream} at ${describeNodes(nodes)}`;
   }
 
   async bulk(body: Buffer): Promise<BulkItemResult[]> {

@@ -21,6 +21,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,9 +32,17 @@ import java.util.concurrent.TimeUnit;
  * Starts one real Elasticsearch node (server jar + transport-netty4 from Maven Central) inside this JVM.
  *
  * <p>Arguments (all optional): {@code -basePath DIR} (default ./es-data), {@code -httpPort N} (default 9200; 0 = any free port),
- * {@code -clusterName NAME} (default embedded-es), {@code -nodeName NAME} (default node-1), {@code -logLevel LEVEL} (default info).
- * Prints {@code HTTP Port: <n>} and {@code Elasticsearch <version> ready on http://127.0.0.1:<n>} once started;
+ * {@code -clusterName NAME} (default embedded-es), {@code -nodeName NAME} (default node-1), {@code -logLevel LEVEL} (default info),
+ * {@code -transportPort N} (default 0 = any free port).
+ *
+ * <p>Alone, the node is a single-node cluster. With {@code -seedHosts host:port,host:port} it is one node of a cluster of
+ * several JVMs instead: it finds the others at those transport addresses, and {@code -initialMasterNodes name,name,name}
+ * (the {@code -nodeName}s of the master-eligible nodes) lets a new cluster elect its first master. Each node then
+ * needs a fixed {@code -transportPort}, the one the others list.
+ *
+ * <p>Prints {@code HTTP Port: <n>} and {@code Elasticsearch <version> ready on http://127.0.0.1:<n>} once started;
  * exits with status 1 (and a message on stderr) if the node cannot start, e.g. when the HTTP port is taken.
+ * @see <a href="https://www.elastic.co/guide/en/elasticsearch/reference/8.19/modules-discovery-settings.html">discovery settings</a>
  */
 public final class EmbeddedElasticsearch {
 
@@ -46,6 +55,17 @@ public final class EmbeddedElasticsearch {
         rootLogger.level = info
         rootLogger.appenderRef.console.ref = console
         """;
+
+    private static final List<String> OPTIONS = List.of(
+        "basePath",
+        "httpPort",
+        "transportPort",
+        "clusterName",
+        "nodeName",
+        "logLevel",
+        "seedHosts",
+        "initialMasterNodes"
+    );
 
     private static final CountDownLatch STOPPED = new CountDownLatch(1);
     private static volatile Node node;
@@ -65,9 +85,20 @@ public final class EmbeddedElasticsearch {
         String clusterName = opts.getOrDefault("clusterName", "embedded-es");
         String nodeName = opts.getOrDefault("nodeName", "node-1");
         String logLevel = opts.getOrDefault("logLevel", "info");
+        int transportPort = Integer.parseInt(opts.getOrDefault("transportPort", "0"));
+        List<String> seedHosts = listOption(opts, "seedHosts");
+        List<String> initialMasterNodes = listOption(opts, "initialMasterNodes");
 
         if (httpPort != 0 && portTaken(httpPort)) {
             System.err.println("ERROR: HTTP port " + httpPort + " on 127.0.0.1 is already in use; refusing to start");
+            System.exit(1);
+        }
+        if (transportPort != 0 && portTaken(transportPort)) {
+            System.err.println("ERROR: transport port " + transportPort + " on 127.0.0.1 is already in use; refusing to start");
+            System.exit(1);
+        }
+        if (seedHosts.isEmpty() && initialMasterNodes.isEmpty() == false) {
+            System.err.println("ERROR: -initialMasterNodes needs -seedHosts (the transport addresses of the other nodes)");
             System.exit(1);
         }
 
@@ -77,23 +108,31 @@ public final class EmbeddedElasticsearch {
         Files.createDirectories(basePath.resolve("plugins"));
         Files.createDirectories(basePath.resolve("modules"));
 
-        Settings settings = Settings.builder()
+        Settings.Builder builder = Settings.builder()
             .put("cluster.name", clusterName)
             .put("node.name", nodeName)
             .put("path.home", basePath.toString())
             .put("path.data", basePath.resolve("data").toString())
             .put("path.logs", basePath.resolve("logs").toString())
             .putList("node.roles", "master", "data", "ingest")
-            .put("discovery.type", "single-node")
             .put("network.host", "127.0.0.1")
             .put("http.port", Integer.toString(httpPort))
-            .put("transport.port", "0")
+            .put("transport.port", Integer.toString(transportPort))
             .put("http.type", Netty4Plugin.NETTY_HTTP_TRANSPORT_NAME)
             .put("transport.type", Netty4Plugin.NETTY_TRANSPORT_NAME)
             .put("cluster.routing.allocation.disk.threshold_enabled", false)
             .put("action.auto_create_index", true)
-            .put("logger.level", logLevel)
-            .build();
+            .put("logger.level", logLevel);
+        if (seedHosts.isEmpty()) {
+            builder.put("discovery.type", "single-node");
+        } else {
+            // One node of several JVMs: each finds the others over the transport ports they were given.
+            builder.putList("discovery.seed_hosts", seedHosts);
+            if (initialMasterNodes.isEmpty() == false) {
+                builder.putList("cluster.initial_master_nodes", initialMasterNodes);
+            }
+        }
+        Settings settings = builder.build();
 
         // Logging: the node's own log4j setup, console only, from a generated config/log4j2.properties.
         Files.writeString(basePath.resolve("config").resolve("log4j2.properties"), LOG4J2_PROPERTIES);
@@ -180,6 +219,12 @@ public final class EmbeddedElasticsearch {
         }
     }
 
+    /** A comma-separated option as a list; empty when the option is absent. */
+    private static List<String> listOption(Map<String, String> opts, String key) {
+        String value = opts.getOrDefault(key, "");
+        return Arrays.stream(value.split(",")).map(String::trim).filter(v -> v.isEmpty() == false).toList();
+    }
+
     private static Map<String, String> parseArgs(String[] args) {
         Map<String, String> opts = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
@@ -198,8 +243,10 @@ public final class EmbeddedElasticsearch {
             } else {
                 throw new IllegalArgumentException("missing value for " + a);
             }
-            if (List.of("basePath", "httpPort", "clusterName", "nodeName", "logLevel").contains(key) == false) {
-                throw new IllegalArgumentException("unknown option " + a + " (known: -basePath, -httpPort, -clusterName, -nodeName, -logLevel)");
+            if (OPTIONS.contains(key) == false) {
+                throw new IllegalArgumentException(
+                    "unknown option " + a + " (known: -" + String.join(", -", OPTIONS) + ")"
+                );
             }
             opts.put(key, value);
         }
