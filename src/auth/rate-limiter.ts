@@ -22,7 +22,7 @@ export class RateLimiter {
 
   async take(key: string, now = Date.now()): Promise<RateDecision> {
     const window = Math.floor(now / WINDOW_MS);
-    const counter = `${this.config.REDIS_PREFIX}:rate:${key}:${window}`;
+    const counter = `${this.config.keyPrefix}:rate:${key}:${window}`;
     let count: number;
     try {
       count = await this.redis.run(async (client) => {

@@ -4,7 +4,8 @@ import { IntRange } from './int-range.decorator';
 import { TASK_QUEUES, type TaskQueue } from '../queues/queue-names';
 import { IsQueueList } from './is-queue-list.validator';
 import { API_KEYS_PATTERN } from '../auth/api-keys';
-import { IsServiceUrl } from './is-service-url.validator';
+import { IsServiceUrl, IsServiceUrlList } from './is-service-url.validator';
+import { IsRedisNodeList } from './redis-nodes';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -28,16 +29,47 @@ export class AppConfig {
   REDIS_URL = 'redis://127.0.0.1:6379';
 
   /**
+   * A Redis Cluster instead of one Redis: some or all of its nodes, as comma-separated
+   * `host:port` pairs or `redis://[:password@]host:port` URLs (the first with a password gives
+   * it). REDIS_URL is then not used. Default: unset (one Redis at REDIS_URL).
+   */
+  @ValidateIf((config: AppConfig) => config.REDIS_CLUSTER_NODES !== '')
+  @IsRedisNodeList()
+  REDIS_CLUSTER_NODES = '';
+
+  /**
+   * Replicas that must hold a task before it is accepted (Redis `WAIT`), so that a master's
+   * failover cannot lose it; a request answers 503 when they do not confirm in time.
+   * Default: `1` with REDIS_CLUSTER_NODES, else `0`.
+   */
+  @ValidateIf((config: AppConfig) => config.REDIS_WAIT_REPLICAS !== '')
+  @Matches(/^\d$/, {
+    message: 'must be a number of replicas from 0 to 9, e.g. REDIS_WAIT_REPLICAS=1',
+  })
+  REDIS_WAIT_REPLICAS = '';
+
+  /**
    * Prefix of every key Threadline keeps in Redis (queues, idempotency records, heartbeats).
-   * Processes sharing a prefix share queues. Default: `threadline`.
+   * Processes sharing a prefix share queues. On a cluster it is put in braces (`{threadline}`)
+   * unless it has them, so that every key hashes to one slot, as BullMQ requires.
+   * Default: `threadline`.
    */
   @Matches(/^[A-Za-z0-9_.{}-]{1,64}$/, {
     message: 'must be 1-64 letters, digits or _ . - { }, e.g. threadline',
   })
   REDIS_PREFIX = 'threadline';
 
-  /** Elasticsearch receiving the log lines. Default: `http://127.0.0.1:9200`. */
-  @IsServiceUrl(['http:', 'https:'], 'http://127.0.0.1:9200')
+  /**
+   * Elasticsearch receiving the log lines: one node's URL, or several nodes of one cluster
+   * separated by commas; requests go round them, and skip one that fails.
+   * Default: `http://127.0.0.1:9200`.
+   * @see docs/elasticsearch-node.md#a-cluster-of-several-nodes
+   */
+  @IsServiceUrlList(
+    ['http:', 'https:'],
+    'http://127.0.0.1:9200',
+    'http://10.0.0.1:9200,http://10.0.0.2:9200,http://10.0.0.3:9200',
+  )
   ELASTICSEARCH_URL = 'http://127.0.0.1:9200';
 
   /** Data stream receiving the log lines. Default: `logs-threadline-default`. */
@@ -179,6 +211,23 @@ export class AppConfig {
    */
   @BooleanFlag()
   TASK_FAULT_INJECTION = false;
+
+  /** Whether Redis is a cluster (REDIS_CLUSTER_NODES is set). */
+  get redisCluster(): boolean {
+    return this.REDIS_CLUSTER_NODES !== '';
+  }
+
+  /** The prefix of every Redis key: REDIS_PREFIX, in braces on a cluster (one hash slot). */
+  get keyPrefix(): string {
+    if (!this.redisCluster || this.REDIS_PREFIX.includes('{')) return this.REDIS_PREFIX;
+    return `{${this.REDIS_PREFIX}}`;
+  }
+
+  /** Replicas a task must reach before it is accepted: REDIS_WAIT_REPLICAS, or its default. */
+  get waitReplicas(): number {
+    if (this.REDIS_WAIT_REPLICAS !== '') return Number(this.REDIS_WAIT_REPLICAS);
+    return this.redisCluster ? 1 : 0;
+  }
 
   /** Queues named by WORKER_QUEUES, in order. */
   get workerQueues(): TaskQueue[] {

@@ -48,6 +48,69 @@ describe(loadConfig.name, () => {
     },
   );
 
+  it('takes several Elasticsearch nodes, separated by commas', () => {
+    const nodes = 'http://10.0.0.1:9200, https://es-2.internal:9243,http://[::1]:9200';
+    expect(loadConfig({ ELASTICSEARCH_URL: nodes }).ELASTICSEARCH_URL).toBe(nodes);
+  });
+
+  it.each([['127.0.0.1:9200'], ['ftp://es.internal'], ['not a url']])(
+    'rejects ELASTICSEARCH_URL=%s',
+    (url) => {
+      expect(() => loadConfig({ ELASTICSEARCH_URL: url })).toThrow(
+        'ELASTICSEARCH_URL: must be a http:// or https:// URL with a host, e.g. ELASTICSEARCH_URL=http://127.0.0.1:9200',
+      );
+    },
+  );
+
+  it.each([
+    ['http://10.0.0.1:9200,10.0.0.2:9200', 'entry 2 of 2 is not a http:// or https:// URL'],
+    ['http://10.0.0.1:9200,,http://10.0.0.3:9200', 'entry 2 of 3 is empty'],
+    ['ftp://user:hunter2@a,http://10.0.0.2:9200', 'entry 1 of 2 is not a http:// or https:// URL'],
+  ])('names the bad entry of ELASTICSEARCH_URL=%s and how to list nodes', (url, problem) => {
+    let message = '';
+    try {
+      loadConfig({ ELASTICSEARCH_URL: url });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(`ELASTICSEARCH_URL: ${problem}`);
+    expect(message).toContain(
+      'list the nodes as URLs separated by commas, e.g. ELASTICSEARCH_URL=http://10.0.0.1:9200,http://10.0.0.2:9200,http://10.0.0.3:9200',
+    );
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('on a Redis Cluster, hashes every key into one slot and waits for a replica', () => {
+    const single = loadConfig({});
+    expect([single.redisCluster, single.keyPrefix, single.waitReplicas]).toEqual([
+      false,
+      'threadline',
+      0,
+    ]);
+    const cluster = loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis://:pw@10.0.0.2:7001' });
+    expect([cluster.redisCluster, cluster.keyPrefix, cluster.waitReplicas]).toEqual([
+      true,
+      '{threadline}',
+      1,
+    ]);
+    // A prefix that already names its hash tag, and an explicit replica count, are kept.
+    const own = loadConfig({
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000',
+      REDIS_PREFIX: 'app-{tl}',
+      REDIS_WAIT_REPLICAS: '0',
+    });
+    expect([own.keyPrefix, own.waitReplicas]).toEqual(['app-{tl}', 0]);
+  });
+
+  it.each([['10.0.0.1'], ['10.0.0.1:7000,'], ['http://10.0.0.1:7000'], ['10.0.0.1:port']])(
+    'refuses REDIS_CLUSTER_NODES=%s, naming the form it takes',
+    (nodes) => {
+      expect(() => loadConfig({ REDIS_CLUSTER_NODES: nodes })).toThrow(
+        /REDIS_CLUSTER_NODES.*host:port pairs.*e\.g\. REDIS_CLUSTER_NODES=10\.0\.0\.1:7000/s,
+      );
+    },
+  );
+
   it('lists every invalid variable in one error, without echoing their values', () => {
     let caught: unknown;
     try {

@@ -93,6 +93,6 @@ export class IdempotencyRepository {
 
   /** Keys are hashed: any visible ASCII is allowed in a key, and its length is bounded. */
   private recordKey(key: string): string {
-    return `${this.config.REDIS_PREFIX}:idempotency:${createHash('sha256').update(key).digest('hex')}`;
+    return `${this.config.keyPrefix}:idempotency:${createHash('sha256').update(key).digest('hex')}`;
   }
 }

@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { REDIS } from '../redis/redis.constants';
+import type { RedisClient } from '../redis/redis-client';
 import { AppConfig } from '../config/app-config';
 import { TASK_QUEUES } from './queue-names';
 import { FLOW_PRODUCER, TaskQueueRepository } from './task-queue.repository';
@@ -11,9 +11,9 @@ import { FLOW_PRODUCER, TaskQueueRepository } from './task-queue.repository';
   imports: [
     BullModule.forRootAsync({
       inject: [REDIS, AppConfig],
-      useFactory: (redis: Redis, config: AppConfig) => ({
+      useFactory: (redis: RedisClient, config: AppConfig) => ({
         connection: redis,
-        prefix: config.REDIS_PREFIX,
+        prefix: config.keyPrefix,
       }),
     }),
     BullModule.registerQueue(...TASK_QUEUES.map((name) => ({ name }))),

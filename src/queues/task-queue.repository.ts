@@ -48,11 +48,12 @@ export class TaskQueueRepository {
     flows.on('error', report);
   }
 
-  /** Queues one task. Resolves only once Redis holds it. */
+  /** Queues one task. Resolves only once Redis holds it (and REDIS_WAIT_REPLICAS replicas). */
   async add(task: NewTask): Promise<void> {
     await this.redis.run(() =>
       this.queues[task.queue].add(task.type, envelope(task), this.jobOptions(task)),
     );
+    await this.redis.replicated(this.slotKey);
   }
 
   /** Queues a parent and its children as one BullMQ flow: the parent runs after them all. */
@@ -71,6 +72,12 @@ export class TaskQueueRepository {
         })),
       }),
     );
+    await this.redis.replicated(this.slotKey);
+  }
+
+  /** A key in the one slot every Threadline key hashes to on a cluster (see keyPrefix). */
+  private get slotKey(): string {
+    return `${this.config.keyPrefix}:workers`;
   }
 
   /** The task with this id, in whichever queue holds it. */
@@ -164,7 +171,7 @@ export class TaskQueueRepository {
   }
 
   private cancelledKey(id: string): string {
-    return `${this.config.REDIS_PREFIX}:cancelled:${id}`;
+    return `${this.config.keyPrefix}:cancelled:${id}`;
   }
 
   private jobOptions(task: NewTask): JobsOptions {

@@ -1,11 +1,11 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from './redis.constants';
+import { createRedisClient, type RedisClient } from './redis-client';
 import { RedisRepository } from './redis.repository';
 
 /**
- * The shared Redis client. It connects lazily and keeps reconnecting in the background, so a
+ * The shared Redis client (one Redis, or a cluster: see createRedisClient). It connects lazily and keeps reconnecting in the background, so a
  * Redis restart heals without a process restart; while it is down, commands fail at once
  * (no offline queue) instead of piling up.
  */
@@ -15,12 +15,11 @@ import { RedisRepository } from './redis.repository';
     {
       provide: REDIS,
       inject: [AppConfig],
-      useFactory: (config: AppConfig): Redis => {
-        const client = new Redis(config.REDIS_URL, {
+      useFactory: (config: AppConfig): RedisClient => {
+        const client = createRedisClient(config, {
           lazyConnect: true,
           enableOfflineQueue: false,
           maxRetriesPerRequest: 1,
-          retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
           connectionName: 'threadline',
         });
         // Failures surface through the callers; without a listener ioredis prints each one.
@@ -33,7 +32,7 @@ import { RedisRepository } from './redis.repository';
   exports: [REDIS, RedisRepository],
 })
 export class RedisModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly client: Redis) {}
+  constructor(@Inject(REDIS) private readonly client: RedisClient) {}
 
   onApplicationShutdown(): void {
     this.client.disconnect();

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from './redis.constants';
 import { RedisUnavailableError } from './redis-unavailable.error';
+import { type RedisClient, waitForReplicas } from './redis-client';
 
 /**
  * Threadline's one way to plain Redis commands (queues go through BullMQ instead). Every
@@ -11,13 +11,30 @@ import { RedisUnavailableError } from './redis-unavailable.error';
 @Injectable()
 export class RedisRepository {
   constructor(
-    @Inject(REDIS) private readonly client: Redis,
+    @Inject(REDIS) private readonly client: RedisClient,
     private readonly config: AppConfig,
   ) {}
 
   /** Round trip to Redis; rejects when it is unreachable. */
   async ping(): Promise<void> {
     await this.run(() => this.client.ping());
+  }
+
+  /**
+   * Waits until REDIS_WAIT_REPLICAS replicas hold every write made so far (those of the
+   * request, through this client): only then may it be acknowledged as durable.
+   * @throws RedisUnavailableError when fewer confirm in time (a replica down or far behind)
+   */
+  async replicated(key: string): Promise<void> {
+    const wanted = this.config.waitReplicas;
+    if (wanted === 0) return;
+    const timeoutMs = Math.floor(this.config.REDIS_TIMEOUT_MS / 2);
+    const confirmed = await this.run((client) => waitForReplicas(client, key, wanted, timeoutMs));
+    if (confirmed < wanted) {
+      throw new RedisUnavailableError(
+        `${confirmed} of ${wanted} Redis replica(s) confirmed the write within ${timeoutMs} ms (REDIS_WAIT_REPLICAS)`,
+      );
+    }
   }
 
   /** True when the connection is up right now (no round trip). */
@@ -50,7 +67,7 @@ export class RedisRepository {
    * Runs `operation` unless Redis is disconnected, bounded by REDIS_TIMEOUT_MS.
    * @throws RedisUnavailableError when Redis is down or too slow
    */
-  async run<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
+  async run<T>(operation: (client: RedisClient) => Promise<T>): Promise<T> {
     if (this.client.status !== 'ready' && !(await this.becomesReady())) {
       throw new RedisUnavailableError(`Redis is not connected (connection ${this.client.status})`);
     }

@@ -6,7 +6,6 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +16,7 @@ import { continueTrace } from '../context/ids';
 import { LogShipping } from '../logging/log-shipping';
 import { PINO } from '../logging/logging.module';
 import type { TaskQueue } from '../queues/queue-names';
+import { createRedisClient, type RedisClient } from '../redis/redis-client';
 import type { TaskEnvelope } from '../tasks/task';
 import { TaskDataError } from '../tasks/task-data.error';
 import type { TaskContext, TaskType } from '../tasks/task-handler';
@@ -45,8 +45,8 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
   private readonly logger = new Logger('worker');
   private readonly queues: TaskQueue[];
   private readonly workers = new Map<TaskQueue, Worker<TaskEnvelope>>();
-  private connection!: Redis;
-  private blocking!: Redis;
+  private connection!: RedisClient;
+  private blocking!: RedisClient;
   private accepting = true;
   private readonly slots: Promise<void>[] = [];
   /** Tasks running now, with the lock token each was taken with. */
@@ -68,11 +68,11 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
 
   async onApplicationBootstrap(): Promise<void> {
     // BullMQ needs maxRetriesPerRequest: null so that its commands wait out a Redis restart.
-    this.connection = new Redis(this.config.REDIS_URL, {
+    this.connection = createRedisClient(this.config, {
       maxRetriesPerRequest: null,
       connectionName: `threadline-worker:${this.id}`,
     });
-    this.blocking = new Redis(this.config.REDIS_URL, {
+    this.blocking = createRedisClient(this.config, {
       maxRetriesPerRequest: null,
       connectionName: `threadline-worker-wait:${this.id}`,
     });
@@ -81,7 +81,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     for (const queue of this.queues) {
       const worker = new Worker<TaskEnvelope>(queue, null, {
         connection: this.connection,
-        prefix: this.config.REDIS_PREFIX,
+        prefix: this.config.keyPrefix,
         autorun: false,
         lockDuration: this.config.WORKER_LOCK_MS,
         stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,

@@ -30,11 +30,11 @@ export class WorkerRegistryRepository {
     private readonly redis: RedisRepository,
     private readonly config: AppConfig,
   ) {
-    this.registryKey = `${config.REDIS_PREFIX}:workers`;
+    this.registryKey = `${config.keyPrefix}:workers`;
   }
 
   private infoKey(id: string): string {
-    return `${this.config.REDIS_PREFIX}:worker:${id}`;
+    return `${this.config.keyPrefix}:worker:${id}`;
   }
 
   async heartbeat(info: Omit<WorkerInfo, 'last_seen'>): Promise<void> {

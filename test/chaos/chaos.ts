@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Redis from 'ioredis';
+import Redis, { type Cluster } from 'ioredis';
 import { allDocs, type LogDoc } from '../support/log-search';
 import { ELASTICSEARCH_URL, eventually, repoRoot } from '../support/services';
 import { TEST_DATA_STREAM, type RunningProcess, type TestStack } from '../support/stack';
@@ -43,7 +43,7 @@ export interface StoredTask {
 
 /** Reads each task's record from Redis: the queues' completed and failed sets, the job hash. */
 export async function storedTasks(
-  redis: Redis,
+  redis: Redis | Cluster,
   prefix: string,
   queue: string,
   ids: string[],
@@ -70,13 +70,13 @@ export async function storedTasks(
 
 /** Waits until every one of `ids` has completed or failed in Redis; returns their records. */
 export function untilFinished(
-  redisUrl: string,
+  redisUrl: string | (() => Redis | Cluster),
   prefix: string,
   ids: string[],
   limitMs = 300_000,
 ): Promise<StoredTask[]> {
   // One connection for the whole wait, not one per poll.
-  const redis = new Redis(redisUrl);
+  const redis = typeof redisUrl === 'string' ? new Redis(redisUrl) : redisUrl();
   return eventually(
     async () => {
       const stored = await storedTasks(redis, prefix, 'medium', ids);
@@ -84,7 +84,7 @@ export function untilFinished(
     },
     'every accepted task to finish',
     limitMs,
-  ).finally(() => redis.quit());
+  ).finally(() => redis.disconnect());
 }
 
 /** The task columns of a summary row: `finished` are the records of the accepted tasks. */

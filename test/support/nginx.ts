@@ -28,10 +28,7 @@ export async function startNginx(upstreamPorts: readonly number[]): Promise<Ngin
   const config = readFileSync(join(repoRoot, 'elk', 'nginx', 'nginx.conf.template'), 'utf8')
     .replaceAll('${NGINX_PREFIX}', prefix)
     .replaceAll('${LISTEN}', `127.0.0.1:${port}`)
-    .replaceAll(
-      '${API_UPSTREAMS}',
-      upstreamPorts.map((p) => `server 127.0.0.1:${p};`).join('\n    '),
-    )
+    .replaceAll('${API_UPSTREAMS}', upstreamPorts.map((p) => `server 127.0.0.1:${p};`).join(' '))
     .replaceAll('${ACCESS_LOG}', accessLog)
     .replaceAll('${ERROR_LOG}', join(prefix, 'error.log'));
   writeFileSync(join(prefix, 'nginx.conf'), config);

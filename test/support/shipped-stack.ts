@@ -18,14 +18,17 @@ export interface ShippedStack {
   stop(): Promise<void>;
 }
 
-export async function startShippedStack(stack: TestStack): Promise<ShippedStack> {
-  await stack.startApi();
-  await stack.startWorker();
+export async function startShippedStack(
+  stack: TestStack,
+  size: { apis?: number; workers?: number } = {},
+): Promise<ShippedStack> {
+  for (let i = 0; i < (size.apis ?? 1); i++) await stack.startApi();
+  for (let i = 0; i < (size.workers ?? 1); i++) await stack.startWorker();
   await eventually(
     () => Promise.resolve(stack.allOutput().includes('es-template-installed') || undefined),
     'the API to install the index template',
   );
-  const nginx = await startNginx([Number(new URL(stack.baseUrl).port)]);
+  const nginx = await startNginx(stack.apis.map((api) => Number(new URL(api.url).port)));
   const rsyslog = await startRsyslog({
     accessLog: nginx.accessLog,
     elasticsearchUrl: ELASTICSEARCH_URL,

@@ -83,8 +83,11 @@ export class TestStack {
   readonly env: Record<string, string>;
   /** This stack's log spool: its processes' lines on their way to Elasticsearch. */
   readonly spoolDir = mkdtempSync(join(tmpdir(), 'threadline-spool-'));
+  /** The API started last; `baseUrl` is its address. */
   api: RunningProcess | undefined;
   baseUrl = '';
+  /** Every API process started, the earlier ones too (several may run at once). */
+  readonly apis: { process: RunningProcess; url: string }[] = [];
   private readonly workers: RunningProcess[] = [];
   /** Every process started, for its log lines (stopped ones included). */
   private readonly started: RunningProcess[] = [];
@@ -103,18 +106,21 @@ export class TestStack {
     };
   }
 
-  /** Starts the API and waits until it answers /health. */
-  async startApi(env: Record<string, string> = {}): Promise<void> {
+  /** Starts an API process and waits until it answers /health; returns its address. */
+  async startApi(env: Record<string, string> = {}): Promise<string> {
     const port = await freePort();
-    this.baseUrl = `http://127.0.0.1:${port}`;
+    const url = `http://127.0.0.1:${port}`;
+    this.baseUrl = url;
     const api = launch('main.js', { ...this.env, PORT: String(port), ...env });
     this.api = api;
+    this.apis.push({ process: api, url });
     this.started.push(api);
     await eventually(async () => {
       if (api.child.exitCode !== null) throw new Error(`API exited:\n${api.output()}`);
-      const response = await fetch(`${this.baseUrl}/health`);
+      const response = await fetch(`${url}/health`);
       return response.ok ? true : undefined;
     }, 'the API to answer /health');
+    return url;
   }
 
   /** Starts a worker process without waiting for it (for one that may crash at once). */
@@ -222,7 +228,12 @@ export class TestStack {
 
   /** Stops every process and deletes this stack's Redis keys. */
   async stop(): Promise<void> {
-    await this.terminate([...this.workers.splice(0), ...(this.api ? [this.api] : [])]);
+    await this.terminate([...this.workers.splice(0), ...this.apis.splice(0).map((a) => a.process)]);
+    // A cluster's keys go with the cluster: its test stops it.
+    if (this.env.REDIS_CLUSTER_NODES) {
+      rmSync(this.spoolDir, { recursive: true, force: true });
+      return;
+    }
     const redis = new Redis(this.env.REDIS_URL);
     let cursor = '0';
     do {

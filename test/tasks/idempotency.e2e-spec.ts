@@ -9,6 +9,12 @@ import { IdempotencyModule } from '../../src/idempotency/idempotency.module';
 import { IdempotencyRepository } from '../../src/idempotency/idempotency.repository';
 import { requestFingerprint } from '../../src/idempotency/idempotency-key';
 import { RedisModule } from '../../src/redis/redis.module';
+import {
+  clusterClient,
+  clusterNodeList,
+  startRedisCluster,
+  stopRedisCluster,
+} from '../support/redis-cluster';
 import { TestStack, type Task } from '../support/stack';
 
 interface Problem {
@@ -17,12 +23,29 @@ interface Problem {
   detail: string;
 }
 
-describe('Idempotency-Key', () => {
-  const stack = new TestStack({ IDEMPOTENCY_TTL_S: '3600' });
+/** Where the cluster variant's Redis Cluster listens (6 ports). */
+const CLUSTER_PORT = 7300;
+
+// The same matrix on one Redis and on a Redis Cluster (every key in one slot: docs/scaling.md).
+describe.each([
+  ['one Redis', false],
+  ['a Redis Cluster', true],
+])('Idempotency-Key on %s', (_setup, onCluster) => {
+  const stack = new TestStack({
+    IDEMPOTENCY_TTL_S: '3600',
+    ...(onCluster ? { REDIS_CLUSTER_NODES: clusterNodeList(CLUSTER_PORT) } : {}),
+  });
+  const keyPrefix = onCluster ? `{${stack.prefix}}` : stack.prefix;
   const body = { type: 'echo', data: { message: 'once' } };
 
-  beforeAll(() => stack.startApi());
-  afterAll(() => stack.stop());
+  beforeAll(async () => {
+    if (onCluster) startRedisCluster(CLUSTER_PORT);
+    await stack.startApi();
+  }, 120_000);
+  afterAll(async () => {
+    await stack.stop();
+    if (onCluster) stopRedisCluster(CLUSTER_PORT);
+  });
 
   const post = (payload: unknown, key?: string) =>
     stack.request<Task & Problem>(
@@ -151,11 +174,13 @@ describe('Idempotency-Key', () => {
   it('keeps a key for IDEMPOTENCY_TTL_S', async () => {
     const key = randomUUID();
     await post(body, key);
-    const redis = new Redis(stack.env.REDIS_URL);
+    const redis = onCluster
+      ? clusterClient(stack.env.REDIS_CLUSTER_NODES ?? '')
+      : new Redis(stack.env.REDIS_URL);
     const ttl = await redis.ttl(
-      `${stack.prefix}:idempotency:${createHash('sha256').update(key).digest('hex')}`,
+      `${keyPrefix}:idempotency:${createHash('sha256').update(key).digest('hex')}`,
     );
-    await redis.quit();
+    redis.disconnect();
     expect(ttl).toBeGreaterThan(3500);
     expect(ttl).toBeLessThanOrEqual(3600);
   });

@@ -1,0 +1,210 @@
+// Threadline scaled out on this machine: a Redis Cluster (three masters, a replica each),
+// two API processes behind nginx, three workers. Any instance answers for any task, one ID
+// still finds the whole flow, and a master's death loses no accepted task.
+import { Client } from '@elastic/elasticsearch';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Trace } from '../../src/traces/trace';
+import { recordScenario, taskCounts, unexplainedReruns, untilFinished } from '../chaos/chaos';
+import { allDocs, lineKey, type LogDoc } from '../support/log-search';
+import {
+  clusterClient,
+  clusterNodeList,
+  restartClusterNode,
+  slotOwner,
+  startRedisCluster,
+  stopRedisCluster,
+  type TestRedisCluster,
+  untilMaster,
+} from '../support/redis-cluster';
+import { type ShippedStack, startShippedStack, submitInFlow } from '../support/shipped-stack';
+import { ELASTICSEARCH_URL, eventually, repoRoot } from '../support/services';
+import { TEST_DATA_STREAM, TestStack, type Task } from '../support/stack';
+
+const FIRST_PORT = 7400;
+const TASKS = 2_000;
+const SUBMITTERS = 16;
+
+async function taskVia(url: string, id: string): Promise<Task> {
+  const response = await fetch(`${url}/api/v1/tasks/${id}`);
+  return (await response.json()) as Task;
+}
+
+describe('scaled out: a Redis Cluster, two APIs behind nginx, three workers', () => {
+  const nodeList = clusterNodeList(FIRST_PORT);
+  const stack = new TestStack({
+    REDIS_CLUSTER_NODES: nodeList,
+    LOG_LEVEL: 'info',
+    // A worker that loses its connection mid-task hands the task on within seconds.
+    WORKER_LOCK_MS: '3000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+    WORKER_MAX_STALLED: '5',
+    WORKER_CONCURRENCY: '8',
+  });
+  const keyPrefix = `{${stack.prefix}}`;
+  let cluster: TestRedisCluster;
+  let shipped: ShippedStack | undefined;
+
+  beforeAll(async () => {
+    cluster = startRedisCluster(FIRST_PORT);
+    shipped = await startShippedStack(stack, { apis: 2, workers: 3 });
+  }, 180_000);
+  afterAll(async () => {
+    await shipped?.stop();
+    stopRedisCluster(FIRST_PORT);
+  });
+
+  it('follows one flow from nginx to API A, a poll on API B and a worker: one search, one trace', async () => {
+    const flow = `cluster-${randomUUID()}`;
+    const { task, requestId } = await submitInFlow(shipped, flow, {
+      type: 'echo',
+      data: { message: 'across instances', delay_ms: 300 },
+    });
+    // nginx chose the API that took the submit: poll the other one.
+    const submitter = await eventually(
+      () => Promise.resolve(stack.apis.find((api) => api.process.stdout().includes(requestId))),
+      'the API that took the submit to log it',
+    );
+    const other = stack.apis.find((api) => api !== submitter);
+    expect(other).toBeDefined();
+    const done = await eventually(async () => {
+      const seen = await taskVia(other?.url ?? '', task.task_id);
+      return seen.status === 'completed' ? seen : undefined;
+    }, 'the task to complete, polled on the other API');
+    expect(done.correlation_id).toBe(flow);
+    // Either API lists every worker.
+    for (const api of stack.apis) {
+      const queues = (await (await fetch(`${api.url}/api/v1/queues`)).json()) as {
+        workers: { pid: number }[];
+      };
+      expect(queues.workers.map((w) => w.pid).sort()).toEqual(
+        stack
+          .allProcesses()
+          .filter((p) => !stack.apis.some((a) => a.process === p))
+          .map((p) => p.pid)
+          .sort(),
+      );
+    }
+
+    await shipped?.untilSearchable([flow]);
+    const client = new Client({ node: ELASTICSEARCH_URL });
+    const docs = await allDocs(client, TEST_DATA_STREAM, { term: { correlation_id: flow } });
+    await client.close();
+    const pidsOf = (service: string): Set<unknown> =>
+      new Set(docs.filter((d) => d['service.name'] === service).map((d) => d['process.pid']));
+    expect(docs.some((d) => d['service.name'] === 'nginx')).toBe(true);
+    // Both APIs: A took the submit, B answered the poll.
+    expect(pidsOf('threadline-api')).toEqual(new Set([submitter?.process.pid, other?.process.pid]));
+    const ranOn = docs.find((d) => d['event.action'] === 'task-completed')?.['process.pid'];
+    expect(stack.allProcesses().map((p) => p.pid)).toContain(ranOn);
+    expect(stack.apis.map((api) => api.process.pid)).not.toContain(ranOn);
+
+    // threadline trace shows the same lines.
+    const run = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'dist', 'cli', 'threadline.js'), 'trace', flow, '--format', 'json'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          ELASTICSEARCH_URL,
+          LOG_DATA_STREAM: TEST_DATA_STREAM,
+        },
+        encoding: 'utf8',
+      },
+    );
+    expect(run.status).toBe(0);
+    const trace = JSON.parse(run.stdout) as Trace;
+    // nginx's @timestamp is stored as epoch milliseconds; the trace gives every line ISO time.
+    const sameTime = (doc: LogDoc): string =>
+      lineKey({
+        ...doc,
+        '@timestamp': new Date(
+          Number(doc['@timestamp']) || String(doc['@timestamp']),
+        ).toISOString(),
+      });
+    expect(new Set(trace.lines.map(sameTime))).toEqual(new Set(docs.map(sameTime)));
+    expect(new Set(trace.lines.map((l) => l['service.name']))).toEqual(
+      new Set(['nginx', 'threadline-api', 'threadline-worker']),
+    );
+  });
+
+  it(`completes every accepted one of ${TASKS} tasks while a master dies and its replica takes over`, async () => {
+    const owner = await slotOwner(nodeList, `${keyPrefix}:workers`);
+    const master = cluster.nodes.find((node) => node.port === owner.master);
+    const replica = owner.replicas[0];
+    expect(master && replica).toBeDefined();
+    const urls = stack.apis.map((api) => api.url);
+
+    const accepted: string[] = [];
+    let refused = 0;
+    let killedAt = -1;
+    let promotedAt = -1;
+    let supervisor: Promise<void> = Promise.resolve();
+    let next = 0;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: SUBMITTERS }, async () => {
+        while (next < TASKS) {
+          const n = next++;
+          if (n === Math.floor(TASKS / 3)) {
+            killedAt = Date.now() - started;
+            process.kill(master?.pid ?? 0, 'SIGKILL');
+            // The dead master comes back, as a supervisor restarts it, once its replica has
+            // taken over: it rejoins as the new master's replica, and writes are confirmed
+            // (REDIS_WAIT_REPLICAS=1) again. Until then, submits answer 503.
+            supervisor = untilMaster(replica ?? 0).then(() => {
+              promotedAt = Date.now() - started;
+              restartClusterNode(FIRST_PORT, master?.port ?? 0);
+            });
+          }
+          // A client as the docs describe it: retry a 503 (Redis unavailable) or a 409 (the
+          // failed attempt's claim on the key is still held) after Retry-After, same key.
+          const key = `cluster-${stack.prefix}-${n}`;
+          for (let attempt = 0; ; attempt++) {
+            const response = await fetch(`${urls[(n + attempt) % urls.length]}/api/v1/tasks`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'Idempotency-Key': key },
+              body: JSON.stringify({
+                type: 'echo',
+                data: { message: `cluster ${n}`, delay_ms: 50 + (n % 4) * 50 },
+              }),
+            }).catch(() => undefined);
+            if (response?.status === 202) {
+              accepted.push(((await response.json()) as Task).task_id);
+              break;
+            }
+            refused += 1;
+            const text = await response?.text();
+            if (response && response.status !== 503 && response.status !== 409) {
+              throw new Error(`submit ${n}: ${response.status} ${text ?? ''}`);
+            }
+            await sleep(Number(response?.headers.get('retry-after') ?? '1') * 1000);
+          }
+        }
+      }),
+    );
+    await supervisor;
+    expect(killedAt).toBeGreaterThan(0);
+    expect(new Set(accepted).size).toBe(TASKS);
+
+    const finished = await untilFinished(
+      () => clusterClient(nodeList),
+      keyPrefix,
+      accepted,
+      240_000,
+    );
+    recordScenario({
+      scenario: 'redis master failover',
+      load: `${TASKS} tasks, 2 APIs, 3 workers, Redis Cluster 3+3`,
+      faults: `master ${owner.master} SIGKILLed at ${(killedAt / 1000).toFixed(1)} s, replica master ${((promotedAt - killedAt) / 1000).toFixed(1)} s later; ${refused} 503/409 answers retried`,
+      tasks: taskCounts(finished),
+    });
+    expect(finished.filter((t) => t.state !== 'completed')).toEqual([]);
+    expect(unexplainedReruns(finished)).toEqual([]);
+    // The replica is master now; every API and worker follows it.
+    const { master: now } = await slotOwner(nodeList, `${keyPrefix}:workers`);
+    expect(now).toBe(replica);
+  }, 600_000);
+});
