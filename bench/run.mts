@@ -1,5 +1,6 @@
 // npm run bench [-- --quick | --smoke] [-- --only seed,submit,context,drain,line,ship,trace]
-// [-- --out FILE]: Threadline against its peers, side by side in one run.
+// [-- --out FILE]: Threadline against its peers, side by side in one run. (One Redis against a
+// Redis Cluster: npm run bench:cluster, bench/cluster.mts.)
 //
 //   seed:    the stack Threadline replaces (FastAPI + uvicorn + Celery, installed from PyPI
 //            into a venv): POST /api/v1/tasks with 2 processes each side, and end-to-end
@@ -20,7 +21,6 @@
 // hold better. --quick runs each side once at smaller sizes; --smoke runs tiny sizes, to show
 // the suite still works (CI). Goals are reported, not asserted: the suite exits non-zero only
 // when it could not measure.
-import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { spawn, spawnSync } from 'node:child_process';
@@ -31,6 +31,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_FLAGS } from '../scripts/lib/node-flags.mts';
 import { installPythonPeers, PythonStack } from './celery.mts';
+import { SECTION_END, SECTION_START, withClusterSection } from './cluster.mts';
 import { latencies, openLoop, type LatencyFigures, type TaskTimes } from './e2e.mts';
 import { timeLines } from './log-line.mts';
 import {
@@ -45,17 +46,10 @@ import {
   stop,
   type Spawned,
 } from './processes.mts';
+import { argument, quick, root, size, smoke } from './options.mts';
+import { submitLoad } from './submit-load.mts';
 import { traceBench, type TraceSize } from './trace.mts';
 
-const root = resolve(import.meta.dirname, '..');
-const argument = (name: string): string | undefined => {
-  const at = process.argv.indexOf(name);
-  return at === -1 ? undefined : process.argv[at + 1];
-};
-const smoke = process.argv.includes('--smoke');
-const quick = smoke || process.argv.includes('--quick');
-const size = (full: number, quickSize: number, smokeSize: number): number =>
-  smoke ? smokeSize : quick ? quickSize : full;
 const REPETITIONS = quick ? 1 : 3;
 const DRAIN_TASKS = size(20_000, 2_000, 300);
 const SUBMIT_SECONDS = size(10, 3, 1);
@@ -149,22 +143,12 @@ async function submitOnce(side: Side): Promise<{ rps: number; p99: number; rssMb
   const spawned = side.start(port, prefix);
   await (side.ready ?? listening)(spawned, port);
   try {
-    const load = (duration: number) =>
-      autocannon({
-        url: `http://127.0.0.1:${port}/api/v1/tasks`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ type: 'echo', data: { message: 'bench' } }),
-        connections: CONNECTIONS,
-        duration,
-      });
-    // Not counted: lets V8 compile the hot paths and the pools fill, on either side.
-    if (WARMUP_SECONDS > 0) await load(WARMUP_SECONDS);
-    const result = await load(SUBMIT_SECONDS);
-    if (result.non2xx > 0 || result.errors > 0) {
-      throw new Error(`${side.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-    }
-    return { rps: result.requests.average, p99: result.latency.p99, rssMb: peakRssMb(spawned) };
+    const { rps, p99 } = await submitLoad(side.name, port, {
+      connections: CONNECTIONS,
+      seconds: SUBMIT_SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+    });
+    return { rps, p99, rssMb: peakRssMb(spawned) };
   } finally {
     await stop(spawned);
     await clean(prefix);
@@ -731,7 +715,16 @@ async function main(): Promise<void> {
     '',
   ];
   await python?.close();
-  writeFileSync(OUT, lines.join('\n'));
+  // The cluster section is bench:cluster's (bench/cluster.mts): kept as it is.
+  const previous = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
+  const start = previous.indexOf(SECTION_START);
+  const end = previous.indexOf(SECTION_END);
+  writeFileSync(
+    OUT,
+    start >= 0 && end > start
+      ? withClusterSection(lines.join('\n'), previous.slice(start, end + SECTION_END.length))
+      : lines.join('\n'),
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

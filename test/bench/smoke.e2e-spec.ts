@@ -3,7 +3,7 @@
 // into its venv), every row of the report is filled with a measured number, and the suite
 // fails only when it cannot measure, never because a goal was missed.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ELASTICSEARCH_URL, REDIS_URL, repoRoot } from '../support/services';
@@ -13,8 +13,8 @@ interface Run {
   stderr: string;
 }
 
-function bench(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bench', 'run.mts'), ...args], {
+function bench(args: string[], env: Record<string, string> = {}, script = 'run.mts'): Promise<Run> {
+  const child = spawn(process.execPath, [join(repoRoot, 'bench', script), ...args], {
     cwd: repoRoot,
     env: { ...process.env, REDIS_URL, ELASTICSEARCH_URL, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -94,4 +94,32 @@ describe('npm run bench -- --smoke', () => {
     expect(failed.code).not.toBe(0);
     expect(failed.stderr).toMatch(/es-setup failed/);
   });
+});
+
+describe('npm run bench:cluster -- --smoke', () => {
+  it('measures one Redis against a Redis Cluster and replaces only its own section', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'threadline-bench-cluster-')), 'RESULTS.md');
+    const stale = '<!-- bench:cluster -->\nan older cluster section\n<!-- /bench:cluster -->';
+    writeFileSync(out, `# Benchmark results\n\nthe other sections\n\n${stale}\n\nafter it\n`);
+    const run = await bench(['--smoke', '--out', out], {}, 'cluster.mts');
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    const report = readFileSync(out, 'utf8');
+    expect(report).toMatch(/^# Benchmark results\n\nthe other sections\n/);
+    expect(report).toMatch(/after it\n$/);
+    expect(report).not.toContain('an older cluster section');
+    const rows = tableRows(report);
+    for (const workers of [1, 2, 3]) {
+      expect(rows.some((cells) => cells[0].includes(`${workers} worker process(es)`))).toBe(true);
+    }
+    expect(rows.filter((cells) => cells[0].startsWith('POST /api/v1/tasks'))).toHaveLength(3);
+    for (const cells of rows) {
+      expect({ row: cells[0], numbers: cells.slice(1).every((c) => /^[\d.]+$/.test(c)) }).toEqual({
+        row: cells[0],
+        numbers: true,
+      });
+    }
+  }, 300_000);
 });

@@ -1,0 +1,268 @@
+// npm run bench:cluster [-- --quick | --smoke] [-- --out FILE]: Threadline on one Redis and
+// on a Redis Cluster (three masters, a replica each, on this machine), side by side in one run.
+//
+//   drain:  no-op tasks queued on `medium` (the queue paused), then 1, 2 and 3 worker
+//           processes started, the queue resumed and timed to the last completion
+//   submit: POST /api/v1/tasks on one API process; on the cluster with REDIS_WAIT_REPLICAS=1
+//           (the default there: a replica confirms each task) and with 0
+//
+// Each figure is the median of alternating runs; the section between the cluster markers of
+// bench/RESULTS.md (or --out) is replaced, the rest of the file kept. These machines are
+// shared and have two cores: the Redis nodes, the workers and the load generator compete for
+// them, so the curve flattens early; the ratios are what to read.
+import { Queue } from 'bullmq';
+import { Cluster, Redis } from 'ioredis';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NODE_FLAGS } from '../scripts/lib/node-flags.mts';
+import { startRedisCluster, stopRedisCluster } from '../scripts/lib/redis-cluster.mts';
+import type { Spawned } from './processes.mts';
+import { freePort, listening, log, median, printed } from './processes.mts';
+import { scratch, spawnLogged, stop } from './processes.mts';
+import { argument, root, size } from './options.mts';
+import { submitLoad } from './submit-load.mts';
+
+const REPETITIONS = size(3, 1, 1);
+const DRAIN_TASKS = size(10_000, 2_000, 200);
+const SUBMIT_SECONDS = size(10, 3, 1);
+const WARMUP_SECONDS = size(2, 1, 0);
+const WORKER_COUNTS = [1, 2, 3];
+const WORKER_CONCURRENCY = 8;
+const CONNECTIONS = 2 * cpus().length;
+const CLUSTER_PORT = 7500;
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const OUT = resolve(argument('--out') ?? join(root, 'bench', 'RESULTS.md'));
+export const SECTION_START = '<!-- bench:cluster -->';
+export const SECTION_END = '<!-- /bench:cluster -->';
+
+/** Where the processes under test keep their tasks: the env that points them there. */
+interface Topology {
+  name: string;
+  env: Record<string, string>;
+  /** The key prefix BullMQ sees for REDIS_PREFIX `prefix` (in braces on a cluster). */
+  keyPrefix(prefix: string): string;
+  client(): Redis | Cluster;
+}
+
+function node(args: string[], env: Record<string, string>): Spawned {
+  return spawnLogged(process.execPath, [...NODE_FLAGS, ...args], {
+    cwd: root,
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      LOG_DATA_STREAM: 'logs-threadline-bench',
+      LOG_SPOOL_DIR: join(scratch, 'spool'),
+      ...env,
+    },
+  });
+}
+
+/** Deletes the run's keys (on a cluster they all sit on one master: one SCAN per master). */
+async function clean(topology: Topology, keyPrefix: string): Promise<void> {
+  const client = topology.client();
+  const masters = client instanceof Cluster ? client.nodes('master') : [client];
+  for (const master of masters) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await master.scan(cursor, 'MATCH', `${keyPrefix}:*`, 'COUNT', 5000);
+      for (const key of keys) await master.del(key);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  client.disconnect();
+}
+
+/** Drains DRAIN_TASKS no-op tasks with `workers` worker processes; tasks per second. */
+async function drainOnce(topology: Topology, workers: number): Promise<number> {
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
+  const keyPrefix = topology.keyPrefix(prefix);
+  const connection = topology.client();
+  const queue = new Queue('medium', { connection, prefix: keyPrefix });
+  const spawned: Spawned[] = [];
+  try {
+    // Paused while the workers start, so that all of them meet the whole backlog.
+    await queue.pause();
+    for (let i = 0; i < DRAIN_TASKS; i += 500) {
+      const n = Math.min(500, DRAIN_TASKS - i);
+      await queue.addBulk(
+        Array.from({ length: n }, () => ({
+          name: 'echo',
+          data: { input: {}, meta: { submitted_at: new Date().toISOString() } },
+          opts: { jobId: randomUUID(), priority: 50, removeOnComplete: { age: 3600 } },
+        })),
+      );
+    }
+    for (let i = 0; i < workers; i++) {
+      spawned.push(
+        node([join('dist', 'worker.js')], {
+          ...topology.env,
+          REDIS_PREFIX: prefix,
+          WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
+        }),
+      );
+    }
+    await Promise.all(spawned.map((s) => printed(s, 'taking tasks from')));
+    const started = performance.now();
+    await queue.resume();
+    for (;;) {
+      const { completed, failed } = await queue.getJobCounts('completed', 'failed');
+      if (failed > 0) throw new Error(`${topology.name}: ${failed} tasks failed`);
+      if (completed >= DRAIN_TASKS) break;
+      await sleep(25);
+    }
+    return DRAIN_TASKS / ((performance.now() - started) / 1000);
+  } finally {
+    await Promise.all(spawned.map(stop));
+    await queue.close();
+    // BullMQ leaves a connection it was given open.
+    connection.disconnect();
+    await clean(topology, keyPrefix);
+  }
+}
+
+/** Requests per second and p99 of POST /api/v1/tasks on one API process. */
+async function submitOnce(
+  topology: Topology,
+  env: Record<string, string>,
+): Promise<{ rps: number; p99: number }> {
+  const port = await freePort();
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
+  const api = node([join('dist', 'main.js')], {
+    ...topology.env,
+    ...env,
+    PORT: String(port),
+    REDIS_PREFIX: prefix,
+  });
+  try {
+    await listening(api, port);
+    return await submitLoad(topology.name, port, {
+      connections: CONNECTIONS,
+      seconds: SUBMIT_SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+    });
+  } finally {
+    await stop(api);
+    await clean(topology, topology.keyPrefix(prefix));
+  }
+}
+
+/** Runs `once` for each topology, `REPETITIONS` times, alternating which goes first. */
+async function alternate<T>(
+  what: string,
+  sides: { topology: Topology; run: () => Promise<T> }[],
+  show: (r: T) => string,
+): Promise<T[][]> {
+  const results: T[][] = sides.map(() => []);
+  for (let rep = 0; rep < REPETITIONS; rep++) {
+    for (let k = 0; k < sides.length; k++) {
+      const i = (k + rep) % sides.length;
+      const side = sides[i];
+      const r = await side.run();
+      results[i].push(r);
+      log(`${what} ${rep + 1}/${REPETITIONS} ${side.topology.name}: ${show(r)}`);
+    }
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(root, 'dist', 'worker.js'))) {
+    log('building (npm run build)');
+    spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  }
+  const cluster = await startRedisCluster({ firstPort: CLUSTER_PORT });
+  const single: Topology = {
+    name: 'one Redis',
+    env: { REDIS_URL },
+    keyPrefix: (prefix) => prefix,
+    client: () => new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
+  };
+  const clustered: Topology = {
+    name: 'Redis Cluster 3+3',
+    env: { REDIS_CLUSTER_NODES: cluster.nodeList },
+    keyPrefix: (prefix) => `{${prefix}}`,
+    client: () =>
+      new Cluster(
+        cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+        { redisOptions: { maxRetriesPerRequest: null } },
+      ),
+  };
+  const rows: string[] = [];
+  const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+  try {
+    for (const workers of WORKER_COUNTS) {
+      const [one, many] = await alternate(
+        `drain, ${workers} worker(s)`,
+        [single, clustered].map((topology) => ({
+          topology,
+          run: () => drainOnce(topology, workers),
+        })),
+        (r) => `${r.toFixed(0)} tasks/s`,
+      );
+      const [a, b] = [median(many), median(one)];
+      rows.push(
+        `| drain of ${DRAIN_TASKS.toLocaleString('en')} tasks, ${workers} worker process(es), tasks/s | ${b.toFixed(0)} | ${a.toFixed(0)} | ${ratio(a, b)} |`,
+      );
+    }
+    const sides = [
+      { topology: single, run: () => submitOnce(single, {}) },
+      { topology: clustered, run: () => submitOnce(clustered, {}) },
+      {
+        topology: { ...clustered, name: 'Redis Cluster 3+3, no WAIT' },
+        run: () => submitOnce(clustered, { REDIS_WAIT_REPLICAS: '0' }),
+      },
+    ];
+    const [one, wait, noWait] = await alternate(
+      'submit',
+      sides,
+      (r) => `${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms`,
+    );
+    const rps = (xs: { rps: number }[]): number => median(xs.map((x) => x.rps));
+    const p99 = (xs: { p99: number }[]): number => median(xs.map((x) => x.p99));
+    rows.push(
+      `| POST /api/v1/tasks, 1 API process, requests/s (cluster: a replica confirms each task) | ${rps(one).toFixed(0)} | ${rps(wait).toFixed(0)} | ${ratio(rps(wait), rps(one))} |`,
+      `| POST /api/v1/tasks, p99 latency (ms) | ${p99(one)} | ${p99(wait)} | ${ratio(p99(wait), p99(one))} |`,
+      `| POST /api/v1/tasks, requests/s, cluster with REDIS_WAIT_REPLICAS=0 (no replica confirms) | ${rps(one).toFixed(0)} | ${rps(noWait).toFixed(0)} | ${ratio(rps(noWait), rps(one))} |`,
+    );
+  } finally {
+    await stopRedisCluster(CLUSTER_PORT);
+  }
+
+  const section = [
+    SECTION_START,
+    '## One Redis against a Redis Cluster',
+    '',
+    `Written by \`npm run bench:cluster${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}: medians of ${REPETITIONS} alternating run(s) per side. The cluster is three masters with a replica each (Debian's redis-server, AOF on), all on this ${cpus().length}-core machine with the workers and the load generator; every Threadline key hashes to one slot, so one master does the work and the others stand by (docs/scaling.md).`,
+    '',
+    '| figure | one Redis | Redis Cluster | ratio |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    `Drain: tasks queued while \`medium\` is paused, the worker processes started (concurrency ${WORKER_CONCURRENCY} each), timed from the resume to the last completion. Submit: autocannon, ${CONNECTIONS} connections, ${SUBMIT_SECONDS} s after ${WARMUP_SECONDS} s of warm-up.`,
+    SECTION_END,
+  ].join('\n');
+  const before = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
+  writeFileSync(OUT, withClusterSection(before, section));
+  process.stdout.write(`${section}\n`);
+}
+
+/** `text` with its cluster section replaced by `section` (appended when it has none). */
+export function withClusterSection(text: string, section: string): string {
+  const start = text.indexOf(SECTION_START);
+  const end = text.indexOf(SECTION_END);
+  if (start >= 0 && end > start) {
+    return `${text.slice(0, start)}${section}${text.slice(end + SECTION_END.length)}`;
+  }
+  return `${text.trimEnd()}\n\n${section}\n`;
+}
+
+if (import.meta.main) {
+  main().catch((error: unknown) => {
+    log(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  });
+}
