@@ -5,7 +5,8 @@ import { ensureDebianPackage } from './debian.mts';
 import { servicesDir } from './paths.mts';
 import { isAlive, spawnDetached, tail, waitUntil } from './processes.mts';
 import { say, ScriptError } from './say.mts';
-import type { LocalService } from './service.mts';
+import { startRedisCluster } from './redis-cluster.mts';
+import type { LocalService, StartedInstance } from './service.mts';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -28,17 +29,74 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
+/** REDIS_CLUSTER_NODES as redis:// URLs separated by commas, when it is set. */
+function clusterUrls(): string | undefined {
+  const nodes = process.env.REDIS_CLUSTER_NODES?.split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (!nodes?.length) return undefined;
+  return nodes.map((node) => (/^[a-z]+:\/\//.test(node) ? node : `redis://${node}`)).join(',');
+}
+
+/** A cluster answers when one of its listed nodes says its state is ok. */
+async function clusterAnswers(urls: string[]): Promise<boolean> {
+  for (const url of urls) {
+    const client = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: 1000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      const info = (await client.call('CLUSTER', 'INFO')) as string;
+      if (info.includes('cluster_state:ok')) return true;
+    } catch {
+      // The next node may answer.
+    } finally {
+      client.disconnect();
+    }
+  }
+  return false;
+}
+
+/**
+ * Starts a local Redis Cluster (three masters, a replica each) from the first port listed in
+ * REDIS_CLUSTER_NODES, as npm run redis-cluster does.
+ */
+async function startCluster(urls: string[]): Promise<StartedInstance> {
+  const firstPort = Math.min(...urls.map((url) => Number(new URL(url).port || 6379)));
+  const cluster = await startRedisCluster({ firstPort });
+  const [first] = cluster.nodes;
+  if (!first) throw new ScriptError('redis', 'the local cluster has no node');
+  return {
+    pid: first.pid,
+    logFile: first.logFile,
+    nodes: cluster.nodes.map((node) => ({
+      url: `redis://127.0.0.1:${node.port}`,
+      pid: node.pid,
+      logFile: node.logFile,
+    })),
+  };
+}
+
 /**
  * Debian's redis-server, configured for a queue: append-only file on (a crash loses at most
  * one second of writes) and `noeviction` (Redis refuses writes rather than silently dropping
  * queued jobs when memory is full).
+ *
+ * With REDIS_CLUSTER_NODES set, a Redis Cluster: a local 3 + 3 one is started when none answers.
  */
 export const redis: LocalService = {
   name: 'redis',
-  urlVariable: 'REDIS_URL',
-  url: () => process.env.REDIS_URL || DEFAULT_REDIS_URL,
-  answers: ping,
+  get urlVariable() {
+    return clusterUrls() ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
+  },
+  url: () => clusterUrls() ?? (process.env.REDIS_URL || DEFAULT_REDIS_URL),
+  answers: (url) => (url.includes(',') ? clusterAnswers(url.split(',')) : ping(url)),
   async start(url) {
+    if (url.includes(',')) return startCluster(url.split(','));
     const { hostname, port, password } = new URL(url);
     ensureDebianPackage('redis-server', 'redis-server');
     const listen = port || '6379';
