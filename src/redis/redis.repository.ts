@@ -102,11 +102,16 @@ export class RedisRepository {
 const CONNECT_WAIT_MS = 250;
 
 /** ioredis errors that mean "no usable connection", as opposed to a command's own error. */
-function isConnectionError(error: unknown): boolean {
+export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return (
     error.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/.test(
+    error.name === 'ClusterAllFailedError' ||
+    /Connection is closed|Stream isn't writeable|Command aborted due to connection close|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/.test(
+      error.message,
+    ) ||
+    // A cluster between a master's death and its replica's promotion.
+    /Cluster isn't ready|Cluster is disconnect|None of startup nodes|Failed to refresh slots cache|Too many Cluster redirections|Node is disconnected/.test(
       error.message,
     ) ||
     // Redis answering but refusing writes: full (noeviction), a replica, loading, failing over.

@@ -128,6 +128,13 @@ describe('scaled out: a Redis Cluster, two APIs behind nginx, three workers', ()
     expect(new Set(trace.lines.map((l) => l['service.name']))).toEqual(
       new Set(['nginx', 'threadline-api', 'threadline-worker']),
     );
+    // And so does GET /api/v1/traces/:id, from either API.
+    for (const api of stack.apis) {
+      const reply = await fetch(`${api.url}/api/v1/traces/${encodeURIComponent(flow)}`);
+      expect(reply.status).toBe(200);
+      const served = new Set(((await reply.json()) as Trace).lines.map(sameTime));
+      expect(docs.map(sameTime).filter((line) => !served.has(line))).toEqual([]);
+    }
   });
 
   it(`completes every accepted one of ${TASKS} tasks while a master dies and its replica takes over`, async () => {
@@ -178,7 +185,15 @@ describe('scaled out: a Redis Cluster, two APIs behind nginx, three workers', ()
             refused += 1;
             const text = await response?.text();
             if (response && response.status !== 503 && response.status !== 409) {
-              throw new Error(`submit ${n}: ${response.status} ${text ?? ''}`);
+              // With what the APIs logged as errors (by now), to show the cause.
+              await sleep(500);
+              const errors = stack
+                .allOutput()
+                .split('\n')
+                .filter((line) => line.includes('"log.level":"error"'));
+              throw new Error(
+                `submit ${n}: ${response.status} ${text ?? ''}\n${errors.join('\n')}`,
+              );
             }
             await sleep(Number(response?.headers.get('retry-after') ?? '1') * 1000);
           }
