@@ -5,7 +5,7 @@ import { ensureDebianPackage } from './debian.mts';
 import { repoRoot, servicesDir } from './paths.mts';
 import { isAlive, isLoopback, spawnDetached, stopProcess, tail, waitUntil } from './processes.mts';
 import { say, ScriptError } from './say.mts';
-import type { LocalService, StartedNode } from './service.mts';
+import { listedUrls, type LocalService, type StartedNode } from './service.mts';
 
 export const DEFAULT_ELASTICSEARCH_URL = 'http://127.0.0.1:9200';
 
@@ -18,14 +18,6 @@ const DEFAULT_JAVA_OPTS = ['-Xms512m', '-Xmx1g'];
 const CLUSTER_JAVA_OPTS = ['-Xms256m', '-Xmx512m'];
 /** A cluster node's transport port, unless given: its HTTP port + 100 (9200 → 9300, as Elasticsearch's own defaults). */
 const TRANSPORT_OFFSET = 100;
-
-/** The node URLs in ELASTICSEARCH_URL: one, or several separated by commas (as src/elasticsearch/nodes.ts reads them). */
-export function elasticsearchNodes(value: string): string[] {
-  return value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
-}
 
 async function nodeAnswers(url: string): Promise<boolean> {
   try {
@@ -349,10 +341,10 @@ export const elasticsearch: LocalService = {
   urlVariable: 'ELASTICSEARCH_URL',
   url: () => process.env.ELASTICSEARCH_URL || DEFAULT_ELASTICSEARCH_URL,
   async answers(url) {
-    return (await Promise.all(elasticsearchNodes(url).map(nodeAnswers))).every(Boolean);
+    return (await Promise.all(listedUrls(url).map(nodeAnswers))).every(Boolean);
   },
   async start(url) {
-    const urls = elasticsearchNodes(url);
+    const urls = listedUrls(url);
     if (urls.length > 1) {
       const nodes = await startListedCluster(urls);
       const [first] = nodes;

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { probeRedis } from './redis-probe.mts';
 import { ensureDebianPackage } from './debian.mts';
 import { servicesDir } from './paths.mts';
 import { isAlive, spawnDetached, stopProcess, tail, waitUntil } from './processes.mts';
@@ -36,26 +37,9 @@ export interface RedisClusterOptions {
 const recordFile = (firstPort: number): string =>
   join(servicesDir, `redis-cluster-${firstPort}.json`);
 
-/** Runs `command` on the node on `port` over a fresh connection; undefined if it does not answer. */
-async function onNode<T>(
-  port: number,
-  command: (node: Redis) => Promise<T>,
-): Promise<T | undefined> {
-  const client = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await command(client);
-  } catch {
-    return undefined;
-  } finally {
-    client.disconnect();
-  }
+/** Runs `command` on the node on `port`; undefined if it does not answer. */
+function onNode<T>(port: number, command: (node: Redis) => Promise<T>): Promise<T | undefined> {
+  return probeRedis(`redis://127.0.0.1:${port}`, command);
 }
 
 async function clusterInfo(port: number): Promise<Record<string, string>> {

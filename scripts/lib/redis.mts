@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDebianPackage } from './debian.mts';
@@ -6,57 +5,27 @@ import { servicesDir } from './paths.mts';
 import { isAlive, spawnDetached, tail, waitUntil } from './processes.mts';
 import { say, ScriptError } from './say.mts';
 import { startRedisCluster } from './redis-cluster.mts';
-import type { LocalService, StartedInstance } from './service.mts';
+import { probeRedis } from './redis-probe.mts';
+import { listedUrls, type LocalService, type StartedInstance } from './service.mts';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 async function ping(url: string): Promise<boolean> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
+  return (await probeRedis(url, (client) => client.ping())) === 'PONG';
 }
 
 /** REDIS_CLUSTER_NODES as redis:// URLs separated by commas, when it is set. */
 function clusterUrls(): string | undefined {
-  const nodes = process.env.REDIS_CLUSTER_NODES?.split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
-  if (!nodes?.length) return undefined;
+  const nodes = listedUrls(process.env.REDIS_CLUSTER_NODES ?? '');
+  if (nodes.length === 0) return undefined;
   return nodes.map((node) => (/^[a-z]+:\/\//.test(node) ? node : `redis://${node}`)).join(',');
 }
 
 /** A cluster answers when one of its listed nodes says its state is ok. */
 async function clusterAnswers(urls: string[]): Promise<boolean> {
   for (const url of urls) {
-    const client = new Redis(url, {
-      lazyConnect: true,
-      connectTimeout: 1000,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      const info = (await client.call('CLUSTER', 'INFO')) as string;
-      if (info.includes('cluster_state:ok')) return true;
-    } catch {
-      // The next node may answer.
-    } finally {
-      client.disconnect();
-    }
+    const info = await probeRedis(url, (client) => client.call('CLUSTER', 'INFO'));
+    if (String(info).includes('cluster_state:ok')) return true;
   }
   return false;
 }
@@ -94,9 +63,9 @@ export const redis: LocalService = {
     return clusterUrls() ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
   },
   url: () => clusterUrls() ?? (process.env.REDIS_URL || DEFAULT_REDIS_URL),
-  answers: (url) => (url.includes(',') ? clusterAnswers(url.split(',')) : ping(url)),
+  answers: (url) => (url.includes(',') ? clusterAnswers(listedUrls(url)) : ping(url)),
   async start(url) {
-    if (url.includes(',')) return startCluster(url.split(','));
+    if (url.includes(',')) return startCluster(listedUrls(url));
     const { hostname, port, password } = new URL(url);
     ensureDebianPackage('redis-server', 'redis-server');
     const listen = port || '6379';

@@ -1,3 +1,11 @@
+/** The URLs in a service address: one, or several separated by commas (the nodes of a cluster). */
+export function listedUrls(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
 /** A backing service the project can start on this machine when nothing answers at its URL. */
 export interface LocalService {
   /** Short name used on the command line and in messages, e.g. `redis`. */

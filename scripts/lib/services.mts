@@ -2,23 +2,15 @@ import { elasticsearch } from './elasticsearch.mts';
 import { stopProcess, isAlive, isLoopback } from './processes.mts';
 import { redis } from './redis.mts';
 import { say, ScriptError } from './say.mts';
-import type { LocalService } from './service.mts';
+import { listedUrls, type LocalService } from './service.mts';
 import { forgetStarted, readStarted, writeStarted, type StartedService } from './state.mts';
-
-/** The addresses in a service URL: one, or several separated by commas (the nodes of a cluster). */
-function addresses(url: string): string[] {
-  return url
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
-}
 
 /**
  * Services at different ports are different instances, each with its own record; a cluster
  * (several addresses) is recorded under its first one.
  */
 function recordKey(service: LocalService, url: string): string {
-  const { port } = new URL(addresses(url)[0] ?? url);
+  const { port } = new URL(listedUrls(url)[0] ?? url);
   return `${service.name}-${port || 'default'}`;
 }
 
@@ -60,7 +52,7 @@ export async function up(services: readonly LocalService[]): Promise<ServiceUp[]
         say(service.name, `already answering at ${url}: reused`);
         return { name: service.name, url, state: 'reused' };
       }
-      if (!addresses(url).every((address) => isLoopback(new URL(address).hostname))) {
+      if (!listedUrls(url).every((address) => isLoopback(new URL(address).hostname))) {
         throw new ScriptError(
           service.name,
           `nothing answers at ${url}, and it is not on this machine, so it cannot be started here`,
