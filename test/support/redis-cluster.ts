@@ -1,9 +1,9 @@
 // A local Redis Cluster (three masters, a replica each) for e2e tests, started and stopped
 // through the project's own script (`npm run redis-cluster`), as a developer would.
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
-import { eventually, repoRoot } from './services';
+import { loadConfig } from '../../src/config/load-config';
+import { createRedisClient } from '../../src/redis/redis-client';
+import { eventually, runScript } from './services';
 
 export interface TestRedisCluster {
   /** REDIS_CLUSTER_NODES for processes that should use it. */
@@ -15,17 +15,7 @@ export interface TestRedisCluster {
 export const clusterNodeList = (firstPort: number): string =>
   Array.from({ length: 6 }, (_, i) => `127.0.0.1:${firstPort + i}`).join(',');
 
-function script(args: string[]): string {
-  const result = spawnSync(
-    process.execPath,
-    [join(repoRoot, 'scripts', 'redis-cluster.mts'), ...args],
-    { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  if (result.status !== 0) {
-    throw new Error(`redis-cluster ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
-  }
-  return result.stdout;
-}
+const script = (args: string[]): string => runScript('redis-cluster.mts', args);
 
 /** Starts a new, empty cluster on `firstPort`…`firstPort + 5`. */
 export function startRedisCluster(firstPort: number): TestRedisCluster {
@@ -39,15 +29,12 @@ export function stopRedisCluster(firstPort: number): void {
   script(['down', '--first-port', String(firstPort)]);
 }
 
-/** A cluster client, as Threadline makes one. */
+/** A cluster client, made as Threadline makes one (createRedisClient). */
 export function clusterClient(nodeList: string): Cluster {
-  const client = new Cluster(
-    nodeList.split(',').map((node) => {
-      const [host, port] = node.split(':');
-      return { host, port: Number(port) };
-    }),
-    { retryDelayOnClusterDown: 300, retryDelayOnFailover: 300 },
-  );
+  const client = createRedisClient(loadConfig({ REDIS_CLUSTER_NODES: nodeList }), {
+    connectionName: 'threadline-test',
+  });
+  if (!(client instanceof Cluster)) throw new Error('REDIS_CLUSTER_NODES made no cluster client');
   client.on('error', () => undefined);
   return client;
 }

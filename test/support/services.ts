@@ -33,21 +33,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Runs one of the project's scripts (`scripts/<script>`) as npm would; its stdout, or throws. */
+export function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): string {
+  const result = spawnSync(process.execPath, [join(repoRoot, 'scripts', script), ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (result.status !== 0) {
+    throw new Error(`${script} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
 /** Runs `npm run services -- <command> <service>` with the service's URL set to `url`. */
 export function services(command: 'up' | 'down', service: ServiceName, url: string): void {
-  const result = spawnSync(
-    process.execPath,
-    [join(repoRoot, 'scripts', 'services.mts'), command, service],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, [URL_VARIABLE[service]]: url },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  if (result.status !== 0) {
-    throw new Error(`services ${command} ${service} failed:\n${result.stdout}\n${result.stderr}`);
-  }
+  runScript('services.mts', [command, service], { [URL_VARIABLE[service]]: url });
 }
 
 /** The pid the scripts recorded for the instance of `service` on `port`, if any. */
