@@ -54,7 +54,7 @@ export class ApiKeyGuard implements CanActivate {
         headers: { 'Retry-After': String(decision.retryAfterS) },
       });
     }
-    flowContext.assign({ owner });
+    flowContext.assign({ owner, client: `key:${owner}` });
     return true;
   }
 }

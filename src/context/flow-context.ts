@@ -28,6 +28,11 @@ export interface FlowContext {
   trace?: TraceContext;
   /** The name of the API key the flow was submitted with (API_KEYS), stamped as `user.name`. */
   owner?: string;
+  /**
+   * Whom the per-client quotas and shares count against: `key:<name>` with API keys on, else
+   * `addr:<client address>`. Never logged as such (`user.name` and `client.address` say it).
+   */
+  client?: string;
   /** Bumped by every `assign`, so that whoever caches what it derived from the context knows. */
   version?: number;
   /** Updates a response header when a request joins another flow (a poll of a task). */

@@ -39,6 +39,7 @@ export function httpContextMiddleware(logger: Logger) {
       request_id,
       correlation_id,
       trace,
+      client: `addr:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`,
       setHeader: (name, value) => {
         if (!res.headersSent) res.setHeader(name, value);
       },
