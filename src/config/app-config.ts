@@ -170,6 +170,29 @@ export class AppConfig {
   @IntRange(60, Infinity, 'seconds')
   IDEMPOTENCY_TTL_S = 24 * 3600;
 
+  /**
+   * Most unfinished tasks (queued or running, a batch's children included) one client may
+   * have: an API key, or a client address when API_KEYS is unset. Beyond it a submit answers
+   * 429. Default: `1000`.
+   * @see docs/security.md#quotas
+   */
+  @IntRange(1, 1_000_000, 'tasks')
+  QUOTA_TASKS_PER_CLIENT = 1000;
+
+  /**
+   * Most bytes of task input one client may keep in Redis for its unfinished tasks; a finished
+   * task's input is dropped. Beyond it a submit answers 429. Default: 64 MiB.
+   */
+  @IntRange(1024, Infinity, 'bytes')
+  QUOTA_BYTES_PER_CLIENT = 64 * 1024 * 1024;
+
+  /**
+   * Longest a task may wait in its queue before a worker takes it; then it fails as
+   * `TaskExpired`, and its client sees why. Default: `86400` (a day).
+   */
+  @IntRange(10, Infinity, 'seconds')
+  TASK_MAX_WAIT_S = 24 * 3600;
+
   /** Runs a task may get before it fails for good (retryable errors only). Default: `3`. */
   @IntRange(1, 20)
   TASK_ATTEMPTS = 3;

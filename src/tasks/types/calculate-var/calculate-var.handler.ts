@@ -1,5 +1,5 @@
 import { TaskDataError } from '../../task-data.error';
-import { HandlesTask, type TaskContext, type TaskHandler } from '../../task-handler';
+import { HandlesTask, type LeafTaskHandler, type TaskContext } from '../../task-handler';
 import { CalculateVarData } from './calculate-var.data';
 import { checkVarRequest, computeVar, VarInputError, type VarResult } from './value-at-risk';
 
@@ -17,7 +17,7 @@ export function checkVarData(data: CalculateVarData, base = ''): void {
 
 /** `calculate_var`: portfolio Value-at-Risk and Expected Shortfall. */
 @HandlesTask('calculate_var')
-export class CalculateVarHandler implements TaskHandler<CalculateVarData, VarResult> {
+export class CalculateVarHandler implements LeafTaskHandler<CalculateVarData, VarResult> {
   readonly dataClass = CalculateVarData;
 
   check(data: CalculateVarData): void {
