@@ -21,7 +21,7 @@ import type { TaskEnvelope } from '../tasks/task';
 import { TaskDataError } from '../tasks/task-data.error';
 import type { TaskContext, TaskType } from '../tasks/task-handler';
 import { isTaskType, TaskRegistry } from '../tasks/task-registry';
-import { type EndedTask, expiredMessage, TaskHousekeeping } from './task-housekeeping';
+import { expiredMessage, TaskHousekeeping } from './task-housekeeping';
 import { WorkerRegistryRepository } from './worker-registry.repository';
 
 const HEARTBEAT_MS = 5_000;
@@ -297,7 +297,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
         );
         return;
       }
-      await this.housekeeping.ended(ended(job), 'completed');
+      await this.housekeeping.ended(job, 'completed');
       const runMs = performance.now() - started;
       this.log.info(
         {
@@ -335,7 +335,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
         return false;
       },
     );
-    if (recorded && !willRetry) await this.housekeeping.ended(ended(job), 'failed');
+    if (recorded && !willRetry) await this.housekeeping.ended(job, 'failed');
     const fields = {
       'event.action': willRetry ? 'task-retried' : 'task-failed',
       'event.duration': Math.round(runMs * 1e6),
@@ -399,11 +399,6 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
 /** A task that waited longer than TASK_MAX_WAIT_S for its first run: failed without running. */
 class TaskExpiredError extends UnrecoverableError {
   override readonly name = 'TaskExpired';
-}
-
-function ended(job: Job<TaskEnvelope>): EndedTask {
-  const parentId = job.parentKey?.split(':').pop();
-  return { id: job.id ?? '', data: job.data, ...(parentId ? { parentId } : {}) };
 }
 
 /**

@@ -10,6 +10,7 @@ import { TaskQueueRepository } from '../queues/task-queue.repository';
 import { QuotaRepository } from '../quotas/quota.repository';
 import { RedisRepository } from '../redis/redis.repository';
 import type { TaskEnvelope } from '../tasks/task';
+import type { Job } from 'bullmq';
 
 /** Claims looked at per sweep: bounds one sweep's work whatever the backlog. */
 const SWEEP_BATCH = 200;
@@ -20,14 +21,6 @@ export const TASK_EXPIRED = 'TaskExpired';
 /** The error of a task that waited longer than TASK_MAX_WAIT_S. */
 export function expiredMessage(waitedMs: number, maxWaitS: number): string {
   return `the task waited ${Math.round(waitedMs / 1000)} s in its queue without a worker taking it, longer than TASK_MAX_WAIT_S (${maxWaitS} s); submit it again if it is still wanted`;
-}
-
-/** What the worker knows of a task whose last run just ended. */
-export interface EndedTask {
-  id: string;
-  data: TaskEnvelope;
-  /** The batch it belongs to, for a child. */
-  parentId?: string;
 }
 
 /**
@@ -77,12 +70,14 @@ export class TaskHousekeeping implements OnApplicationBootstrap, BeforeApplicati
    * longer needed, and it no longer counts against its client's quota. A child's failure
    * fails its batch, so that gives back the batch's claim.
    */
-  async ended(task: EndedTask, outcome: 'completed' | 'failed'): Promise<void> {
-    const { meta } = task.data;
-    await this.queue.dropInput(task.id).catch(() => undefined);
-    if (!meta.client) return;
-    const claimed =
-      task.parentId === undefined ? task.id : outcome === 'failed' ? task.parentId : undefined;
+  async ended(job: Job<TaskEnvelope>, outcome: 'completed' | 'failed'): Promise<void> {
+    const { meta } = job.data;
+    if (job.data.input !== null) {
+      await job.updateData({ ...job.data, input: null }).catch(() => undefined);
+    }
+    if (!meta.client || !job.id) return;
+    const parentId = job.parentKey?.split(':').pop();
+    const claimed = parentId === undefined ? job.id : outcome === 'failed' ? parentId : undefined;
     if (claimed) await this.quotas.release(meta.client, claimed).catch(() => undefined);
   }
 
