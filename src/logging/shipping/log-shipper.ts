@@ -330,12 +330,13 @@ export class LogShipper {
     const reported = this.droppedUnreported;
     this.droppedUnreported = 0;
     const cause = error
-      ? `cannot write the log spool in ${this.options.spoolRoot} (${error.code ?? error.name}: ${error.message}); spooling resumes by itself once the disk takes writes again`
+      ? `cannot write the log spool in ${this.options.spoolRoot} (${error.message})`
       : `the log spool is full (LOG_SPOOL_MAX_BYTES=${this.options.spoolMaxBytes})`;
+    const resumes = error ? '. Spooling resumes by itself once the disk takes writes again' : '';
     this.notice(
       'error',
       'log-lines-dropped',
-      `${cause}: dropped ${reported} lines, ${this.options.stats.get('dropped')} in all; they are still on stdout`,
+      `${cause}: dropped ${reported} lines, ${this.options.stats.get('dropped')} in all; they are still on stdout${resumes}`,
     );
   }
 
