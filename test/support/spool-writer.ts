@@ -4,7 +4,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { eventually, repoRoot } from './services';
 
 /**
- * Reads commands on stdin: `log <phase> <count>` logs `count` lines (labels.phase, labels.n),
+ * Reads commands on stdin: `log <phase> <count> <from>` logs `count` lines (labels.phase,
+ * labels.n counting from `from`),
  * `status` writes the shipping counters to stderr as one JSON line. Log lines go to stdout.
  */
 const WRITER = `
@@ -20,9 +21,9 @@ shipping.ready.then(() => {
   const marker = process.env.MARKER;
   const input = readline.createInterface({ input: process.stdin });
   input.on('line', (command) => {
-    const [verb, phase, count] = command.split(' ');
+    const [verb, phase, count, from] = command.split(' ');
     if (verb === 'status') return report('status');
-    for (let n = 0; n < Number(count); n++) {
+    for (let n = Number(from); n < Number(from) + Number(count); n++) {
       log.info({ 'labels.marker': marker, 'labels.phase': phase, 'labels.n': String(n) }, phase + ' line ' + n);
     }
   });
@@ -86,8 +87,8 @@ export class SpoolWriter {
     return this.until(() => this.reports.find((r) => r.what === 'ready'), 'the writer to start');
   }
 
-  log(phase: string, count: number): void {
-    this.child.stdin?.write(`log ${phase} ${count}\n`);
+  log(phase: string, count: number, from = 0): void {
+    this.child.stdin?.write(`log ${phase} ${count} ${from}\n`);
   }
 
   /** The stdout lines of one phase, once there are `count` of them. */
