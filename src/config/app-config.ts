@@ -107,6 +107,13 @@ export class AppConfig {
   @IntRange(16384, Infinity, 'bytes')
   LOG_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 
+  /**
+   * Largest the dead-letter file (`LOG_SPOOL_DIR/dead-letter.ndjson`, the lines Elasticsearch
+   * refused for good) grows; later refusals are counted and reported, not kept. Default: 16 MiB.
+   */
+  @IntRange(4096, Infinity, 'bytes')
+  LOG_DEAD_LETTER_MAX_BYTES = 16 * 1024 * 1024;
+
   /** Largest `_bulk` request the shipper sends, in bytes. Default: 1 MiB. */
   @IntRange(1024, 100 * 1024 * 1024, 'bytes')
   LOG_SHIP_BULK_BYTES = 1024 * 1024;
