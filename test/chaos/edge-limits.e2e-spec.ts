@@ -102,16 +102,14 @@ describe('chaos: the API edge against a hostile client', () => {
     expect([plain.status, admin.status]).toEqual([200, 200]);
     expect(admin.body.workers.length).toBeGreaterThan(0);
     const worker = admin.body.workers[0] ?? {};
-    expect(worker).toEqual(
-      expect.objectContaining({ host: expect.any(String), pid: expect.any(Number) }),
-    );
+    expect([typeof worker.host, typeof worker.pid]).toEqual(['string', 'number']);
     expect(plain.body.workers).toHaveLength(admin.body.workers.length);
     for (const shown of plain.body.workers) {
       expect(shown).not.toHaveProperty('host');
       expect(shown).not.toHaveProperty('pid');
       expect(JSON.stringify(shown)).not.toContain(String(worker.host));
       expect(JSON.stringify(shown)).not.toContain(`:${String(worker.pid)}:`);
-      expect(shown).toEqual(expect.objectContaining({ concurrency: expect.any(Number) }));
+      expect(typeof shown.concurrency).toBe('number');
     }
   });
 
