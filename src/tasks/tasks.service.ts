@@ -1,5 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { AppLogger as Logger } from '../logging/logger';
+import { requireHighQueue } from '../auth/grants';
 import { flowContext } from '../context/flow-context';
 import { PINO } from '../logging/logging.module';
 import { redactDeep } from '../logging/redact';
@@ -187,6 +188,8 @@ export class TasksService {
         problems,
       );
     }
+    // Before the task's data is checked: a key without the grant costs the API nothing more.
+    if (value.queue === 'high') requireHighQueue(this.config.API_KEYS !== '');
     try {
       return { dto: value, input: this.registry.parse(value.type, value.data) };
     } catch (error) {
