@@ -27,6 +27,12 @@ export type QuotaDecision =
 
 const RECHECK_MS = 10 * 60_000;
 
+/**
+ * What Redis keeps of a finished task besides its result, as the quota counts it: the job's
+ * hash (metadata, timestamps, options), its place in the finished set, an idempotency record.
+ */
+export const TASK_RECORD_BYTES = 1024;
+
 // One hash per client: a field per unfinished submission ("tasks:bytes"), and the two totals;
 // and one sorted set of every claim, scored by when the housekeeping sweep should check it.
 // A claim is idempotent by task id, so that a retried submission never counts twice.
@@ -53,16 +59,63 @@ local sep = string.find(held, ':', 1, true)
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1] .. ' ' .. ARGV[2])
 local tasks = redis.call('HINCRBY', KEYS[1], '#tasks', -tonumber(string.sub(held, 1, sep - 1)))
-redis.call('HINCRBY', KEYS[1], '#bytes', -tonumber(string.sub(held, sep + 1)))
-if tasks <= 0 then redis.call('DEL', KEYS[1]) end
+local bytes = redis.call('HINCRBY', KEYS[1], '#bytes', -tonumber(string.sub(held, sep + 1)))
+if tasks <= 0 and bytes <= 0 then redis.call('DEL', KEYS[1]) end
 return 1
 `;
 
+// A claim whose task has ended: its tasks are given back, and its bytes become what the ended
+// task keeps (result, record, ARGV[4] per task of it) until ARGV[5], when the sweep drops them.
+// A claim settled already ("0:<bytes>") is left as it is.
+const SETTLE = `
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if not held then return 0 end
+local sep = string.find(held, ':', 1, true)
+local tasks = tonumber(string.sub(held, 1, sep - 1))
+if tasks == 0 then return 0 end
+local kept = tonumber(ARGV[3]) + tasks * tonumber(ARGV[4])
+redis.call('HSET', KEYS[1], ARGV[1], '0:' .. kept)
+redis.call('HINCRBY', KEYS[1], '#tasks', -tasks)
+redis.call('HINCRBY', KEYS[1], '#bytes', kept - tonumber(string.sub(held, sep + 1)))
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1] .. ' ' .. ARGV[2])
+return 1
+`;
+
+// The due claims, at most ARGV[2]: those settled (their results have expired) are dropped
+// here, in bulk; the others are returned for the sweep to look at. Every client's hash is
+// under ARGV[3], in the one hash slot of the prefix.
+const DROP_EXPIRED = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local dropped, open = 0, {}
+for _, member in ipairs(due) do
+  local space = string.find(member, ' ', 1, true)
+  local id, client = string.sub(member, 1, space - 1), string.sub(member, space + 1)
+  local key = ARGV[3] .. client
+  local held = redis.call('HGET', key, id)
+  if not held then
+    redis.call('ZREM', KEYS[1], member)
+  elseif string.sub(held, 1, 2) == '0:' then
+    redis.call('HDEL', key, id)
+    redis.call('ZREM', KEYS[1], member)
+    local bytes = redis.call('HINCRBY', key, '#bytes', -tonumber(string.sub(held, 3)))
+    if bytes <= 0 and tonumber(redis.call('HGET', key, '#tasks') or '0') <= 0 then
+      redis.call('DEL', key)
+    end
+    dropped = dropped + 1
+  else
+    table.insert(open, member)
+  end
+end
+return {dropped, open}
+`;
+
 /**
- * Per-client quotas of unfinished tasks and of stored input bytes, kept in Redis so that
- * every API instance and worker shares one count. A submission claims its share before it is
- * queued; the worker (or a cancel, or expiry) releases it when the task ends, and the worker's
- * housekeeping releases claims whose task is gone, so a crash cannot leak quota for good.
+ * Per-client quotas of unfinished tasks and of the bytes a client keeps in Redis, shared by
+ * every API instance and worker. A submission claims its input's bytes and its tasks before it
+ * is queued; when it ends (completed, failed, cancelled, expired) the claim is settled: its
+ * tasks are given back and its bytes become what Redis keeps of it (result, record), until the
+ * result expires. The workers' housekeeping sweep drops expired results' bytes and releases
+ * claims whose task ended unseen (a killed worker), so nothing leaks quota for good.
  * @see docs/security.md#quotas
  */
 @Injectable()
@@ -130,17 +183,51 @@ export class QuotaRepository {
   }
 
   /**
-   * Claims due for a check (see {@link recheckMs}), oldest first: the housekeeping sweep
-   * releases those whose task has ended and expires those queued too long.
+   * A task has ended: its tasks no longer count, and its bytes become `keptBytes` plus
+   * `bytesPerTask` for each of its tasks, what Redis keeps of it until `keptUntil` (epoch ms;
+   * RESULT_TTL_S from now), when the sweep gives them back.
    */
-  async due(limit: number, now = Date.now()): Promise<{ client: string; taskId: string }[]> {
-    const members = await this.redis.run((redis) =>
-      redis.zrangebyscore(this.checksKey, '-inf', now, 'LIMIT', 0, limit),
+  async settle(
+    client: string,
+    taskId: string,
+    kept: { bytes: number; bytesPerTask: number; until: number },
+  ): Promise<boolean> {
+    const settled = await this.redis.run((redis) =>
+      redis.eval(
+        SETTLE,
+        2,
+        this.keyOf(client),
+        this.checksKey,
+        taskId,
+        client,
+        Math.ceil(kept.bytes),
+        kept.bytesPerTask,
+        kept.until,
+      ),
     );
-    return members.map((member) => {
-      const space = member.indexOf(' ');
-      return { taskId: member.slice(0, space), client: member.slice(space + 1) };
-    });
+    return settled === 1;
+  }
+
+  /**
+   * Claims due for a check, oldest first, at most `limit`: the bytes of ended tasks whose
+   * results have expired are given back here; the claims of tasks not known to have ended are
+   * returned, for the sweep to release those whose task has ended and expire those queued too
+   * long (see {@link recheckMs}).
+   */
+  async due(
+    limit: number,
+    now = Date.now(),
+  ): Promise<{ dropped: number; open: { client: string; taskId: string }[] }> {
+    const [dropped, open] = (await this.redis.run((redis) =>
+      redis.eval(DROP_EXPIRED, 1, this.checksKey, now, limit, this.keyOf('')),
+    )) as [number, string[]];
+    return {
+      dropped,
+      open: open.map((member) => {
+        const space = member.indexOf(' ');
+        return { taskId: member.slice(0, space), client: member.slice(space + 1) };
+      }),
+    };
   }
 
   /** Looks at a claim again one {@link recheckMs} from now (its task is still running or queued). */

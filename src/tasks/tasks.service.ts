@@ -140,8 +140,14 @@ export class TasksService {
     const task = await this.queue.find(id);
     if (task) joinFlow(task);
     if (outcome === 'cancelled' && task?.client) {
-      // The sweep would give it back too, later (QuotaRepository.recheckMs).
-      await this.quotas.release(task.client, id).catch(() => undefined);
+      // What is kept now is the cancelled record, for RESULT_TTL_S.
+      await this.quotas
+        .settle(task.client, id, {
+          bytes: Buffer.byteLength(JSON.stringify(task)),
+          bytesPerTask: 0,
+          until: Date.now() + this.config.RESULT_TTL_S * 1000,
+        })
+        .catch(() => undefined);
     }
     if (outcome === 'child-of-flow') {
       throw new ProblemException(HttpStatus.CONFLICT, {

@@ -7,13 +7,21 @@ import {
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { TaskQueueRepository } from '../queues/task-queue.repository';
-import { QuotaRepository } from '../quotas/quota.repository';
+import { QuotaRepository, TASK_RECORD_BYTES } from '../quotas/quota.repository';
 import { RedisRepository } from '../redis/redis.repository';
 import type { TaskEnvelope } from '../tasks/task';
 import type { Job } from 'bullmq';
 
-/** Claims looked at per sweep: bounds one sweep's work whatever the backlog. */
-const SWEEP_BATCH = 200;
+/** Claims looked at per pass of a sweep, and passes per sweep: bounds one sweep's work. */
+const SWEEP_BATCH = 500;
+const SWEEP_PASSES = 20;
+
+/** What a failed task keeps besides its error message: BullMQ's stack trace of it. */
+const FAILURE_TRACE_BYTES = 2048;
+
+function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value ?? null));
+}
 
 /** The class name a client sees for a task that waited too long (see TaskExpiredError). */
 export const TASK_EXPIRED = 'TaskExpired';
@@ -67,8 +75,9 @@ export class TaskHousekeeping implements OnApplicationBootstrap, BeforeApplicati
 
   /**
    * A task's last run has ended (completed, or failed with no retry left): its input is no
-   * longer needed, and it no longer counts against its client's quota. A child's failure
-   * fails its batch, so that gives back the batch's claim.
+   * longer needed, and its claim is settled: its tasks no longer count, and what Redis keeps
+   * of it counts until its result expires. A child's failure fails its batch, so that settles
+   * the batch's claim.
    */
   async ended(job: Job<TaskEnvelope>, outcome: 'completed' | 'failed'): Promise<void> {
     const { meta } = job.data;
@@ -78,46 +87,79 @@ export class TaskHousekeeping implements OnApplicationBootstrap, BeforeApplicati
     if (!meta.client || !job.id) return;
     const parentId = job.parentKey?.split(':').pop();
     const claimed = parentId === undefined ? job.id : outcome === 'failed' ? parentId : undefined;
-    if (claimed) await this.quotas.release(meta.client, claimed).catch(() => undefined);
+    if (!claimed) return;
+    // A batch's result holds its children's, which are kept too: count it twice.
+    const kept =
+      outcome === 'completed'
+        ? jsonBytes(job.returnvalue) * (meta.children === undefined ? 1 : 2)
+        : jsonBytes(job.failedReason) + FAILURE_TRACE_BYTES;
+    await this.settle(meta.client, claimed, kept).catch(() => undefined);
   }
 
-  /** One pass over the claims due for a check; exported for tests. */
-  async sweep(now = Date.now()): Promise<{ released: number; expired: number }> {
-    const counts = { released: 0, expired: 0 };
+  /**
+   * One sweep: drops the bytes of results that have expired, settles the claims of tasks that
+   * ended unseen, and expires tasks queued longer than TASK_MAX_WAIT_S; exported for tests.
+   */
+  async sweep(now = Date.now()): Promise<{ settled: number; expired: number; dropped: number }> {
+    const counts = { settled: 0, expired: 0, dropped: 0 };
     if (!(await this.lease())) return counts;
-    const maxWaitMs = this.config.TASK_MAX_WAIT_S * 1000;
-    for (const { client, taskId } of await this.quotas.due(SWEEP_BATCH, now)) {
-      const task = await this.queue.find(taskId);
-      if (
-        !task ||
-        task.status === 'completed' ||
-        task.status === 'failed' ||
-        task.status === 'cancelled'
-      ) {
-        if (task) await this.queue.dropInput(taskId);
-        if (await this.quotas.release(client, taskId)) counts.released++;
-        continue;
-      }
-      const waited = now - Date.parse(task.created_at);
-      if (task.status === 'queued' && task.attempts === 0 && waited > maxWaitMs) {
-        const outcome = await this.queue.expire(taskId, {
-          type: TASK_EXPIRED,
-          message: expiredMessage(waited, this.config.TASK_MAX_WAIT_S),
-        });
-        if (outcome === 'cancelled') {
-          await this.quotas.release(client, taskId);
-          counts.expired++;
-          continue;
-        }
-      }
-      await this.quotas.checkLater(client, taskId);
+    for (let pass = 0; pass < SWEEP_PASSES; pass++) {
+      const { dropped, open } = await this.quotas.due(SWEEP_BATCH, now);
+      counts.dropped += dropped;
+      for (const { client, taskId } of open) await this.check(client, taskId, now, counts);
+      if (dropped + open.length < SWEEP_BATCH) break;
     }
-    if (counts.expired > 0 || counts.released > 0) {
+    if (counts.expired > 0 || counts.settled > 0) {
       this.logger.log(
-        `sweep: ${counts.expired} task(s) expired after TASK_MAX_WAIT_S, ${counts.released} ended task(s) gave back their quota`,
+        `sweep: ${counts.expired} task(s) expired after TASK_MAX_WAIT_S, ${counts.settled} ended unseen and gave back their quota`,
       );
     }
     return counts;
+  }
+
+  /** Looks at one claim whose task is not known to have ended. */
+  private async check(
+    client: string,
+    taskId: string,
+    now: number,
+    counts: { settled: number; expired: number },
+  ): Promise<void> {
+    const task = await this.queue.find(taskId);
+    if (!task) {
+      await this.quotas.release(client, taskId);
+      counts.settled++;
+      return;
+    }
+    if (task.status === 'completed' || task.status === 'failed' || task.status === 'cancelled') {
+      await this.queue.dropInput(taskId);
+      if (await this.settle(client, taskId, jsonBytes(task.result ?? task.error))) counts.settled++;
+      return;
+    }
+    const waited = now - Date.parse(task.created_at);
+    if (
+      task.status === 'queued' &&
+      task.attempts === 0 &&
+      waited > this.config.TASK_MAX_WAIT_S * 1000
+    ) {
+      const error = {
+        type: TASK_EXPIRED,
+        message: expiredMessage(waited, this.config.TASK_MAX_WAIT_S),
+      };
+      if ((await this.queue.expire(taskId, error)) === 'cancelled') {
+        await this.settle(client, taskId, jsonBytes(error));
+        counts.expired++;
+        return;
+      }
+    }
+    await this.quotas.checkLater(client, taskId);
+  }
+
+  private settle(client: string, taskId: string, bytes: number): Promise<boolean> {
+    return this.quotas.settle(client, taskId, {
+      bytes,
+      bytesPerTask: TASK_RECORD_BYTES,
+      until: Date.now() + this.config.RESULT_TTL_S * 1000,
+    });
   }
 
   /** Holds the sweep for one interval: one worker sweeps at a time. */
