@@ -188,7 +188,7 @@ export class AppConfig {
 
   /** Most work one `batch_var` may declare, summed over its portfolios, in multiply-adds. Default: `100000000000` (1e11). */
   @IntRange(1_000_000, 1e16, 'operations')
-  TASK_BATCH_VAR_MAX_OPERATIONS = 100_000_000_000;
+  TASK_BATCH_MAX_OPERATIONS = 100_000_000_000;
 
   /** Longest `delay_ms` an `echo` task may ask for: the time it holds a worker slot. Default: `60000`. */
   @IntRange(0, 600000, 'milliseconds')

@@ -39,7 +39,7 @@ const diagonal = (n: number): number[][] =>
 describe('CPU budget of tasks', () => {
   const stack = new TestStack({
     TASK_VAR_MAX_OPERATIONS: String(LARGEST),
-    TASK_BATCH_VAR_MAX_OPERATIONS: String(1e8),
+    TASK_BATCH_MAX_OPERATIONS: String(1e8),
     TASK_ECHO_MAX_DELAY_MS: '2000',
   });
 
@@ -121,7 +121,7 @@ describe('CPU budget of tasks', () => {
     );
   });
 
-  it('refuses a batch whose portfolios together cost more than TASK_BATCH_VAR_MAX_OPERATIONS', async () => {
+  it('refuses a batch whose portfolios together cost more than TASK_BATCH_MAX_OPERATIONS', async () => {
     const portfolio = {
       method: 'monte_carlo',
       positions: positions(10),
@@ -135,7 +135,7 @@ describe('CPU budget of tasks', () => {
     expect(problem.cost).toMatchObject({
       amount: 2 * (1000 + 600_000 * 100),
       limit: 1e8,
-      setting: 'TASK_BATCH_VAR_MAX_OPERATIONS',
+      setting: 'TASK_BATCH_MAX_OPERATIONS',
     });
     expect(problem.detail).toMatch(/the sum over 2 portfolios/);
   });

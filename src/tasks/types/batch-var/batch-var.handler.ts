@@ -43,8 +43,8 @@ export class BatchVarHandler implements TaskHandler<BatchVarData, BatchVarResult
       amount: data.portfolios.reduce((sum, p) => sum + varOperations(p), 0),
       unit: 'operations',
       formula: `the sum over ${data.portfolios.length} portfolios of each one's operations`,
-      limit: this.config.TASK_BATCH_VAR_MAX_OPERATIONS,
-      setting: 'TASK_BATCH_VAR_MAX_OPERATIONS',
+      limit: this.config.TASK_BATCH_MAX_OPERATIONS,
+      setting: 'TASK_BATCH_MAX_OPERATIONS',
       fix: 'split the batch, or use fewer simulations or assets',
     };
     return [...each, total];
