@@ -49,7 +49,7 @@ describe('CPU budget of tasks', () => {
     await stack.startWorker({
       WORKER_QUEUES: 'high,medium',
       WORKER_CONCURRENCY: '2',
-      WORKER_LOCK_MS: '500',
+      WORKER_LOCK_MS: '1000',
       WORKER_STALLED_INTERVAL_MS: '500',
     });
     // A worker of its own for the time-budget test, with a budget no real VaR fits in.
