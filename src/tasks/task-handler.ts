@@ -36,8 +36,15 @@ export interface ChildTask {
  * Runs one task type. `D` is the class that validates the task's `data`.
  * Throw `UnrecoverableError` (from bullmq) for a failure that must not be retried; any other
  * error is retried with backoff.
+ *
+ * A handler either runs its task itself (`run`), or splits it into child tasks (`children`)
+ * and combines their results (`combine`): such a parent keeps no input of its own, since its
+ * children carry it all.
  */
-export interface TaskHandler<D extends object = object, R = unknown> {
+export type TaskHandler<D extends object = object, R = unknown> =
+  LeafTaskHandler<D, R> | ParentTaskHandler<D, R>;
+
+interface TaskHandlerBase<D extends object> {
   readonly dataClass: ClassConstructor<D>;
   /**
    * Checks beyond the class's decorators; throws `TaskDataError`. Runs when the task is
@@ -49,7 +56,22 @@ export interface TaskHandler<D extends object = object, R = unknown> {
    * when any figure is over its limit. Cheap: it runs on the API's event loop.
    */
   cost?(data: D): readonly TaskCost[];
-  /** Child tasks to run first; the handler's `run` then aggregates their results. */
-  children?(data: D): ChildTask[];
+}
+
+/** Runs a task from its input. */
+export interface LeafTaskHandler<
+  D extends object = object,
+  R = unknown,
+> extends TaskHandlerBase<D> {
   run(data: D, context: TaskContext): Promise<R>;
+  children?: never;
+}
+
+/** Splits a task into children that run first, then combines their results. */
+export interface ParentTaskHandler<
+  D extends object = object,
+  R = unknown,
+> extends TaskHandlerBase<D> {
+  children(data: D): ChildTask[];
+  combine(context: TaskContext): Promise<R>;
 }

@@ -1,5 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { AppLogger as Logger } from '../logging/logger';
+import { requireHighQueue } from '../auth/grants';
 import { flowContext } from '../context/flow-context';
 import { PINO } from '../logging/logging.module';
 import { redactDeep } from '../logging/redact';
@@ -12,6 +13,8 @@ import {
 } from '../idempotency/idempotency-key';
 import { ProblemException } from '../problem/problem.exception';
 import { TaskQueueRepository } from '../queues/task-queue.repository';
+import { QuotaRepository } from '../quotas/quota.repository';
+import { quotaProblem } from '../quotas/quota-problem';
 import { validatePlain } from '../validation/validate-plain';
 import { SERVER_OWNED_FIELDS, SubmitTaskDto } from './dto/submit-task.dto';
 import { AppConfig } from '../config/app-config';
@@ -39,6 +42,7 @@ export class TasksService {
     private readonly queue: TaskQueueRepository,
     private readonly registry: TaskRegistry,
     private readonly idempotency: IdempotencyRepository,
+    private readonly quotas: QuotaRepository,
     @Inject(PINO) private readonly log: Logger,
     private readonly config: AppConfig,
   ) {}
@@ -136,6 +140,10 @@ export class TasksService {
     const outcome = await this.queue.cancel(id);
     const task = await this.queue.find(id);
     if (task) joinFlow(task);
+    if (outcome === 'cancelled' && task?.client) {
+      // The sweep would give it back too, later (QuotaRepository.recheckMs).
+      await this.quotas.release(task.client, id).catch(() => undefined);
+    }
     if (outcome === 'child-of-flow') {
       throw new ProblemException(HttpStatus.CONFLICT, {
         title: 'Task is part of a batch',
@@ -181,6 +189,8 @@ export class TasksService {
         problems,
       );
     }
+    // Before the task's data is checked: a key without the grant costs the API nothing more.
+    if (value.queue === 'high') requireHighQueue(this.config.API_KEYS !== '');
     try {
       return { dto: value, input: this.registry.admit(value.type, value.data) };
     } catch (error) {
@@ -211,32 +221,50 @@ export class TasksService {
     { dto, input }: { dto: SubmitTaskDto; input: object },
   ): Promise<SubmitOutcome> {
     const createdAt = Date.now();
+    const children = this.registry.handler(dto.type).children?.(input);
+    const client = flowContext.get()?.client ?? 'addr:unknown';
+    const decision = await this.quotas.claim({
+      client,
+      taskId: id,
+      tasks: 1 + (children?.length ?? 0),
+      bytes: Buffer.byteLength(JSON.stringify(dto.data)),
+    });
+    if (!decision.granted) throw quotaProblem(decision, client);
     const task: NewTask = {
       createdAt,
       id,
       type: dto.type,
       queue: dto.queue,
       priority: dto.priority,
-      input: dto.data,
+      // A batch's input lives in its children: the parent keeps none (it would double it).
+      input: children ? null : dto.data,
+      rank: decision.backlog,
+      client,
+      ...(children ? { children: children.length } : {}),
     };
-    const children = this.registry.handler(dto.type).children?.(input);
-    if (children) {
-      await this.queue.addFlow(
-        task,
-        children.map((child, index) => ({
-          // Derived from the parent's id, so that a retried submission re-adds the same
-          // children instead of new ones.
-          id: childTaskId(id, index),
-          type: child.type,
-          queue: dto.queue,
-          priority: dto.priority,
-          input: child.input,
-          createdAt,
-          index,
-        })),
-      );
-    } else {
-      await this.queue.add(task);
+    try {
+      if (children) {
+        await this.queue.addFlow(
+          task,
+          children.map((child, index) => ({
+            // Derived from the parent's id, so that a retried submission re-adds the same
+            // children instead of new ones.
+            id: childTaskId(id, index),
+            type: child.type,
+            queue: dto.queue,
+            priority: dto.priority,
+            input: child.input,
+            createdAt,
+            index,
+            rank: decision.backlog + index,
+          })),
+        );
+      } else {
+        await this.queue.add(task);
+      }
+    } catch (error) {
+      await this.quotas.release(client, id).catch(() => undefined);
+      throw error;
     }
     const body = acceptedBody(
       {

@@ -3,8 +3,8 @@ import type { TaskCost } from '../../task-cost';
 import {
   HandlesTask,
   type ChildTask,
+  type ParentTaskHandler,
   type TaskContext,
-  type TaskHandler,
 } from '../../task-handler';
 import { checkVarData, varCost } from '../calculate-var/calculate-var.handler';
 import { varOperations, type VarResult } from '../calculate-var/value-at-risk';
@@ -22,10 +22,11 @@ export interface BatchVarResult {
 
 /**
  * `batch_var`: many portfolios at once. Each portfolio is a child `calculate_var` task (a
- * BullMQ flow); this parent runs once all children have finished and aggregates them.
+ * BullMQ flow); this parent runs once all children have finished and aggregates them. It keeps
+ * no input of its own: the portfolios are stored once, in the children.
  */
 @HandlesTask('batch_var')
-export class BatchVarHandler implements TaskHandler<BatchVarData, BatchVarResult> {
+export class BatchVarHandler implements ParentTaskHandler<BatchVarData, BatchVarResult> {
   readonly dataClass = BatchVarData;
 
   constructor(private readonly config: AppConfig) {}
@@ -54,7 +55,7 @@ export class BatchVarHandler implements TaskHandler<BatchVarData, BatchVarResult
     return data.portfolios.map((portfolio) => ({ type: 'calculate_var', input: portfolio }));
   }
 
-  async run(_data: BatchVarData, context: TaskContext): Promise<BatchVarResult> {
+  async combine(context: TaskContext): Promise<BatchVarResult> {
     const results = await context.childResults<VarResult>();
     let largest = { index: 0, var: -Infinity };
     results.forEach((r, index) => {

@@ -6,7 +6,7 @@ import { AppConfig } from '../../../config/app-config';
 import { ThreadPool, ThreadTaskError, ThreadTimeoutError } from '../../../threads/thread-pool';
 import type { TaskCost } from '../../task-cost';
 import { TaskDataError } from '../../task-data.error';
-import { HandlesTask, type TaskContext, type TaskHandler } from '../../task-handler';
+import { HandlesTask, type LeafTaskHandler, type TaskContext } from '../../task-handler';
 import { CalculateVarData } from './calculate-var.data';
 import {
   checkVarRequest,
@@ -63,7 +63,7 @@ export function varCost(data: VarRequest, limit: number, pointer?: string): Task
  */
 @HandlesTask('calculate_var')
 export class CalculateVarHandler
-  implements TaskHandler<CalculateVarData, VarResult>, OnApplicationShutdown
+  implements LeafTaskHandler<CalculateVarData, VarResult>, OnApplicationShutdown
 {
   readonly dataClass = CalculateVarData;
   private pool: ThreadPool | undefined;

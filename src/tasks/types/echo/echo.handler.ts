@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../../config/app-config';
 import type { TaskCost } from '../../task-cost';
 import { TaskDataError } from '../../task-data.error';
-import { HandlesTask, type TaskContext, type TaskHandler } from '../../task-handler';
+import { HandlesTask, type LeafTaskHandler, type TaskContext } from '../../task-handler';
 import { EchoData } from './echo.data';
 
 export interface EchoResult {
@@ -12,6 +12,9 @@ export interface EchoResult {
   delay_ms: number;
 }
 
+/** Largest `message` echo accepts, as JSON: it is stored again as the result. */
+export const ECHO_MAX_MESSAGE_BYTES = 4096;
+
 /** Raised by `echo` when asked for a retryable failure. */
 export class InjectedFailureError extends Error {
   override readonly name = this.constructor.name;
@@ -19,12 +22,21 @@ export class InjectedFailureError extends Error {
 
 /** `echo`: returns its input after an optional delay; for smoke tests, demos and benchmarks. */
 @HandlesTask('echo')
-export class EchoHandler implements TaskHandler<EchoData, EchoResult> {
+export class EchoHandler implements LeafTaskHandler<EchoData, EchoResult> {
   readonly dataClass = EchoData;
 
   constructor(private readonly config: AppConfig) {}
 
   check(data: EchoData): void {
+    const messageBytes = Buffer.byteLength(JSON.stringify(data.message ?? null));
+    if (messageBytes > ECHO_MAX_MESSAGE_BYTES) {
+      throw new TaskDataError([
+        {
+          pointer: '/data/message',
+          detail: `is ${messageBytes} bytes of JSON; echo returns it as its result, kept for RESULT_TTL_S, so it may be at most ${ECHO_MAX_MESSAGE_BYTES} bytes`,
+        },
+      ]);
+    }
     if (data.fail && !this.config.TASK_FAULT_INJECTION) {
       throw new TaskDataError([
         {
