@@ -239,6 +239,29 @@ export class AppConfig {
   @IntRange(0, 3600000, 'milliseconds')
   TASK_BACKOFF_MS = 1000;
 
+  /**
+   * Most work one `calculate_var` task (or one portfolio of a `batch_var`) may declare, in
+   * multiply-adds: assets³ + simulations × assets² (docs/tasks.md#cost-limits); more is a 422.
+   * About 10 s on one core. Default: `10000000000` (1e10: 200 assets × 250,000 simulations).
+   */
+  @IntRange(1_000_000, 1e15, 'operations')
+  TASK_VAR_MAX_OPERATIONS = 10_000_000_000;
+
+  /** Most work one `batch_var` may declare, summed over its portfolios, in multiply-adds. Default: `100000000000` (1e11). */
+  @IntRange(1_000_000, 1e16, 'operations')
+  TASK_BATCH_MAX_OPERATIONS = 100_000_000_000;
+
+  /** Longest `delay_ms` an `echo` task may ask for: the time it holds a worker slot. Default: `60000`. */
+  @IntRange(0, 600000, 'milliseconds')
+  TASK_ECHO_MAX_DELAY_MS = 60000;
+
+  /**
+   * Longest a CPU-heavy task (`calculate_var`) may compute on its worker thread; past it the
+   * thread is stopped and the task fails without retry, in ms. Default: `120000`.
+   */
+  @IntRange(100, 3600000, 'milliseconds')
+  TASK_THREAD_TIMEOUT_MS = 120000;
+
   /** Queues this worker takes tasks from, in strict priority order. Default: `high,medium,low`. */
   @IsQueueList()
   WORKER_QUEUES = TASK_QUEUES.join(',');

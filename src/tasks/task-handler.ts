@@ -1,6 +1,7 @@
 import { applyDecorators, Injectable, SetMetadata } from '@nestjs/common';
 import type { ClassConstructor } from 'class-transformer';
 import type { TaskQueue } from '../queues/queue-names';
+import type { TaskCost } from './task-cost';
 
 /** Every task type Threadline runs. Each needs exactly one handler, or the process refuses to start. */
 export const TASK_TYPES = ['calculate_var', 'batch_var', 'echo'] as const;
@@ -45,8 +46,16 @@ export type TaskHandler<D extends object = object, R = unknown> =
 
 interface TaskHandlerBase<D extends object> {
   readonly dataClass: ClassConstructor<D>;
-  /** Checks beyond the class's decorators; throws `TaskDataError`. */
+  /**
+   * Checks beyond the class's decorators; throws `TaskDataError`. Runs when the task is
+   * submitted, not again in the worker: `run` must not rely on it for safety.
+   */
   check?(data: D): void;
+  /**
+   * What the task will cost, each figure with its limit; the task is refused (422) at submit
+   * when any figure is over its limit. Cheap: it runs on the API's event loop.
+   */
+  cost?(data: D): readonly TaskCost[];
 }
 
 /** Runs a task from its input. */

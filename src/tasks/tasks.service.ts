@@ -20,6 +20,7 @@ import { SERVER_OWNED_FIELDS, SubmitTaskDto } from './dto/submit-task.dto';
 import { AppConfig } from '../config/app-config';
 import { taskLink, taskLinks, toTaskView, type TaskView } from './dto/task-view.dto';
 import type { NewTask, TaskSnapshot } from './task';
+import { TaskCostError } from './task-cost';
 import { TaskDataError } from './task-data.error';
 import { TaskRegistry } from './task-registry';
 
@@ -197,13 +198,24 @@ export class TasksService {
     // Before the task's data is checked: a key without the grant costs the API nothing more.
     if (value.queue === 'high') requireHighQueue(this.config.API_KEYS !== '');
     try {
-      return { dto: value, input: this.registry.parse(value.type, value.data) };
+      return { dto: value, input: this.registry.admit(value.type, value.data) };
     } catch (error) {
       if (error instanceof TaskDataError) {
         throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
           title: `Invalid data for task type ${value.type}`,
           detail: error.problems.map((p) => `${p.pointer}: ${p.detail}`).join('; '),
           extensions: { errors: error.problems },
+        });
+      }
+      if (error instanceof TaskCostError) {
+        const { amount, unit, limit, setting, pointer } = error.cost;
+        throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
+          title: `Task over its cost limit`,
+          detail: `${error.message}.`,
+          extensions: {
+            cost: { amount, unit, limit, setting },
+            ...(pointer ? { errors: [{ pointer: `/data${pointer}`, detail: error.message }] } : {}),
+          },
         });
       }
       throw error;

@@ -1,11 +1,13 @@
+import { AppConfig } from '../../../config/app-config';
+import type { TaskCost } from '../../task-cost';
 import {
   HandlesTask,
   type ChildTask,
   type ParentTaskHandler,
   type TaskContext,
 } from '../../task-handler';
-import { checkVarData } from '../calculate-var/calculate-var.handler';
-import type { VarResult } from '../calculate-var/value-at-risk';
+import { checkVarData, varCost } from '../calculate-var/calculate-var.handler';
+import { varOperations, type VarResult } from '../calculate-var/value-at-risk';
 import { BatchVarData } from './batch-var.data';
 
 export interface BatchVarResult {
@@ -27,8 +29,26 @@ export interface BatchVarResult {
 export class BatchVarHandler implements ParentTaskHandler<BatchVarData, BatchVarResult> {
   readonly dataClass = BatchVarData;
 
+  constructor(private readonly config: AppConfig) {}
+
   check(data: BatchVarData): void {
     data.portfolios.forEach((portfolio, i) => checkVarData(portfolio, `/portfolios/${i}`));
+  }
+
+  /** Each portfolio is a `calculate_var` and meets its limit; the batch's sum meets its own. */
+  cost(data: BatchVarData): TaskCost[] {
+    const each = data.portfolios.map((portfolio, i) =>
+      varCost(portfolio, this.config.TASK_VAR_MAX_OPERATIONS, `/portfolios/${i}`),
+    );
+    const total: TaskCost = {
+      amount: data.portfolios.reduce((sum, p) => sum + varOperations(p), 0),
+      unit: 'operations',
+      formula: `the sum over ${data.portfolios.length} portfolios of each one's operations`,
+      limit: this.config.TASK_BATCH_MAX_OPERATIONS,
+      setting: 'TASK_BATCH_MAX_OPERATIONS',
+      fix: 'split the batch, or use fewer simulations or assets',
+    };
+    return [...each, total];
   }
 
   children(data: BatchVarData): ChildTask[] {

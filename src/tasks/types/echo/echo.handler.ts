@@ -1,6 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../../config/app-config';
+import type { TaskCost } from '../../task-cost';
 import { TaskDataError } from '../../task-data.error';
 import { HandlesTask, type LeafTaskHandler, type TaskContext } from '../../task-handler';
 import { EchoData } from './echo.data';
@@ -45,6 +46,21 @@ export class EchoHandler implements LeafTaskHandler<EchoData, EchoResult> {
         },
       ]);
     }
+  }
+
+  /** An echo costs the time it holds a worker slot. */
+  cost(data: EchoData): TaskCost[] {
+    return [
+      {
+        amount: data.delay_ms,
+        unit: 'ms',
+        formula: 'delay_ms, the time it holds a worker slot',
+        limit: this.config.TASK_ECHO_MAX_DELAY_MS,
+        setting: 'TASK_ECHO_MAX_DELAY_MS',
+        fix: 'ask for a shorter delay_ms',
+        pointer: '/delay_ms',
+      },
+    ];
   }
 
   async run(data: EchoData, context: TaskContext): Promise<EchoResult> {
