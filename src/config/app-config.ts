@@ -218,11 +218,12 @@ export class AppConfig {
   QUOTA_TASKS_PER_CLIENT = 1000;
 
   /**
-   * Most bytes of task input one client may keep in Redis for its unfinished tasks; a finished
-   * task's input is dropped. Beyond it a submit answers 429. Default: 64 MiB.
+   * Most bytes one client may keep in Redis: the input of its unfinished tasks, and what its
+   * finished tasks keep (result, record) until RESULT_TTL_S. Beyond it a submit answers 429.
+   * Default: 256 MiB (about 250,000 finished tasks within RESULT_TTL_S).
    */
   @IntRange(1024, Infinity, 'bytes')
-  QUOTA_BYTES_PER_CLIENT = 64 * 1024 * 1024;
+  QUOTA_BYTES_PER_CLIENT = 256 * 1024 * 1024;
 
   /**
    * Longest a task may wait in its queue before a worker takes it; then it fails as

@@ -13,7 +13,7 @@ export function describeClient(client: string): string {
 
 const UNITS = {
   QUOTA_TASKS_PER_CLIENT: 'unfinished tasks',
-  QUOTA_BYTES_PER_CLIENT: 'bytes of queued input',
+  QUOTA_BYTES_PER_CLIENT: 'bytes in Redis (queued input, and results kept for RESULT_TTL_S)',
 };
 
 /**
@@ -36,7 +36,7 @@ export function quotaProblem(
   }
   return new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
     title: 'Quota exceeded',
-    detail: `${capitalise(describeClient(client))} holds ${used} ${unit}; this submission needs ${asked} more, and ${quota} allows ${limit}. Retry once some of its tasks have finished (in ${QUOTA_RETRY_AFTER_S} s), or cancel queued ones.`,
+    detail: `${capitalise(describeClient(client))} holds ${used} ${unit}; this submission needs ${asked} more, and ${quota} allows ${limit}. ${quota === 'QUOTA_BYTES_PER_CLIENT' ? 'Retry once some of its tasks have finished and their results expired, or cancel queued ones' : 'Retry once some of its tasks have finished, or cancel queued ones'} (retry in ${QUOTA_RETRY_AFTER_S} s at the soonest).`,
     extensions,
     headers: { 'Retry-After': String(QUOTA_RETRY_AFTER_S) },
   });

@@ -108,7 +108,9 @@ describe('quotas per client', () => {
     }
     expect(status).toBe(429);
     expect(last?.body).toMatchObject({ quota: 'QUOTA_BYTES_PER_CLIENT', limit: 12000 });
-    expect(last?.body.detail).toMatch(/bytes of queued input/);
+    expect(last?.body.detail).toMatch(
+      /bytes in Redis \(queued input, and results kept for RESULT_TTL_S\)/,
+    );
 
     // A batch whose input alone is larger than the quota can never fit: 422, not 429.
     const portfolio = {
@@ -163,6 +165,13 @@ describe('what a task keeps in Redis', () => {
     const done = await stack.until(batch.task_id, ['completed', 'failed']);
     expect(done.status).toBe('completed');
     expect((done.result as { portfolios: number }).portfolios).toBe(2);
+    // The claim is settled: no unfinished task, the result and records kept until RESULT_TTL_S.
+    const claim = await eventually(async () => {
+      const held = await redis.hgetall(`${stack.prefix}:quota:addr:127.0.0.1`);
+      return held['#tasks'] === '0' ? held : undefined;
+    }, 'the batch claim to be settled');
+    expect(claim[batch.task_id]).toMatch(/^0:\d+$/);
+    expect(Number(claim['#bytes'])).toBeGreaterThanOrEqual(3 * 1024);
     for (const id of [batch.task_id, ...childIds]) {
       await eventually(
         async () =>
