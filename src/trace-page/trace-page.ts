@@ -118,7 +118,7 @@ export const SCRIPT = `
     const summary = el('p', { class: 'summary' },
       'Flow ', ...trace.correlation_ids.flatMap((c) => [idLink(c), ' ']),
       '· ', el('span', { class: 'status', 'data-status': trace.summary.status, text: trace.summary.status }),
-      ' · ' + ms(trace.summary.total_ms) + ' · ' + trace.summary.lines + ' lines · ' + trace.summary.retries + ' retries');
+      ' · ' + ms(trace.summary.total_ms) + ' · ' + (trace.truncated ? 'first ' : '') + trace.summary.lines + ' lines · ' + trace.summary.retries + ' retries');
     if (kibana) summary.append(' · ', el('a', { href: kibana.replace(/\\/+$/, '') + "/app/discover#/view/threadline-flow-by-correlation-id?_a=(query:(language:lucene,query:'correlation_id:%22" + encodeURIComponent(trace.correlation_ids[0] || id) + "%22'))", text: 'Open in Kibana' }));
     const list = el('ul', { class: 'rows', 'aria-label': 'Waterfall of the flow' });
     for (const row of rows) {
