@@ -65,6 +65,8 @@ const E2E_RATE = 200; // requests/s
 const E2E_SECONDS = size(20, 5, 1);
 /** Processes on each side of the seed comparison: API processes, uvicorn workers. */
 const SEED_PROCESSES = 2;
+/** The most unfinished tasks a client may have (QUOTA_TASKS_PER_CLIENT): one benchmark client submits far more than a worker drains. */
+const UNLIMITED_QUOTA = '1000000';
 const TRACE: TraceSize = smoke
   ? { flows: 100, samples: 3, stream: 'logs-threadline-benchsmoke' }
   : { flows: 10_000, samples: 100, stream: 'logs-threadline-benchtrace' };
@@ -121,6 +123,8 @@ const api = (env: Record<string, string>) => (port: number, prefix: string) =>
     REDIS_PREFIX: prefix,
     LOG_DATA_STREAM: BENCH_STREAM,
     LOG_SPOOL_DIR: join(scratch, 'spool'),
+    // A benchmark is one client submitting far more than a worker drains.
+    QUOTA_TASKS_PER_CLIENT: UNLIMITED_QUOTA,
     ...env,
   });
 
@@ -177,6 +181,7 @@ const apiGroup: Side = {
       REDIS_PREFIX: prefix,
       LOG_DATA_STREAM: BENCH_STREAM,
       LOG_SPOOL_DIR: join(scratch, 'spool'),
+      QUOTA_TASKS_PER_CLIENT: UNLIMITED_QUOTA,
     }),
   ready: (spawned) => printed(spawned, 'API listening on', SEED_PROCESSES),
 };

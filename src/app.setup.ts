@@ -4,6 +4,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppLogger as Logger } from './logging/logger';
+import { Authenticator } from './auth/authenticator';
 import { AppConfig } from './config/app-config';
 import { accessLogMiddleware, httpContextMiddleware } from './context/http-context.middleware';
 import { PINO } from './logging/logging.module';
@@ -12,6 +13,8 @@ import { ProblemView } from './problem/problem.dto';
 import { TaskQueueRepository } from './queues/task-queue.repository';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+/** Every route under it needs an API key when API_KEYS is set. */
+export const API_PATH = '/api/v1';
 
 /**
  * Everything about the HTTP app that is not a module: body limits, OpenAPI, the queue
@@ -21,12 +24,18 @@ export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 export function configureApp(app: NestExpressApplication): void {
   const config = app.get(AppConfig);
   app.disable('x-powered-by');
+  // Who may set the client address with X-Forwarded-For (TRUST_PROXY): read by req.ip below.
+  app.set('trust proxy', config.trustProxy);
   // First in the chain, so that everything after it (body parsing included) runs in the flow.
   app.use(
     config.LOG_CONTEXT
       ? httpContextMiddleware(app.get<Logger>(PINO))
       : accessLogMiddleware(app.get<Logger>(PINO)),
   );
+  // API keys and rate limits before the body is read: a request without a valid key gets its
+  // 401 (or 429) without a byte of its body parsed. Everything outside API_PATH (health,
+  // readiness, docs, the trace page) is public; the ApiKeyGuard covers any other route.
+  app.use(API_PATH, app.get(Authenticator).middleware());
   app.useBodyParser('json', { limit: config.BODY_LIMIT });
 
   const keysOn = config.API_KEYS !== '';

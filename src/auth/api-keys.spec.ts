@@ -1,31 +1,45 @@
-import { holderOf, parseApiKeys, presentedKey, API_KEYS_PATTERN } from './api-keys';
+import { API_KEYS_PATTERN, keyOf, parseApiKeys, presentedKey } from './api-keys';
 
 const ALICE = 'alice-key-0123456789abcdefghij';
 const BOB = 'bob-key-0123456789abcdefghijklm';
+const CAROL = 'carol-key-0123456789abcdefghijk';
 
 describe('API keys', () => {
-  const keys = parseApiKeys(`alice:${ALICE},bob:${BOB}`);
+  const keys = parseApiKeys(`alice:${ALICE},bob:${BOB}:high,carol:${CAROL}:admin+high`);
 
   it('names the holder of a listed key, and no one for any other string', () => {
-    expect(holderOf(keys, ALICE)).toBe('alice');
-    expect(holderOf(keys, BOB)).toBe('bob');
-    expect(holderOf(keys, `${ALICE}x`)).toBeUndefined();
-    expect(holderOf(keys, '')).toBeUndefined();
-    expect(holderOf([], ALICE)).toBeUndefined();
+    expect(keyOf(keys, ALICE)?.name).toBe('alice');
+    expect(keyOf(keys, BOB)?.name).toBe('bob');
+    expect(keyOf(keys, `${ALICE}x`)).toBeUndefined();
+    expect(keyOf(keys, '')).toBeUndefined();
+    expect(keyOf([], ALICE)).toBeUndefined();
   });
 
   it('keeps digests, never the keys themselves', () => {
     expect(JSON.stringify(keys)).not.toContain(ALICE);
+    expect(JSON.stringify(keys)).not.toContain(CAROL);
   });
 
-  it('accepts name:key lists and refuses short keys, bad names and stray separators', () => {
+  it("reads each key's grants, none when it lists none", () => {
+    expect(keyOf(keys, ALICE)?.grants).toEqual([]);
+    expect(keyOf(keys, BOB)?.grants).toEqual(['high']);
+    expect(keyOf(keys, CAROL)?.grants).toEqual(['admin', 'high']);
+    expect(parseApiKeys(`dave:${ALICE}:high+high`)[0]?.grants).toEqual(['high']);
+  });
+
+  it('accepts name:key[:grant[+grant]] lists and refuses short keys, bad names, unknown grants and stray separators', () => {
     expect(API_KEYS_PATTERN.test('')).toBe(true);
     expect(API_KEYS_PATTERN.test(`alice:${ALICE}`)).toBe(true);
     expect(API_KEYS_PATTERN.test(`alice:${ALICE},bob:${BOB}`)).toBe(true);
+    expect(API_KEYS_PATTERN.test(`alice:${ALICE}:high,bob:${BOB}:admin+high`)).toBe(true);
     expect(API_KEYS_PATTERN.test('alice:short')).toBe(false);
     expect(API_KEYS_PATTERN.test(`Alice:${ALICE}`)).toBe(false);
     expect(API_KEYS_PATTERN.test(`alice:${ALICE},`)).toBe(false);
     expect(API_KEYS_PATTERN.test(ALICE)).toBe(false);
+    expect(API_KEYS_PATTERN.test(`alice:${ALICE}:`)).toBe(false);
+    expect(API_KEYS_PATTERN.test(`alice:${ALICE}:root`)).toBe(false);
+    expect(API_KEYS_PATTERN.test(`alice:${ALICE}:high+`)).toBe(false);
+    expect(API_KEYS_PATTERN.test(`alice:${ALICE}:high,admin`)).toBe(false);
   });
 
   it('reads a Bearer token first, then X-API-Key', () => {

@@ -1,40 +1,116 @@
 import { Injectable } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { RedisRepository } from '../redis/redis.repository';
+import { SLIDING_WINDOW_SCRIPT } from './sliding-window.script';
 
-const WINDOW_MS = 60_000;
+/** One quota: at most `limit` requests in any `windowS` seconds, per `id`. */
+export interface RatePolicy {
+  /** The policy's name in the RateLimit and RateLimit-Policy header fields. */
+  name: string;
+  limit: number;
+  windowS: number;
+}
 
-/** What the limiter decided for one request. */
-export type RateDecision = { allowed: true } | { allowed: false; retryAfterS: number };
+/** A policy applied to one client, and whether this request counts against it. */
+export interface RateBucket {
+  policy: RatePolicy;
+  /** Whom it counts: an API key's name, a client address. */
+  id: string;
+  /** Count this request (`true`), or only refuse it when the bucket is full. */
+  take: boolean;
+}
+
+/** Where a bucket stands after the check. */
+export interface RateState {
+  policy: RatePolicy;
+  /** Requests the bucket still has room for now. */
+  remaining: number;
+  /** Seconds until its quota next grows (0 when it counts nothing). */
+  resetS: number;
+}
+
+/** What the limiter decided for one request, and where each bucket stands. */
+export interface RateDecision {
+  allowed: boolean;
+  states: RateState[];
+  /** When refused: the first full bucket, and the seconds until it has room. */
+  refusedBy?: RateState;
+}
 
 /**
- * Per-key request limit, RATE_LIMIT_PER_MINUTE in fixed one-minute windows counted in Redis,
- * so that every API instance shares one count. A key over its limit waits for the next
- * window. When Redis cannot be asked, requests pass: the request itself then meets the same
- * outage and answers 503.
+ * Sliding-window rate limits in Redis, one script per request (`SLIDING_WINDOW_SCRIPT`), so
+ * that every API instance shares one count and a burst straddling a minute boundary counts
+ * in one window. Redis errors are the caller's: it decides what a request gets without a
+ * limit (see docs/security.md#when-redis-cannot-be-asked).
+ * @see https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/
  */
 @Injectable()
 export class RateLimiter {
+  private readonly sha = createHash('sha1').update(SLIDING_WINDOW_SCRIPT).digest('hex');
+
   constructor(
     private readonly redis: RedisRepository,
     private readonly config: AppConfig,
   ) {}
 
-  async take(key: string, now = Date.now()): Promise<RateDecision> {
-    const window = Math.floor(now / WINDOW_MS);
-    const counter = `${this.config.keyPrefix}:rate:${key}:${window}`;
-    let count: number;
-    try {
-      count = await this.redis.run(async (client) => {
-        const [[, n]] = (await client.multi().incr(counter).pexpire(counter, WINDOW_MS).exec()) as [
-          [Error | null, number],
-        ];
-        return n;
-      });
-    } catch {
-      return { allowed: true };
-    }
-    if (count <= this.config.RATE_LIMIT_PER_MINUTE) return { allowed: true };
-    return { allowed: false, retryAfterS: Math.ceil(((window + 1) * WINDOW_MS - now) / 1000) };
+  /**
+   * Counts the request in every bucket that takes, if all have room.
+   * @param now the time in ms; by default Redis's clock
+   * @throws RedisUnavailableError (or the command's error) when Redis cannot be asked
+   */
+  async check(buckets: readonly RateBucket[], now?: number): Promise<RateDecision> {
+    const keys = buckets.map(
+      ({ policy, id }) => `${this.config.keyPrefix}:rate:${policy.name}:${id}`,
+    );
+    const args = [
+      now === undefined ? '' : String(Math.floor(now)),
+      randomBytes(8).toString('hex'),
+      ...buckets.flatMap(({ policy, take }) => [
+        String(policy.limit),
+        String(policy.windowS * 1000),
+        take ? '1' : '0',
+      ]),
+    ];
+    const reply = await this.redis.run(async (client) => {
+      try {
+        return (await client.evalsha(this.sha, keys.length, ...keys, ...args)) as number[];
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return (await client.eval(
+          SLIDING_WINDOW_SCRIPT,
+          keys.length,
+          ...keys,
+          ...args,
+        )) as number[];
+      }
+    });
+    const states = buckets.map(({ policy }, i): RateState => {
+      const count = Number(reply[2 + 2 * i]);
+      const waitMs = Number(reply[3 + 2 * i]);
+      return {
+        policy,
+        remaining: Math.max(0, policy.limit - count),
+        resetS: Math.ceil(Math.max(0, waitMs) / 1000),
+      };
+    });
+    const allowed = Number(reply[0]) === 1;
+    if (allowed) return { allowed, states };
+    const full = states.find((state) => state.remaining === 0) ?? states[0];
+    return { allowed, states, refusedBy: { ...full, resetS: Math.max(1, full.resetS) } };
   }
+}
+
+/** `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers): `"name";q=limit;w=window`. */
+export function rateLimitPolicyField(states: readonly RateState[]): string {
+  return states
+    .map(({ policy }) => `"${policy.name}";q=${policy.limit};w=${policy.windowS}`)
+    .join(', ');
+}
+
+/** `RateLimit` (draft-ietf-httpapi-ratelimit-headers): `"name";r=remaining;t=reset`. */
+export function rateLimitField(states: readonly RateState[]): string {
+  return states
+    .map(({ policy, remaining, resetS }) => `"${policy.name}";r=${remaining};t=${resetS}`)
+    .join(', ');
 }

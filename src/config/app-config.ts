@@ -3,10 +3,14 @@ import { BooleanFlag } from './boolean-flag.decorator';
 import { IntRange } from './int-range.decorator';
 import { TASK_QUEUES, type TaskQueue } from '../queues/queue-names';
 import { IsQueueList } from './is-queue-list.validator';
-import { API_KEYS_PATTERN } from '../auth/api-keys';
+import { API_KEYS_PATTERN, API_KEYS_RULE } from '../auth/api-keys';
 import { IsServiceUrl, IsServiceUrlList } from './is-service-url.validator';
 import { IsRedisNodeList } from './redis-nodes';
 import { NotAbove } from './not-above.validator';
+
+const PROXY = '(loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(/\\d{1,3})?)';
+/** What TRUST_PROXY accepts: `false`, a hop count, or a list of addresses and ranges. */
+export const TRUST_PROXY_PATTERN = new RegExp(`^(false|\\d{1,2}|${PROXY}( *, *${PROXY})*)$`);
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -108,6 +112,13 @@ export class AppConfig {
   @IntRange(16384, Infinity, 'bytes')
   LOG_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 
+  /**
+   * Largest the dead-letter file (`LOG_SPOOL_DIR/dead-letter.ndjson`, the lines Elasticsearch
+   * refused for good) grows; later refusals are counted and reported, not kept. Default: 16 MiB.
+   */
+  @IntRange(4096, Infinity, 'bytes')
+  LOG_DEAD_LETTER_MAX_BYTES = 16 * 1024 * 1024;
+
   /** Largest `_bulk` request the shipper sends, in bytes. Default: 1 MiB. */
   @IntRange(1024, 100 * 1024 * 1024, 'bytes')
   LOG_SHIP_BULK_BYTES = 1024 * 1024;
@@ -140,20 +151,47 @@ export class AppConfig {
   READY_TIMEOUT_MS = 2000;
 
   /**
-   * API keys, as comma-separated `name:key` pairs (names of a-z, 0-9, _ and -; keys of 24 or
-   * more letters, digits, _ and -). When set, every API request needs `Authorization: Bearer
-   * <key>` (or `X-API-Key`), and a key sees only its own tasks and traces. Default: unset (no
-   * keys: for local use).
+   * API keys, as comma-separated `name:key[:grant[+grant]]` entries (names of a-z, 0-9, _ and
+   * -; keys of 24 or more letters, digits, _ and -; grants `high`, to submit to the high queue,
+   * and `admin`, to see the workers' hosts and pids). When set, every request under `/api/v1`
+   * needs `Authorization: Bearer <key>` (or `X-API-Key`), and a key sees only its own tasks and
+   * traces. Default: unset (no keys, everything allowed: for local use).
+   * @see docs/security.md#api-keys
    */
-  @Matches(API_KEYS_PATTERN, {
-    message:
-      'must be name:key pairs separated by commas, keys of 24+ characters [A-Za-z0-9_-], e.g. API_KEYS=alice:$(openssl rand -hex 24)',
-  })
+  @Matches(API_KEYS_PATTERN, { message: API_KEYS_RULE })
   API_KEYS = '';
 
-  /** Requests per minute each API key may make (when API_KEYS is set); then 429. Default: `600`. */
-  @IntRange(1, 1_000_000, 'requests per minute')
+  /**
+   * Requests each API key may make in any 60 seconds (a sliding window, when API_KEYS is set);
+   * then 429. Redis keeps one entry per counted request, so the bound also bounds its memory.
+   * Default: `600`.
+   * @see docs/security.md#rate-limits
+   */
+  @IntRange(1, 100_000, 'requests per minute')
   RATE_LIMIT_PER_MINUTE = 600;
+
+  /**
+   * Requests without a valid API key (401) one client address may make in any 60 seconds (when
+   * API_KEYS is set); beyond it every request from that address gets 429 until the window has
+   * room, so that keys cannot be guessed at speed. Default: `20`.
+   * @see docs/security.md#rate-limits
+   */
+  @IntRange(1, 10_000, 'failed authentications per minute', 'AUTH_FAILURES_PER_MINUTE=20')
+  AUTH_FAILURES_PER_MINUTE = 20;
+
+  /**
+   * Which peers may set the client address with `X-Forwarded-For` (Express's `trust proxy`):
+   * `false` (none: the address is the TCP peer's), a number of proxy hops, or a comma-separated
+   * list of addresses, CIDR ranges and the names `loopback`, `linklocal`, `uniquelocal`. The
+   * address keys the failed-authentication limit and the per-client quotas when keys are off.
+   * Default: `loopback` (a proxy on this machine, such as nginx in front of `npm start`).
+   * @see docs/security.md#client-address
+   */
+  @Matches(TRUST_PROXY_PATTERN, {
+    message:
+      'must be false, a number of proxy hops, or addresses, CIDR ranges, loopback, linklocal or uniquelocal separated by commas, e.g. TRUST_PROXY=loopback or TRUST_PROXY=10.0.0.0/8',
+  })
+  TRUST_PROXY = 'loopback';
 
   /** Largest accepted request body, e.g. `1mb` or `200kb`. Default: `1mb`. */
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 200kb or 1mb' })
@@ -188,6 +226,29 @@ export class AppConfig {
   @IntRange(60, Infinity, 'seconds')
   IDEMPOTENCY_TTL_S = 24 * 3600;
 
+  /**
+   * Most unfinished tasks (queued or running, a batch's children included) one client may
+   * have: an API key, or a client address when API_KEYS is unset. Beyond it a submit answers
+   * 429. Default: `1000`.
+   * @see docs/security.md#quotas
+   */
+  @IntRange(1, 1_000_000, 'tasks')
+  QUOTA_TASKS_PER_CLIENT = 1000;
+
+  /**
+   * Most bytes of task input one client may keep in Redis for its unfinished tasks; a finished
+   * task's input is dropped. Beyond it a submit answers 429. Default: 64 MiB.
+   */
+  @IntRange(1024, Infinity, 'bytes')
+  QUOTA_BYTES_PER_CLIENT = 64 * 1024 * 1024;
+
+  /**
+   * Longest a task may wait in its queue before a worker takes it; then it fails as
+   * `TaskExpired`, and its client sees why. Default: `86400` (a day).
+   */
+  @IntRange(10, Infinity, 'seconds')
+  TASK_MAX_WAIT_S = 24 * 3600;
+
   /** Runs a task may get before it fails for good (retryable errors only). Default: `3`. */
   @IntRange(1, 20)
   TASK_ATTEMPTS = 3;
@@ -195,6 +256,29 @@ export class AppConfig {
   /** First retry delay, doubled at each retry, in ms. Default: `1000`. */
   @IntRange(0, 3600000, 'milliseconds')
   TASK_BACKOFF_MS = 1000;
+
+  /**
+   * Most work one `calculate_var` task (or one portfolio of a `batch_var`) may declare, in
+   * multiply-adds: assets³ + simulations × assets² (docs/tasks.md#cost-limits); more is a 422.
+   * About 10 s on one core. Default: `10000000000` (1e10: 200 assets × 250,000 simulations).
+   */
+  @IntRange(1_000_000, 1e15, 'operations')
+  TASK_VAR_MAX_OPERATIONS = 10_000_000_000;
+
+  /** Most work one `batch_var` may declare, summed over its portfolios, in multiply-adds. Default: `100000000000` (1e11). */
+  @IntRange(1_000_000, 1e16, 'operations')
+  TASK_BATCH_MAX_OPERATIONS = 100_000_000_000;
+
+  /** Longest `delay_ms` an `echo` task may ask for: the time it holds a worker slot. Default: `60000`. */
+  @IntRange(0, 600000, 'milliseconds')
+  TASK_ECHO_MAX_DELAY_MS = 60000;
+
+  /**
+   * Longest a CPU-heavy task (`calculate_var`) may compute on its worker thread; past it the
+   * thread is stopped and the task fails without retry, in ms. Default: `120000`.
+   */
+  @IntRange(100, 3600000, 'milliseconds')
+  TASK_THREAD_TIMEOUT_MS = 120000;
 
   /** Queues this worker takes tasks from, in strict priority order. Default: `high,medium,low`. */
   @IsQueueList()
@@ -233,6 +317,13 @@ export class AppConfig {
   /** Whether Redis is a cluster (REDIS_CLUSTER_NODES is set). */
   get redisCluster(): boolean {
     return this.REDIS_CLUSTER_NODES !== '';
+  }
+
+  /** TRUST_PROXY as Express's `trust proxy` setting takes it. */
+  get trustProxy(): boolean | number | string {
+    if (this.TRUST_PROXY === 'false') return false;
+    if (/^\d+$/.test(this.TRUST_PROXY)) return Number(this.TRUST_PROXY);
+    return this.TRUST_PROXY;
   }
 
   /** The prefix of every Redis key: REDIS_PREFIX, in braces on a cluster (one hash slot). */

@@ -1,4 +1,4 @@
-import { ensureSpoolWritable } from '../logging/log-shipping';
+import { ensureSpoolUsable } from '../logging/log-shipping';
 import type { AppConfig } from './app-config';
 import { InvalidConfigError } from './invalid-config.error';
 import { loadConfig } from './load-config';
@@ -13,7 +13,7 @@ export const EXIT_CONFIG = 78;
 export function loadConfigOrExit(): AppConfig {
   try {
     const config = loadConfig();
-    ensureSpoolWritable(config);
+    ensureSpoolUsable(config);
     return config;
   } catch (error) {
     if (error instanceof InvalidConfigError) {

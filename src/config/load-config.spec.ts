@@ -111,6 +111,27 @@ describe(loadConfig.name, () => {
     },
   );
 
+  it('takes TRUST_PROXY as Express takes trust proxy: off, a hop count, or addresses', () => {
+    expect(loadConfig({}).trustProxy).toBe('loopback');
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::1' }).trustProxy).toBe(
+      'loopback, 10.0.0.0/8,fd00::1',
+    );
+    for (const value of ['true', 'everyone', '10.0.0.0/8;rm', '10.0.0.1,'])
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY.*e\.g\. TRUST_PROXY=/s);
+  });
+
+  it('refuses API_KEYS with an unknown grant, giving the syntax and an example', () => {
+    const key = '0123456789abcdef0123456789abcdef';
+    expect(loadConfig({ API_KEYS: `ops:${key}:high+admin,bob:${key}` }).API_KEYS).toContain(
+      'high+admin',
+    );
+    expect(() => loadConfig({ API_KEYS: `ops:${key}:root` })).toThrow(
+      /API_KEYS.*name:key\[:grant\[\+grant\]\].*e\.g\. API_KEYS=alice:/s,
+    );
+  });
+
   it('bounds a trace by TRACE_DEFAULT_LIMIT and TRACE_MAX_LIMIT, the default not above the maximum', () => {
     expect(loadConfig({})).toMatchObject({ TRACE_DEFAULT_LIMIT: 1000, TRACE_MAX_LIMIT: 10_000 });
     expect(loadConfig({ TRACE_DEFAULT_LIMIT: '50', TRACE_MAX_LIMIT: '50' })).toMatchObject({

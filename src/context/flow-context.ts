@@ -33,6 +33,11 @@ export interface FlowContext {
    * `addr:<client address>`. Never logged as such (`user.name` and `client.address` say it).
    */
   client?: string;
+  /**
+   * What the flow's API key is granted beyond its own tasks (`high`, `admin`; see API_KEYS).
+   * Unset when API keys are off: then everything is allowed (local use).
+   */
+  grants?: readonly string[];
   /** Bumped by every `assign`, so that whoever caches what it derived from the context knows. */
   version?: number;
   /** Updates a response header when a request joins another flow (a poll of a task). */

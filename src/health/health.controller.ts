@@ -10,6 +10,7 @@ import { AppConfig } from '../config/app-config';
 import { ElasticsearchRepository } from '../elasticsearch/elasticsearch.repository';
 import { LogShipping } from '../logging/log-shipping';
 import { ProblemException } from '../problem/problem.exception';
+import { EventLoopMonitor } from './event-loop-monitor';
 import { RedisRepository } from '../redis/redis.repository';
 
 /** Seconds a client should wait before asking `/ready` again after a 503. */
@@ -29,12 +30,16 @@ export class HealthController {
     private readonly elasticsearch: ElasticsearchRepository,
     private readonly config: AppConfig,
     private readonly logShipping: LogShipping,
+    private readonly eventLoop: EventLoopMonitor,
   ) {}
 
   @Get('health')
   @HealthCheck()
   live(): Promise<HealthCheckResult> {
-    return this.health.check([]);
+    // Reported, never failing: a slow loop is for people and alerts to judge, not a restart.
+    return this.health.check([
+      () => this.indicator.check('event_loop').up({ ...this.eventLoop.status() }),
+    ]);
   }
 
   @Get('ready')

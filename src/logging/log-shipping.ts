@@ -6,6 +6,8 @@ import { InvalidConfigError } from '../config/invalid-config.error';
 import type { ServiceName } from './logger';
 import { type ShippingSnapshot, ShippingStats } from './shipping/shipping-stats';
 import { LineBatcher } from './shipping/line-batcher';
+import { foreignEntries } from './shipping/spool-directory';
+import { FOLDER_MODE } from './shipping/spool-lease';
 import type { ShippingTransportOptions } from './shipping/transport';
 
 /** How long the main thread collects lines before handing them to the transport thread. */
@@ -36,6 +38,7 @@ export class LogShipping {
       dataStream: config.LOG_DATA_STREAM,
       spoolDir,
       spoolMaxBytes: config.LOG_SPOOL_MAX_BYTES,
+      deadLetterMaxBytes: config.LOG_DEAD_LETTER_MAX_BYTES,
       bulkBytes: config.LOG_SHIP_BULK_BYTES,
       flushMs: config.LOG_SHIP_FLUSH_MS,
       stats: stats.buffer,
@@ -61,16 +64,23 @@ export class LogShipping {
   }
 }
 
+/** How many foreign entries the boot message names before it says how many more. */
+const FOREIGN_SHOWN = 5;
+
 /**
- * A spool that cannot be written would lose every line: the process refuses to start instead
- * (called at boot, with the rest of the configuration's checks).
+ * The process refuses to start (called at boot, with the rest of the configuration's checks)
+ * when the spool cannot be written, which would lose every line, or when LOG_SPOOL_DIR holds
+ * anything the spool did not make: the spool adopts and deletes its own folders, so it must
+ * never share a directory with anything else.
  */
-export function ensureSpoolWritable(config: AppConfig): void {
+export function ensureSpoolUsable(config: AppConfig): void {
   if (!config.LOG_SHIPPING) return;
   const dir = resolve(config.LOG_SPOOL_DIR);
+  let foreign: string[];
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: FOLDER_MODE });
     accessSync(dir, constants.W_OK);
+    foreign = foreignEntries(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new InvalidConfigError([
@@ -80,4 +90,13 @@ export function ensureSpoolWritable(config: AppConfig): void {
       },
     ]);
   }
+  if (foreign.length === 0) return;
+  const more = foreign.length - FOREIGN_SHOWN;
+  const found = foreign.slice(0, FOREIGN_SHOWN).join(', ') + (more > 0 ? ` and ${more} more` : '');
+  throw new InvalidConfigError([
+    {
+      variable: 'LOG_SPOOL_DIR',
+      expected: `must be a directory of the log spool's own; ${dir} holds what the spool did not make: ${found}. The spool never adopts or deletes those. Point LOG_SPOOL_DIR at an empty or new directory, or move them out of ${dir} (a spool left by an older Threadline counts too: docs/log-shipping.md says how to send its lines)`,
+    },
+  ]);
 }

@@ -8,6 +8,9 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { createHash } from 'node:crypto';
+import { isGranted } from '../auth/grants';
+import { AppConfig } from '../config/app-config';
 import { ProblemView } from '../problem/problem.dto';
 import { TASK_QUEUES } from '../queues/queue-names';
 import { TaskQueueRepository, type QueueCounts } from '../queues/task-queue.repository';
@@ -24,9 +27,15 @@ class QueueCountsView {
 }
 
 class WorkerView {
-  @ApiProperty() id!: string;
-  @ApiProperty() host!: string;
-  @ApiProperty() pid!: number;
+  @ApiProperty({
+    description:
+      'The worker process: `host:pid:token` for an admin key, else an opaque id of the same worker.',
+  })
+  id!: string;
+  @ApiPropertyOptional({ description: 'Shown to an API key with the admin grant only.' })
+  host?: string;
+  @ApiPropertyOptional({ description: 'Shown to an API key with the admin grant only.' })
+  pid?: number;
   @ApiProperty({ enum: TASK_QUEUES, isArray: true, description: 'Served in this order.' })
   queues!: string[];
   @ApiProperty() concurrency!: number;
@@ -72,17 +81,28 @@ export class QueuesController {
   constructor(
     private readonly queue: TaskQueueRepository,
     private readonly workers: WorkerRegistryRepository,
+    private readonly config: AppConfig,
   ) {}
 
   @Get()
   @ApiOperation({
     summary: 'Queue depths and workers',
-    description: 'Counts per queue and state, and every worker heard from in the last 15 s.',
+    description:
+      "Counts per queue and state, and every worker heard from in the last 15 s. Workers' hosts and pids only for an API key with the admin grant (or with API keys off).",
   })
   @ApiOkResponse({ type: QueuesView })
   @ApiServiceUnavailableResponse({ type: ProblemView })
-  async list(): Promise<{ queues: Record<string, QueueCounts>; workers: WorkerInfo[] }> {
+  async list(): Promise<{ queues: Record<string, QueueCounts>; workers: ListedWorker[] }> {
     const [queues, workers] = await Promise.all([this.queue.counts(), this.workers.list()]);
-    return { queues, workers };
+    if (isGranted(this.config.API_KEYS !== '', 'admin')) return { queues, workers };
+    return { queues, workers: workers.map(withoutWhereabouts) };
   }
+}
+
+/** A worker as listed: without host and pid unless the caller may see them. */
+type ListedWorker = Omit<WorkerInfo, 'host' | 'pid'> & Partial<Pick<WorkerInfo, 'host' | 'pid'>>;
+
+/** A worker as a key without the admin grant sees it: no host, no pid, an id that names neither. */
+function withoutWhereabouts({ id, host: _host, pid: _pid, ...rest }: WorkerInfo): ListedWorker {
+  return { id: createHash('sha256').update(id).digest('hex').slice(0, 16), ...rest };
 }

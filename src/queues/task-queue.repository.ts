@@ -6,6 +6,7 @@ import { flowContext } from '../context/flow-context';
 import { traceparentOf } from '../context/ids';
 import { RedisRepository } from '../redis/redis.repository';
 import type { NewTask, TaskEnvelope, TaskError, TaskSnapshot, TaskStatus } from '../tasks/task';
+import { fairPriority } from './fair-priority';
 import { TASK_QUEUES, type TaskQueue } from './queue-names';
 
 export const FLOW_PRODUCER = 'tasks';
@@ -104,19 +105,42 @@ export class TaskQueueRepository {
    * would be, so that polling it answers `cancelled` rather than 404.
    */
   async cancel(id: string): Promise<CancelOutcome> {
+    return this.endUnstarted(id, (task) => ({ ...task, status: 'cancelled' }));
+  }
+
+  /**
+   * Fails a task that waited too long for a worker (TASK_MAX_WAIT_S), with its children; it is
+   * remembered as a failure with `error` for as long as a result would be.
+   */
+  async expire(id: string, error: TaskError): Promise<CancelOutcome> {
+    return this.endUnstarted(id, (task) => ({ ...task, status: 'failed', error }));
+  }
+
+  /** Drops a finished task's input from Redis: nothing reads it again. */
+  async dropInput(id: string): Promise<void> {
+    await this.redis.run(async () => {
+      const job = await this.locate(id);
+      if (job?.data?.input != null) await job.updateData({ ...job.data, input: null });
+    });
+  }
+
+  /** Ends a task that no worker has taken, recording how it ended (`end`) in its place. */
+  private async endUnstarted(
+    id: string,
+    end: (task: TaskSnapshot) => TaskSnapshot,
+  ): Promise<CancelOutcome> {
     return this.redis.run(async (client) => {
       const job = await this.locate(id);
       if (!job) return 'not-found';
-      // A child's result belongs to its parent: cancelling it alone would skew the parent's.
+      // A child's result belongs to its parent: ending it alone would skew the parent's.
       if (job.parentKey) return 'child-of-flow';
       const state = await job.getState();
       if (!['waiting', 'prioritized', 'delayed', 'waiting-children'].includes(state))
         return 'already-started';
-      const record: TaskSnapshot = {
+      const record: TaskSnapshot = end({
         ...this.snapshot(job, job.queueName as TaskQueue, state),
-        status: 'cancelled',
         finished_at: new Date().toISOString(),
-      };
+      });
       // Record first: if the removal then fails because a worker took the task, undo it.
       await client.set(
         this.cancelledKey(id),
@@ -170,6 +194,7 @@ export class TaskQueueRepository {
     return jobs.find((j): j is Job<TaskEnvelope> => j !== undefined);
   }
 
+  /** Where a task that ended before it started (cancelled, expired) is remembered. */
   private cancelledKey(id: string): string {
     return `${this.config.keyPrefix}:cancelled:${id}`;
   }
@@ -178,7 +203,7 @@ export class TaskQueueRepository {
     return {
       jobId: task.id,
       timestamp: task.createdAt,
-      priority: task.priority,
+      priority: fairPriority(task.priority, task.rank ?? 0),
       attempts: this.config.TASK_ATTEMPTS,
       backoff: { type: 'exponential', delay: this.config.TASK_BACKOFF_MS },
       removeOnComplete: { age: this.config.RESULT_TTL_S },
@@ -201,6 +226,9 @@ function envelope(task: NewTask): TaskEnvelope {
       ...(flow?.correlation_id ? { correlation_id: flow.correlation_id } : {}),
       ...(flow?.trace ? { traceparent: traceparentOf(flow.trace) } : {}),
       ...(flow?.owner ? { owner: flow.owner } : {}),
+      ...(task.client === undefined ? {} : { client: task.client }),
+      priority: task.priority,
+      ...(task.children === undefined ? {} : { children: task.children }),
       submitted_at: new Date(task.createdAt).toISOString(),
       ...(task.index === undefined ? {} : { index: task.index }),
     },
@@ -231,7 +259,7 @@ export function toSnapshot(
     id: job.id ?? '',
     type: job.name,
     queue,
-    priority: job.opts.priority ?? 0,
+    priority: job.data?.meta?.priority ?? job.opts.priority ?? 0,
     status,
     progress: status === 'completed' ? 100 : progress,
     attempts: job.attemptsStarted,
@@ -240,6 +268,7 @@ export function toSnapshot(
   };
   if (job.data?.meta?.correlation_id) snapshot.correlation_id = job.data.meta.correlation_id;
   if (job.data?.meta?.owner) snapshot.owner = job.data.meta.owner;
+  if (job.data?.meta?.client) snapshot.client = job.data.meta.client;
   if (job.processedOn) snapshot.started_at = new Date(job.processedOn).toISOString();
   if (job.finishedOn && (status === 'completed' || status === 'failed')) {
     snapshot.finished_at = new Date(job.finishedOn).toISOString();

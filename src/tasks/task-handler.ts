@@ -1,6 +1,7 @@
 import { applyDecorators, Injectable, SetMetadata } from '@nestjs/common';
 import type { ClassConstructor } from 'class-transformer';
 import type { TaskQueue } from '../queues/queue-names';
+import type { TaskCost } from './task-cost';
 
 /** Every task type Threadline runs. Each needs exactly one handler, or the process refuses to start. */
 export const TASK_TYPES = ['calculate_var', 'batch_var', 'echo'] as const;
@@ -35,12 +36,42 @@ export interface ChildTask {
  * Runs one task type. `D` is the class that validates the task's `data`.
  * Throw `UnrecoverableError` (from bullmq) for a failure that must not be retried; any other
  * error is retried with backoff.
+ *
+ * A handler either runs its task itself (`run`), or splits it into child tasks (`children`)
+ * and combines their results (`combine`): such a parent keeps no input of its own, since its
+ * children carry it all.
  */
-export interface TaskHandler<D extends object = object, R = unknown> {
+export type TaskHandler<D extends object = object, R = unknown> =
+  LeafTaskHandler<D, R> | ParentTaskHandler<D, R>;
+
+interface TaskHandlerBase<D extends object> {
   readonly dataClass: ClassConstructor<D>;
-  /** Checks beyond the class's decorators; throws `TaskDataError`. */
+  /**
+   * Checks beyond the class's decorators; throws `TaskDataError`. Runs when the task is
+   * submitted, not again in the worker: `run` must not rely on it for safety.
+   */
   check?(data: D): void;
-  /** Child tasks to run first; the handler's `run` then aggregates their results. */
-  children?(data: D): ChildTask[];
+  /**
+   * What the task will cost, each figure with its limit; the task is refused (422) at submit
+   * when any figure is over its limit. Cheap: it runs on the API's event loop.
+   */
+  cost?(data: D): readonly TaskCost[];
+}
+
+/** Runs a task from its input. */
+export interface LeafTaskHandler<
+  D extends object = object,
+  R = unknown,
+> extends TaskHandlerBase<D> {
   run(data: D, context: TaskContext): Promise<R>;
+  children?: never;
+}
+
+/** Splits a task into children that run first, then combines their results. */
+export interface ParentTaskHandler<
+  D extends object = object,
+  R = unknown,
+> extends TaskHandlerBase<D> {
+  children(data: D): ChildTask[];
+  combine(context: TaskContext): Promise<R>;
 }

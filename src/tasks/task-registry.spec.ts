@@ -1,12 +1,17 @@
 import type { DiscoveryService } from '@nestjs/core';
+import { type TaskCost, TaskCostError } from './task-cost';
 import { TaskDataError } from './task-data.error';
 import type { TaskHandler } from './task-handler';
 import { TaskRegistry, TaskRegistryError } from './task-registry';
 import { EchoData } from './types/echo/echo.data';
 
-const handler = (check?: (data: object) => void): TaskHandler => ({
+const handler = (
+  check?: (data: object) => void,
+  cost?: (data: object) => TaskCost[],
+): TaskHandler => ({
   dataClass: EchoData,
   check,
+  cost,
   run: () => Promise.resolve(null),
 });
 
@@ -62,5 +67,44 @@ describe(TaskRegistry.name, () => {
       );
     }
     expect(r.parse('echo', { message: 'hi' })).toMatchObject({ message: 'hi', delay_ms: 0 });
+  });
+
+  it('admits input only when its own checks pass; a worker’s parse does not run them', () => {
+    const r = registry();
+    const refuse = (): void => {
+      throw new TaskDataError([{ pointer: '/data/message', detail: 'no' }]);
+    };
+    r.register(all().map((h) => (h.type === 'echo' ? { ...h, instance: handler(refuse) } : h)));
+    expect(() => r.admit('echo', { message: 'hi' })).toThrow(TaskDataError);
+    expect(r.parse('echo', { message: 'hi' })).toMatchObject({ message: 'hi' });
+  });
+
+  it('refuses a task over its declared cost, naming the figure, the limit and its setting', () => {
+    const r = registry();
+    const cost = (data: object): TaskCost[] => [
+      {
+        amount: (data as EchoData).delay_ms,
+        unit: 'ms',
+        formula: 'delay_ms',
+        limit: 1000,
+        setting: 'TASK_ECHO_MAX_DELAY_MS',
+        fix: 'ask for a shorter delay_ms',
+      },
+    ];
+    r.register(
+      all().map((h) => (h.type === 'echo' ? { ...h, instance: handler(undefined, cost) } : h)),
+    );
+    expect(r.admit('echo', { delay_ms: 1000 })).toMatchObject({ delay_ms: 1000 });
+    const error = (() => {
+      try {
+        r.admit('echo', { delay_ms: 250_000 });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(TaskCostError);
+    expect((error as Error).message).toBe(
+      'echo would cost 250000 ms (delay_ms), over the limit of 1000 set by TASK_ECHO_MAX_DELAY_MS; ask for a shorter delay_ms, or raise TASK_ECHO_MAX_DELAY_MS',
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { validatePlain } from '../validation/validate-plain';
+import { TaskCostError } from './task-cost';
 import { TaskDataError } from './task-data.error';
 import { TASK_HANDLER_METADATA, TASK_TYPES, type TaskHandler, type TaskType } from './task-handler';
 
@@ -68,14 +69,28 @@ export class TaskRegistry implements OnModuleInit {
   }
 
   /**
-   * Validates a task's input for its type.
+   * Reads a task's input into its type's class, checking what the class's decorators say
+   * (and no more: what a worker does before running a task it was given).
    * @throws TaskDataError naming each problem by its pointer under `/data`
    */
   parse(type: TaskType, input: unknown): object {
-    const handler = this.handler(type);
-    const { value, problems } = validatePlain(handler.dataClass, input, '/data');
+    const { value, problems } = validatePlain(this.handler(type).dataClass, input, '/data');
     if (!value) throw new TaskDataError(problems);
+    return value;
+  }
+
+  /**
+   * Everything a submission must pass: {@link parse}, the handler's own checks, then its
+   * declared cost against each limit.
+   * @throws TaskDataError naming each problem by its pointer under `/data`
+   * @throws TaskCostError naming the figure, the limit and its setting
+   */
+  admit(type: TaskType, input: unknown): object {
+    const handler = this.handler(type);
+    const value = this.parse(type, input);
     handler.check?.(value);
+    const over = handler.cost?.(value).find((cost) => !(cost.amount <= cost.limit));
+    if (over) throw new TaskCostError(type, over);
     return value;
   }
 }

@@ -27,6 +27,12 @@ export interface TaskEnvelope {
     index?: number;
     /** The API key (its name) that submitted the task; only it may see the task. */
     owner?: string;
+    /** Whose quota the task counts against (FlowContext.client); set on the submitted task. */
+    client?: string;
+    /** The priority the client gave; the job's own is the fair-rotation one (fairPriority). */
+    priority?: number;
+    /** A batch's parent: how many children carry its input (it keeps none itself). */
+    children?: number;
   };
 }
 
@@ -40,6 +46,12 @@ export interface NewTask {
   /** Submission time, epoch ms: the task's `created_at`. */
   createdAt: number;
   index?: number;
+  /** Place in the fair rotation between clients (see fairPriority). Default: 0. */
+  rank?: number;
+  /** Whose quota it counts against; set on the submitted task, not on its children. */
+  client?: string;
+  /** A batch's parent: the number of its children, which carry the input. */
+  children?: number;
 }
 
 /** Why a task failed, without a stack trace. */
@@ -67,4 +79,6 @@ export interface TaskSnapshot {
   correlation_id?: string;
   /** The API key that submitted it (internal: never in a response). */
   owner?: string;
+  /** Whose quota it counts against (internal: never in a response). */
+  client?: string;
 }

@@ -17,6 +17,7 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiExtraModels,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -74,6 +75,10 @@ export class TasksController {
   @ApiConflictResponse({
     type: ProblemView,
     description: 'A request with the same Idempotency-Key is still in progress.',
+  })
+  @ApiForbiddenResponse({
+    type: ProblemView,
+    description: 'Queue `high` with an API key not granted it (API_KEYS `name:key:high`).',
   })
   @ApiPayloadTooLargeResponse({ type: ProblemView, description: 'Body larger than BODY_LIMIT.' })
   @ApiUnsupportedMediaTypeResponse({

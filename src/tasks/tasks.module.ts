@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { QueuesModule } from '../queues/queues.module';
+import { QuotasModule } from '../quotas/quotas.module';
 import { TaskTypesModule } from './task-types.module';
 import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 
 @Module({
-  imports: [QueuesModule, TaskTypesModule, IdempotencyModule],
+  imports: [QueuesModule, QuotasModule, TaskTypesModule, IdempotencyModule],
   controllers: [TasksController],
   providers: [TasksService],
 })

@@ -1,5 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { AppLogger as Logger } from '../logging/logger';
+import { requireHighQueue } from '../auth/grants';
 import { flowContext } from '../context/flow-context';
 import { PINO } from '../logging/logging.module';
 import { redactDeep } from '../logging/redact';
@@ -12,11 +13,14 @@ import {
 } from '../idempotency/idempotency-key';
 import { ProblemException } from '../problem/problem.exception';
 import { TaskQueueRepository } from '../queues/task-queue.repository';
+import { QuotaRepository } from '../quotas/quota.repository';
+import { quotaProblem } from '../quotas/quota-problem';
 import { validatePlain } from '../validation/validate-plain';
 import { SERVER_OWNED_FIELDS, SubmitTaskDto } from './dto/submit-task.dto';
 import { AppConfig } from '../config/app-config';
 import { taskLink, taskLinks, toTaskView, type TaskView } from './dto/task-view.dto';
 import type { NewTask, TaskSnapshot } from './task';
+import { TaskCostError } from './task-cost';
 import { TaskDataError } from './task-data.error';
 import { TaskRegistry } from './task-registry';
 
@@ -38,6 +42,7 @@ export class TasksService {
     private readonly queue: TaskQueueRepository,
     private readonly registry: TaskRegistry,
     private readonly idempotency: IdempotencyRepository,
+    private readonly quotas: QuotaRepository,
     @Inject(PINO) private readonly log: Logger,
     private readonly config: AppConfig,
   ) {}
@@ -135,6 +140,16 @@ export class TasksService {
     const outcome = await this.queue.cancel(id);
     const task = await this.queue.find(id);
     if (task) joinFlow(task);
+    if (outcome === 'cancelled' && task?.client) {
+      // What is kept now is the cancelled record, for RESULT_TTL_S.
+      await this.quotas
+        .settle(task.client, id, {
+          bytes: Buffer.byteLength(JSON.stringify(task)),
+          bytesPerTask: 0,
+          until: Date.now() + this.config.RESULT_TTL_S * 1000,
+        })
+        .catch(() => undefined);
+    }
     if (outcome === 'child-of-flow') {
       throw new ProblemException(HttpStatus.CONFLICT, {
         title: 'Task is part of a batch',
@@ -180,14 +195,27 @@ export class TasksService {
         problems,
       );
     }
+    // Before the task's data is checked: a key without the grant costs the API nothing more.
+    if (value.queue === 'high') requireHighQueue(this.config.API_KEYS !== '');
     try {
-      return { dto: value, input: this.registry.parse(value.type, value.data) };
+      return { dto: value, input: this.registry.admit(value.type, value.data) };
     } catch (error) {
       if (error instanceof TaskDataError) {
         throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
           title: `Invalid data for task type ${value.type}`,
           detail: error.problems.map((p) => `${p.pointer}: ${p.detail}`).join('; '),
           extensions: { errors: error.problems },
+        });
+      }
+      if (error instanceof TaskCostError) {
+        const { amount, unit, limit, setting, pointer } = error.cost;
+        throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
+          title: `Task over its cost limit`,
+          detail: `${error.message}.`,
+          extensions: {
+            cost: { amount, unit, limit, setting },
+            ...(pointer ? { errors: [{ pointer: `/data${pointer}`, detail: error.message }] } : {}),
+          },
         });
       }
       throw error;
@@ -199,32 +227,50 @@ export class TasksService {
     { dto, input }: { dto: SubmitTaskDto; input: object },
   ): Promise<SubmitOutcome> {
     const createdAt = Date.now();
+    const children = this.registry.handler(dto.type).children?.(input);
+    const client = flowContext.get()?.client ?? 'addr:unknown';
+    const decision = await this.quotas.claim({
+      client,
+      taskId: id,
+      tasks: 1 + (children?.length ?? 0),
+      bytes: Buffer.byteLength(JSON.stringify(dto.data)),
+    });
+    if (!decision.granted) throw quotaProblem(decision, client);
     const task: NewTask = {
       createdAt,
       id,
       type: dto.type,
       queue: dto.queue,
       priority: dto.priority,
-      input: dto.data,
+      // A batch's input lives in its children: the parent keeps none (it would double it).
+      input: children ? null : dto.data,
+      rank: decision.backlog,
+      client,
+      ...(children ? { children: children.length } : {}),
     };
-    const children = this.registry.handler(dto.type).children?.(input);
-    if (children) {
-      await this.queue.addFlow(
-        task,
-        children.map((child, index) => ({
-          // Derived from the parent's id, so that a retried submission re-adds the same
-          // children instead of new ones.
-          id: childTaskId(id, index),
-          type: child.type,
-          queue: dto.queue,
-          priority: dto.priority,
-          input: child.input,
-          createdAt,
-          index,
-        })),
-      );
-    } else {
-      await this.queue.add(task);
+    try {
+      if (children) {
+        await this.queue.addFlow(
+          task,
+          children.map((child, index) => ({
+            // Derived from the parent's id, so that a retried submission re-adds the same
+            // children instead of new ones.
+            id: childTaskId(id, index),
+            type: child.type,
+            queue: dto.queue,
+            priority: dto.priority,
+            input: child.input,
+            createdAt,
+            index,
+            rank: decision.backlog + index,
+          })),
+        );
+      } else {
+        await this.queue.add(task);
+      }
+    } catch (error) {
+      await this.quotas.release(client, id).catch(() => undefined);
+      throw error;
     }
     const body = acceptedBody(
       {

@@ -21,6 +21,7 @@ import type { TaskEnvelope } from '../tasks/task';
 import { TaskDataError } from '../tasks/task-data.error';
 import type { TaskContext, TaskType } from '../tasks/task-handler';
 import { isTaskType, TaskRegistry } from '../tasks/task-registry';
+import { expiredMessage, TaskHousekeeping } from './task-housekeeping';
 import { WorkerRegistryRepository } from './worker-registry.repository';
 
 const HEARTBEAT_MS = 5_000;
@@ -62,6 +63,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly workerRegistry: WorkerRegistryRepository,
     @Inject(PINO) private readonly log: Pino,
     private readonly logShipping: LogShipping,
+    private readonly housekeeping: TaskHousekeeping,
   ) {
     this.queues = config.workerQueues;
   }
@@ -254,7 +256,11 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
         throw new UnrecoverableError(`unknown task type "${job.name}"`);
       }
       const type: TaskType = job.name;
-      const data = this.registry.parse(type, job.data.input);
+      const waitedMs = Date.now() - job.timestamp;
+      // A batch's parent waits for its children by design; anything else expires unstarted.
+      if (attempt === 1 && job.data.meta.children === undefined && waitedMs > this.maxWaitMs) {
+        throw new TaskExpiredError(expiredMessage(waitedMs, this.config.TASK_MAX_WAIT_S));
+      }
       const context: TaskContext = {
         taskId: job.id ?? '',
         attempt,
@@ -274,7 +280,10 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
             .map((v) => v.result);
         },
       };
-      const result = await this.registry.handler(type).run(data, context);
+      const handler = this.registry.handler(type);
+      const result = handler.children
+        ? await handler.combine(context)
+        : await handler.run(this.registry.parse(type, job.data.input), context);
       // Children report their index so that the parent can keep the given order.
       const stored =
         job.data.meta.index === undefined ? result : { result, index: job.data.meta.index };
@@ -288,6 +297,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
         );
         return;
       }
+      await this.housekeeping.ended(job, 'completed');
       const runMs = performance.now() - started;
       this.log.info(
         {
@@ -318,9 +328,14 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     const attempts = job.opts.attempts ?? 1;
     const willRetry = !(failure instanceof UnrecoverableError) && job.attemptsMade + 1 < attempts;
     const retryInMs = this.config.TASK_BACKOFF_MS * 2 ** job.attemptsMade;
-    await job.moveToFailed(withNamedStack(failure), token, false).catch((e: Error) => {
-      this.logger.warn(`task ${job.id}: could not record its failure: ${e.message}`);
-    });
+    const recorded = await job.moveToFailed(withNamedStack(failure), token, false).then(
+      () => true,
+      (e: Error) => {
+        this.logger.warn(`task ${job.id}: could not record its failure: ${e.message}`);
+        return false;
+      },
+    );
+    if (recorded && !willRetry) await this.housekeeping.ended(job, 'failed');
     const fields = {
       'event.action': willRetry ? 'task-retried' : 'task-failed',
       'event.duration': Math.round(runMs * 1e6),
@@ -361,6 +376,10 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     flowContext.run(context, line);
   }
 
+  private get maxWaitMs(): number {
+    return this.config.TASK_MAX_WAIT_S * 1000;
+  }
+
   private async beat(): Promise<void> {
     await this.workerRegistry
       .heartbeat({
@@ -375,6 +394,11 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       })
       .catch(() => undefined);
   }
+}
+
+/** A task that waited longer than TASK_MAX_WAIT_S for its first run: failed without running. */
+class TaskExpiredError extends UnrecoverableError {
+  override readonly name = 'TaskExpired';
 }
 
 /**

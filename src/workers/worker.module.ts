@@ -2,9 +2,12 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { LoggingModule } from '../logging/logging.module';
+import { QueuesModule } from '../queues/queues.module';
+import { QuotasModule } from '../quotas/quotas.module';
 import { RedisModule } from '../redis/redis.module';
 import { TaskTypesModule } from '../tasks/task-types.module';
 import { PriorityWorker } from './priority-worker';
+import { TaskHousekeeping } from './task-housekeeping';
 import { WorkerRegistryModule } from './worker-registry.module';
 
 /** A worker process: no HTTP server, only the task loop. */
@@ -17,10 +20,12 @@ export class WorkerModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot('threadline-worker'),
         RedisModule,
+        QueuesModule,
+        QuotasModule,
         TaskTypesModule,
         WorkerRegistryModule,
       ],
-      providers: [PriorityWorker],
+      providers: [PriorityWorker, TaskHousekeeping],
     };
   }
 }

@@ -39,6 +39,8 @@ describe('OpenAPI and the queue dashboard', () => {
     expect(Object.keys(submit.responses).sort()).toEqual([
       '202',
       '400',
+      // The high queue without its grant, when API keys are on.
+      '403',
       '409',
       '413',
       '415',

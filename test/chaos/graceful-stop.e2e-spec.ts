@@ -18,7 +18,12 @@ const WORKERS = 3;
 const STOP_EVERY_MS = 2_000;
 
 describe('chaos: workers SIGTERMed every 2 s', () => {
-  const stack = new TestStack({ WORKER_CONCURRENCY: '8', WORKER_SHUTDOWN_GRACE_MS: '30000' });
+  const stack = new TestStack({
+    WORKER_CONCURRENCY: '8',
+    WORKER_SHUTDOWN_GRACE_MS: '30000',
+    // One client submits the whole load, faster than the workers drain it.
+    QUOTA_TASKS_PER_CLIENT: '1000000',
+  });
   afterAll(() => stack.stop());
 
   it(`finishes in-flight tasks and runs none of ${TASKS} twice`, async () => {

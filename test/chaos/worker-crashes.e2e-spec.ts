@@ -29,6 +29,8 @@ describe('chaos: workers SIGKILLed every 2 s', () => {
     // A task may be in hand at more than one death; it must still complete.
     WORKER_MAX_STALLED: '10',
     WORKER_CONCURRENCY: '8',
+    // One client submits the whole load, faster than the workers drain it.
+    QUOTA_TASKS_PER_CLIENT: '1000000',
   });
   afterAll(() => stack.stop());
 

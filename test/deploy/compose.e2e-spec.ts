@@ -16,6 +16,8 @@ interface Service {
   healthcheck?: unknown;
   depends_on?: Record<string, { condition: string }>;
   command?: string[];
+  ports?: (string | number)[];
+  environment?: Record<string, string>;
 }
 interface Compose {
   services: Record<string, Service>;
@@ -25,7 +27,76 @@ const composeText = readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8');
 // Merge keys (<<: *app) resolved, as docker compose does.
 const compose = parse(composeText, { merge: true }) as Compose;
 
+/**
+ * The Compose Specification's interpolation, for the forms it defines: `$$`, `$VAR`, `${VAR}`,
+ * `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}` (and `:+`/`+`). Throws,
+ * as docker compose does, when a required variable is missing.
+ * @see https://github.com/compose-spec/compose-spec/blob/main/spec.md#interpolation
+ */
+function interpolate(text: string, env: Record<string, string>): string {
+  return text.replace(
+    /\$(?:(\$)|([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])([^}]*))?\})/g,
+    (
+      _match,
+      dollar?: string,
+      bare?: string,
+      name?: string,
+      colon?: string,
+      op?: string,
+      arg?: string,
+    ) => {
+      if (dollar) return '$';
+      if (bare) return env[bare] ?? '';
+      const value = env[name ?? ''];
+      const unset = colon ? value === undefined || value === '' : value === undefined;
+      if (op === '-') return unset ? (arg ?? '') : (value ?? '');
+      if (op === '+') return unset ? '' : (arg ?? '');
+      if (op === '?') {
+        if (unset) throw new Error(`required variable ${name} is missing a value: ${arg}`);
+        return value ?? '';
+      }
+      return value ?? '';
+    },
+  );
+}
+
+/** docker-compose.yml as docker compose would run it with `env` in the shell. */
+const composeWith = (env: Record<string, string>): Compose =>
+  parse(interpolate(composeText, env), { merge: true }) as Compose;
+
 describe('docker-compose.yml', () => {
+  it('refuses to start without API_KEYS, naming it, and ships no key of its own', () => {
+    expect(() => composeWith({})).toThrow(/API_KEYS is missing a value: set API_KEYS/);
+    expect(() => composeWith({ API_KEYS: '' })).toThrow(/API_KEYS/);
+    const key = 'me:0123456789abcdef0123456789abcdef:high+admin';
+    const stack = composeWith({ API_KEYS: key });
+    for (const name of ['api', 'worker', 'setup']) {
+      expect([name, stack.services[name]?.environment?.API_KEYS]).toEqual([name, key]);
+    }
+    // No default key hides in the file.
+    expect(composeText).not.toMatch(/API_KEYS:-/);
+  });
+
+  it('publishes nginx, and every other port, on 127.0.0.1 unless THREADLINE_BIND says otherwise', () => {
+    const local = composeWith({ API_KEYS: 'me:0123456789abcdef0123456789abcdef' });
+    expect(local.services.nginx?.ports).toEqual(['127.0.0.1:8080:80']);
+    for (const [name, service] of Object.entries(local.services)) {
+      for (const port of service.ports ?? [])
+        expect([name, String(port)]).toEqual([name, expect.stringMatching(/^127\.0\.0\.1:/)]);
+    }
+    const open = composeWith({
+      API_KEYS: 'me:0123456789abcdef0123456789abcdef',
+      THREADLINE_BIND: '0.0.0.0',
+    });
+    expect(open.services.nginx?.ports).toEqual(['0.0.0.0:8080:80']);
+  });
+
+  it('trusts X-Forwarded-For from nginx on the compose network only', () => {
+    const stack = composeWith({ API_KEYS: 'me:0123456789abcdef0123456789abcdef' });
+    expect(stack.services.api?.environment?.TRUST_PROXY).toBe('uniquelocal');
+    expect(stack.services.api?.ports).toBeUndefined();
+  });
+
   it('is valid against the Compose Specification', () => {
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     const validate = ajv.compile(composeSchema());

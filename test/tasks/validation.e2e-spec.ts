@@ -172,6 +172,40 @@ describe('submission validation', () => {
       /too few observations: 2 given, confidence 0.99 needs at least 100/,
       '/data/returns',
     ],
+    [
+      'returns together with covariance (which would be ignored)',
+      {
+        method: 'parametric',
+        positions: [{ asset: 'A', value: 1 }],
+        returns: { A: Array.from({ length: 100 }, (_, t) => ((t % 7) - 3) / 100) },
+        covariance: [[0.0004]],
+      },
+      /"returns" and "covariance" conflict/,
+      '/data/covariance',
+    ],
+    [
+      'returns together with mean',
+      {
+        method: 'monte_carlo',
+        positions: [{ asset: 'A', value: 1 }],
+        returns: { A: Array.from({ length: 100 }, (_, t) => ((t % 7) - 3) / 100) },
+        mean: [0.001],
+      },
+      /"returns" and "mean" conflict/,
+      '/data/mean',
+    ],
+    [
+      'a position that would overflow',
+      { ...goodVar, positions: [{ asset: 'A', value: 1e300 }] },
+      /magnitude at most 1e\+15; larger values would overflow/,
+      '/data/positions/0/value',
+    ],
+    [
+      'a covariance entry that would overflow',
+      { ...goodVar, covariance: [[1e300]] },
+      /magnitude at most 1e\+6/,
+      '/data/covariance/0/0',
+    ],
   ])('422 for calculate_var with %s', async (_name, data, detail, pointer) => {
     await expectProblem({ type: 'calculate_var', data }, 422, detail, pointer);
   });

@@ -1,4 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -68,7 +77,12 @@ describe('LogShipper', () => {
   const shippers: LogShipper[] = [];
 
   const start = (
-    options: Partial<{ spoolMaxBytes: number; bulkBytes: number; adoptEveryMs: number }> = {},
+    options: Partial<{
+      spoolMaxBytes: number;
+      bulkBytes: number;
+      adoptEveryMs: number;
+      deadLetterMaxBytes: number;
+    }> = {},
   ): LogShipper => {
     const shipper = new LogShipper({
       service: 'threadline-api',
@@ -76,6 +90,7 @@ describe('LogShipper', () => {
       spoolMaxBytes: options.spoolMaxBytes ?? 1 << 20,
       bulkBytes: options.bulkBytes ?? 4096,
       flushMs: 10,
+      deadLetterMaxBytes: options.deadLetterMaxBytes ?? 1 << 20,
       target,
       stats,
       stdout: (line) => stdout.push(line),
@@ -179,6 +194,45 @@ describe('LogShipper', () => {
     expect(record).toMatchObject({ status: 400, error: { type: 'document_parsing_exception' } });
     expect(JSON.parse(String(record?.document))).toMatchObject({ n: 2 });
     expect(actions()).toContain('log-line-dead-lettered');
+    expect(statSync(join(root, DEAD_LETTER_FILE)).mode & 0o777).toBe(0o600);
+  });
+
+  it('keeps the dead-letter file within its bound, and counts and reports what it does not keep', async () => {
+    const shipper = start({ deadLetterMaxBytes: 4096 });
+    const refused = { status: 400, error: { type: 'mapper_parsing_exception', reason: 'no' } };
+    target.answer = (doc) => (typeof doc.n === 'number' ? refused : undefined);
+    shipper.accept(lines(0, 40));
+    await until(
+      () => stats.get('dead_lettered') + stats.get('dead_letter_dropped') === 40,
+      'every refusal to be settled',
+    );
+    const kept = readFileSync(join(root, DEAD_LETTER_FILE), 'utf8').trim().split('\n');
+    expect(statSync(join(root, DEAD_LETTER_FILE)).size).toBeLessThanOrEqual(4096);
+    expect(kept).toHaveLength(stats.get('dead_lettered'));
+    expect(stats.get('dead_letter_dropped')).toBeGreaterThan(0);
+    const report = stdout.find((line) => line.includes('"log-dead-letter-dropped"'));
+    expect(report).toContain('LOG_DEAD_LETTER_MAX_BYTES=4096');
+  });
+
+  it('counts and reports lines the disk refuses, never throws, and spools again once it can', async () => {
+    const shipper = start();
+    shipper.accept(lines(0, 5));
+    await until(() => target.values().length === 5, 'the first lines');
+    // The segment being written cannot be opened any more (as a disk that takes no writes).
+    const [own] = readdirSync(root);
+    const segment = join(root, own ?? '', '0000000002.ndjson');
+    (shipper as unknown as { spools: { own: { nextSegment(): void } } }).spools.own.nextSegment();
+    mkdirSync(segment);
+    expect(() => shipper.accept(lines(5, 10))).not.toThrow();
+    expect(stats.get('dropped')).toBe(5);
+    expect(stats.get('spool_write_errors')).toBeGreaterThan(0);
+    const report = stdout.find((line) => line.includes('"log-lines-dropped"'));
+    expect(report).toContain('EISDIR');
+    rmSync(segment, { recursive: true });
+    shipper.accept(lines(10, 15));
+    await until(() => target.values().length === 10, 'the lines after');
+    expect(target.values()).toEqual([0, 1, 2, 3, 4, 10, 11, 12, 13, 14]);
+    expect(actions()).toContain('log-spool-resumed');
   });
 
   it('drops and counts lines beyond the spool bound, says so, and keeps accepting', async () => {

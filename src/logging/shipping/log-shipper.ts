@@ -1,11 +1,13 @@
-import { appendFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { BulkRequestError, type BulkItemResult, type BulkTarget } from './bulk-target';
+import { BatchDelivery } from './batch-delivery';
+import type { BulkTarget } from './bulk-target';
+import { DEAD_LETTER_FILE, DeadLetterFile } from './dead-letter-file';
+import { OwnedSpools } from './owned-spools';
 import type { ShippingStats } from './shipping-stats';
-import { Spool, wholeEntries } from './spool';
-import { OWNER_LEASE_MS, OWNER_TOUCH_MS, SpoolDirectory } from './spool-directory';
+import { type AppendResult, splitEntries } from './spool';
+import { LEASE_RENEW_MS } from './spool-lease';
 
 export interface LogShipperOptions {
   /** `service.name` of the process, for the shipper's own lines. */
@@ -18,28 +20,25 @@ export interface LogShipperOptions {
   bulkBytes: number;
   /** Longest a line waits for a fuller batch, in ms (LOG_SHIP_FLUSH_MS). */
   flushMs: number;
+  /** Largest the dead-letter file grows, in bytes (LOG_DEAD_LETTER_MAX_BYTES). */
+  deadLetterMaxBytes: number;
   target: BulkTarget;
   stats: ShippingStats;
   /** Writes one of the shipper's own lines to stdout. */
   stdout: (line: string) => void;
-  /** How often the owner file is touched and left-behind spools are looked for. */
+  /** How often the lease is renewed and left-behind spools are looked for. */
   adoptEveryMs?: number;
 }
 
 /** First and longest pause between attempts while Elasticsearch fails. */
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
-/** A document answered 500 this many times is taken as refused for good. */
-const MAX_SERVER_ERRORS = 5;
 /** How often a lasting outage, or lines dropped, is reported again. */
 const REPEAT_WARNING_MS = 60_000;
 const DROP_WARNING_MS = 10_000;
 /** Spool fill levels worth a warning. */
 const FILL_WARNINGS = [0.5, 0.8];
-export const DEAD_LETTER_FILE = 'dead-letter.ndjson';
-
-/** Item statuses worth sending again: Elasticsearch is busy or briefly unavailable. */
-const RETRYABLE = new Set([408, 429, 502, 503, 504]);
+export { DEAD_LETTER_FILE, splitEntries };
 
 class Closing extends Error {}
 
@@ -53,13 +52,9 @@ class Closing extends Error {}
  * @see docs/log-shipping.md
  */
 export class LogShipper {
-  private readonly directory: SpoolDirectory;
-  private own: Spool;
-  /** Spools left by stopped processes, delivered before this process's own lines. */
-  private readonly adopted: Spool[] = [];
+  private readonly spools: OwnedSpools;
   private readonly idPrefix: string;
-  private readonly segmentBytes: number;
-  private readonly deadLetterFile: string;
+  private readonly batches: BatchDelivery;
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private urgent = false;
@@ -78,47 +73,68 @@ export class LogShipper {
   private fillWarned = 0;
   private droppedUnreported = 0;
   private lastDropWarning = 0;
+  /** Since when the disk refuses spool writes (full, say). */
+  private writeFailingSince: number | undefined;
 
   constructor(private readonly options: LogShipperOptions) {
     const instance = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
     this.idPrefix = `${instance}-`;
-    this.segmentBytes = Math.max(4096, Math.min(8 * 1024 * 1024, options.spoolMaxBytes / 8));
-    this.deadLetterFile = join(options.spoolRoot, DEAD_LETTER_FILE);
-    this.directory = new SpoolDirectory(options.spoolRoot, instance);
-    this.directory.claim();
-    this.own = Spool.open(this.directory.own, this.segmentBytes);
-    this.adoptLeftBehind();
+    const segmentBytes = Math.max(4096, Math.min(8 * 1024 * 1024, options.spoolMaxBytes / 8));
+    const notice = this.notice.bind(this);
+    const deadLetters = new DeadLetterFile(
+      join(options.spoolRoot, DEAD_LETTER_FILE),
+      options.deadLetterMaxBytes,
+      options.service,
+      options.stats,
+      notice,
+    );
+    this.batches = new BatchDelivery(options.target, {
+      failed: (reason) => this.failed('failing', reason),
+      pause: () => this.pause(),
+      deadLetter: (entry, result) => deadLetters.keep(entry, result),
+    });
+    this.spools = new OwnedSpools(options.spoolRoot, instance, segmentBytes, notice);
+    this.spools.renew(false);
     this.touchTimer = setInterval(() => {
-      if (!this.directory.touch()) this.reclaim();
-      this.adoptLeftBehind();
+      try {
+        this.spools.renew(this.delivering !== undefined);
+      } catch (error) {
+        // A full disk, say: the lease is renewed at the next tick, well within its time.
+        const reason = (error as Error).message;
+        this.notice(
+          'warn',
+          'log-spool-lease-failed',
+          `cannot renew the log spool's lease: ${reason}`,
+        );
+      }
+      this.updateSpoolStats();
       // An idle process has nothing else that would start delivering what it just adopted.
       this.schedule();
-    }, options.adoptEveryMs ?? OWNER_TOUCH_MS);
+    }, options.adoptEveryMs ?? LEASE_RENEW_MS);
     this.touchTimer.unref();
     this.options.stats.setState('starting');
     this.updateSpoolStats();
     this.schedule();
   }
 
-  /** Spools lines written by the process (newline-separated JSON), or counts them dropped. */
+  /**
+   * Spools lines written by the process (newline-separated JSON), or counts them dropped: the
+   * spool is at its bound, or the disk refuses the write. Never throws.
+   */
   accept(text: string): void {
     const lines = text.split('\n').filter((line) => line.length > 0);
     if (lines.length === 0) return;
     const entries = lines.map((line) => this.entry(line));
     const all = Buffer.from(entries.join(''));
-    if (this.fits(all.length)) {
-      this.own.append(all, entries.length);
-      this.options.stats.add('accepted', entries.length);
-    } else {
+    if (this.fits(all.length)) this.spool(all, entries.length, true);
+    else {
       let dropped = 0;
       for (const entry of entries) {
         const data = Buffer.from(entry);
-        if (this.fits(data.length)) {
-          this.own.append(data, 1);
-          this.options.stats.add('accepted', 1);
-        } else dropped += 1;
+        if (this.fits(data.length)) this.spool(data, 1, true);
+        else dropped += 1;
       }
-      this.dropped(dropped);
+      this.dropped(dropped, undefined);
     }
     this.updateSpoolStats();
     this.warnOnFill();
@@ -145,10 +161,11 @@ export class LogShipper {
     clearInterval(this.touchTimer);
     this.wake?.();
     const empty = this.backlogLines() === 0 && this.delivering === undefined;
-    this.own.close();
-    for (const spool of this.adopted) spool.close();
-    this.directory.release(empty);
-    await this.options.target.close();
+    try {
+      this.spools.close(empty);
+    } finally {
+      await this.options.target.close();
+    }
   }
 
   /**
@@ -166,56 +183,46 @@ export class LogShipper {
     return this.backlogBytes() + bytes <= this.options.spoolMaxBytes;
   }
 
-  private spools(): Spool[] {
-    return [...this.adopted, this.own];
+  /**
+   * Appends entries to this process's spool. Lines the disk refuses are counted as dropped
+   * (`counted`: the process's lines, not the shipper's own); the next append tries again.
+   */
+  private spool(data: Buffer, lines: number, counted: boolean): void {
+    let result: AppendResult;
+    try {
+      result = this.spools.own.append(data, lines);
+    } catch (error) {
+      result = { lines: 0, error: error as NodeJS.ErrnoException };
+    }
+    this.options.stats.add('accepted', result.lines);
+    if (result.error === undefined) return this.writesResumed();
+    this.options.stats.add('spool_write_errors', 1);
+    this.writeFailingSince ??= Date.now();
+    if (counted) this.dropped(lines - result.lines, result.error);
+  }
+
+  private writesResumed(): void {
+    if (this.writeFailingSince === undefined) return;
+    const seconds = Math.round((Date.now() - this.writeFailingSince) / 1000);
+    this.writeFailingSince = undefined;
+    this.notice(
+      'info',
+      'log-spool-resumed',
+      `the log spool takes writes again after ${seconds} s; ${this.options.stats.get('dropped')} lines were dropped in all (they are on stdout)`,
+    );
   }
 
   private backlogBytes(): number {
-    return this.spools().reduce((sum, spool) => sum + spool.backlogBytes, 0);
+    return this.spools.backlogBytes();
   }
 
   private backlogLines(): number {
-    return this.spools().reduce((sum, spool) => sum + spool.backlogLines, 0);
+    return this.spools.backlogLines();
   }
 
   private updateSpoolStats(): void {
     this.options.stats.set('spooled', this.backlogLines());
     this.options.stats.set('spool_bytes', this.backlogBytes());
-  }
-
-  /**
-   * Another process took this one's directory for left behind (this one had not renewed its
-   * lease for OWNER_LEASE_MS) and now delivers it: start a new one. Lines appended to the old
-   * spool after the other process opened it may be left there until a later adoption.
-   */
-  private reclaim(): void {
-    if (this.delivering || this.closed) return; // The next touch tries again.
-    this.own.close();
-    for (const spool of this.adopted.splice(0)) spool.close();
-    this.directory.claim();
-    this.own = Spool.open(this.directory.own, this.segmentBytes);
-    this.notice(
-      'warn',
-      'log-spool-taken',
-      `another process took over this one's log spool (it missed its ${OWNER_LEASE_MS / 1000} s lease); carrying on in a new one`,
-    );
-  }
-
-  private adoptLeftBehind(): void {
-    const known = new Set(this.adopted.map((spool) => spool.dir));
-    for (const dir of this.directory.adoptLeftBehind()) {
-      if (known.has(dir)) continue;
-      const spool = Spool.open(dir, this.segmentBytes);
-      this.adopted.push(spool);
-      if (!spool.empty) {
-        this.notice(
-          'info',
-          'log-spool-adopted',
-          `delivering ${spool.backlogLines} log lines left by a stopped process`,
-        );
-      }
-    }
-    this.updateSpoolStats();
   }
 
   /** Sends the next batch now (`urgent`), or once the flush interval has passed. */
@@ -224,7 +231,7 @@ export class LogShipper {
     if (this.timer && !(urgent && !this.urgent && this.backoffMs === 0)) return;
     clearTimeout(this.timer);
     if (this.backlogLines() === 0) return;
-    this.urgent = urgent || this.replaying || this.closing || this.adopted.length > 0;
+    this.urgent = urgent || this.replaying || this.closing || this.spools.hasAdopted;
     const wait = this.urgent ? 0 : this.options.flushMs;
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -238,22 +245,19 @@ export class LogShipper {
   private async deliverNext(): Promise<void> {
     try {
       await this.untilTemplateReady();
-      // Adopted spools delivered in full are done with.
-      for (let done = this.adopted[0]; done?.empty; done = this.adopted[0]) {
-        this.adopted.shift();
-        done.close();
-        rmSync(done.dir, { recursive: true, force: true });
-      }
-      const spool = this.adopted[0] ?? this.own;
+      const spool = this.spools.next();
       const batch = spool.read(this.options.bulkBytes);
       if (!batch) return;
-      const delivered = await this.deliver(batch.body);
+      const delivered = await this.batches.deliver(batch.body);
       if (this.closed) return;
       spool.commit(batch.end, batch.lines);
       // Lines a stopped process left, or lines that waited out an outage, are replays.
-      this.delivered(delivered, spool !== this.own || this.replaying);
+      this.delivered(delivered, !this.spools.isOwn(spool) || this.replaying);
     } catch (error) {
-      if (!(error instanceof Closing)) throw error;
+      if (error instanceof Closing) return;
+      // The disk, say: the thread carries on, and the next attempt waits a back-off.
+      this.failed('failing', (error as Error).message);
+      await this.pause().catch(() => undefined);
     }
   }
 
@@ -271,112 +275,6 @@ export class LogShipper {
       }
       await this.pause();
     }
-  }
-
-  /**
-   * Delivers one batch: returns once every entry is stored, was already stored, or is in the
-   * dead-letter file. Retries, with back-off, whatever failed for a passing reason.
-   */
-  private async deliver(body: Buffer): Promise<{ stored: number; duplicates: number }> {
-    const done = { stored: 0, duplicates: 0 };
-    let pendingBody = body;
-    // Split into entries only when some need handling of their own (rare).
-    let pending: { entry: Buffer; serverErrors: number }[] | undefined;
-    const entries = () =>
-      (pending ??= splitEntries(body).map((entry) => ({ entry, serverErrors: 0 })));
-    for (;;) {
-      let results: BulkItemResult[];
-      try {
-        results = await this.options.target.bulk(pendingBody);
-      } catch (error) {
-        const failure =
-          error instanceof BulkRequestError ? error : new BulkRequestError(String(error));
-        if (failure.status === 413) {
-          const rest = await this.deliverTooLarge(
-            entries().map((p) => p.entry),
-            failure,
-          );
-          return {
-            stored: done.stored + rest.stored,
-            duplicates: done.duplicates + rest.duplicates,
-          };
-        }
-        this.failed('failing', failure.message);
-        await this.pause();
-        continue;
-      }
-      const expected = pending?.length ?? wholeEntries(pendingBody).lines;
-      if (results.length !== expected) {
-        // Not an answer about every line: nothing can be taken as stored but the 201s and
-        // 409s, which a resend turns into 409s anyway.
-        this.failed('failing', `Elasticsearch answered for ${results.length} of ${expected} lines`);
-        await this.pause();
-        continue;
-      }
-      const retry: { entry: Buffer; serverErrors: number }[] = [];
-      let retryReason = '';
-      results.forEach((result, i) => {
-        if (result.status === 200 || result.status === 201) done.stored += 1;
-        else if (result.status === 409) done.duplicates += 1;
-        else {
-          const item = entries()[i];
-          if (!item) return;
-          const passing =
-            RETRYABLE.has(result.status) ||
-            (result.status >= 500 && ++item.serverErrors < MAX_SERVER_ERRORS);
-          if (!passing) return this.deadLetter(item.entry, result);
-          retry.push(item);
-          retryReason ||= `${result.status} ${result.error?.type ?? ''}`.trim();
-        }
-      });
-      if (retry.length === 0) return done;
-      this.failed('failing', `Elasticsearch answered ${retryReason} for ${retry.length} lines`);
-      pending = retry;
-      pendingBody = Buffer.concat(retry.map((r) => r.entry));
-      await this.pause();
-    }
-  }
-
-  /** A 413: Elasticsearch's http.max_content_length is below the batch; send it in halves. */
-  private async deliverTooLarge(
-    entries: Buffer[],
-    failure: BulkRequestError,
-  ): Promise<{ stored: number; duplicates: number }> {
-    if (entries.length === 1 && entries[0]) {
-      this.deadLetter(entries[0], {
-        status: 413,
-        error: { type: 'request_too_large', reason: failure.message },
-      });
-      return { stored: 0, duplicates: 0 };
-    }
-    const half = Math.ceil(entries.length / 2);
-    const first = await this.deliver(Buffer.concat(entries.slice(0, half)));
-    const second = await this.deliver(Buffer.concat(entries.slice(half)));
-    return {
-      stored: first.stored + second.stored,
-      duplicates: first.duplicates + second.duplicates,
-    };
-  }
-
-  private deadLetter(entry: Buffer, result: BulkItemResult): void {
-    const text = entry.toString('utf8');
-    const split = text.indexOf('\n');
-    const action = JSON.parse(text.slice(0, split)) as { create?: { _id?: string } };
-    const record = {
-      '@timestamp': new Date().toISOString(),
-      'service.name': this.options.service,
-      _id: action.create?._id ?? null,
-      status: result.status,
-      error: result.error ?? { type: 'unknown', reason: `status ${result.status}` },
-      document: text.slice(split + 1, text.length - 1),
-    };
-    appendFileSync(this.deadLetterFile, `${JSON.stringify(record)}\n`);
-    this.options.stats.add('dead_lettered', 1);
-    this.notice(
-      'error',
-      'log-line-dead-lettered',
-      `Elasticsearch refused a log line for good (${record.error.type}: ${record.error.reason.slice(0, 200)}); it is kept in ${this.deadLetterFile}`,
-    );
   }
 
   private delivered(result: { stored: number; duplicates: number }, replay: boolean): void {
@@ -421,7 +319,8 @@ export class LogShipper {
     );
   }
 
-  private dropped(count: number): void {
+  /** Counts lines not spooled: the spool is at its bound, or the disk refused (`error`). */
+  private dropped(count: number, error: NodeJS.ErrnoException | undefined): void {
     if (count === 0) return;
     this.options.stats.add('dropped', count);
     this.droppedUnreported += count;
@@ -430,10 +329,14 @@ export class LogShipper {
     this.lastDropWarning = now;
     const reported = this.droppedUnreported;
     this.droppedUnreported = 0;
+    const cause = error
+      ? `cannot write the log spool in ${this.options.spoolRoot} (${error.message})`
+      : `the log spool is full (LOG_SPOOL_MAX_BYTES=${this.options.spoolMaxBytes})`;
+    const resumes = error ? '. Spooling resumes by itself once the disk takes writes again' : '';
     this.notice(
       'error',
       'log-lines-dropped',
-      `the log spool is full (LOG_SPOOL_MAX_BYTES=${this.options.spoolMaxBytes}): dropped ${reported} lines, ${this.options.stats.get('dropped')} in all; they are still on stdout`,
+      `${cause}: dropped ${reported} lines, ${this.options.stats.get('dropped')} in all; they are still on stdout${resumes}`,
     );
   }
 
@@ -483,31 +386,9 @@ export class LogShipper {
     });
     // The spool first, then stdout, as for every line (transport.ts says why).
     const entry = Buffer.from(this.entry(line));
-    if (!this.closed && this.fits(entry.length)) {
-      this.own.append(entry, 1);
-      this.options.stats.add('accepted', 1);
-    }
+    if (!this.closed && this.fits(entry.length)) this.spool(entry, 1, false);
     this.options.stdout(`${line}\n`);
   }
-}
-
-/** The entries (action line + document line) of a `_bulk` body. */
-export function splitEntries(body: Buffer): Buffer[] {
-  const entries: Buffer[] = [];
-  let start = 0;
-  while (start < body.length) {
-    const { cut } = wholeEntries(firstEntry(body, start));
-    if (cut === 0) break;
-    entries.push(body.subarray(start, start + cut));
-    start += cut;
-  }
-  return entries;
-}
-
-function firstEntry(body: Buffer, start: number): Buffer {
-  const first = body.indexOf(0x0a, start);
-  const second = first === -1 ? -1 : body.indexOf(0x0a, first + 1);
-  return body.subarray(start, second === -1 ? body.length : second + 1);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,6 +3,13 @@
  * thread that reports them (`/ready`, the worker heartbeat). One writer, any number of readers.
  */
 
+/** Writes one of the shipper's own log lines (to stdout, and to the spool when it can). */
+export type ShipperNotice = (
+  level: 'info' | 'warn' | 'error',
+  action: string,
+  message: string,
+) => void;
+
 /** What the shipper is doing now. */
 export const SHIPPING_STATES = [
   'starting',
@@ -24,7 +31,7 @@ const SLOTS = {
   replayed: 4,
   /** Lines Elasticsearch refused for good, kept in the dead-letter file. */
   dead_lettered: 5,
-  /** Lines lost because the spool was full. */
+  /** Lines not spooled: the spool was at its bound, or the disk refused the write. */
   dropped: 6,
   /** Lines in the spool not yet delivered, and their bytes. */
   spooled: 7,
@@ -33,6 +40,10 @@ const SLOTS = {
   failed_attempts: 9,
   /** When a batch was last delivered, in ms since the epoch (0: never). */
   last_delivery_ms: 10,
+  /** Refused lines not kept: the dead-letter file was at its bound, or could not be written. */
+  dead_letter_dropped: 11,
+  /** Writes to the spool the disk refused (full, say); their lines are in `dropped`. */
+  spool_write_errors: 12,
 } as const;
 
 type Counter = Exclude<keyof typeof SLOTS, 'state' | 'last_delivery_ms'>;
@@ -44,7 +55,9 @@ export interface ShippingSnapshot {
   duplicates: number;
   replayed: number;
   dead_lettered: number;
+  dead_letter_dropped: number;
   dropped: number;
+  spool_write_errors: number;
   spooled: number;
   spool_bytes: number;
   failed_attempts: number;
@@ -88,7 +101,9 @@ export class ShippingStats {
       duplicates: this.get('duplicates'),
       replayed: this.get('replayed'),
       dead_lettered: this.get('dead_lettered'),
+      dead_letter_dropped: this.get('dead_letter_dropped'),
       dropped: this.get('dropped'),
+      spool_write_errors: this.get('spool_write_errors'),
       spooled: this.get('spooled'),
       spool_bytes: this.get('spool_bytes'),
       failed_attempts: this.get('failed_attempts'),

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool, wholeEntries } from './spool';
@@ -67,6 +67,42 @@ describe('Spool', () => {
     expect(reopened.backlogLines).toBe(2);
     reopened.append(entries(3, 4), 1);
     expect(ids(reopened.read(1 << 20)?.body ?? Buffer.alloc(0))).toEqual(['id-0', 'id-1', 'id-3']);
+  });
+
+  it('cuts a torn tail off every segment on reopen, not only the last', () => {
+    const segmentBytes = entry(0).length * 2;
+    const first = Spool.open(dir, segmentBytes);
+    first.append(entries(0, 2), 2);
+    first.append(entries(2, 4), 2);
+    first.close();
+    // A write the disk cut short, whose cut-back failed too: the next append went on in a new
+    // segment, and the torn entry stayed at the end of the first.
+    appendFileSync(join(dir, '0000000001.ndjson'), '{"create":{"_id":"id-x"}}\n{"n":');
+    const reopened = Spool.open(dir, segmentBytes);
+    expect(reopened.backlogLines).toBe(4);
+    const bodies: string[] = [];
+    for (let batch = reopened.read(1 << 20); batch; batch = reopened.read(1 << 20)) {
+      bodies.push(batch.body.toString());
+      reopened.commit(batch.end, batch.lines);
+    }
+    expect(ids(Buffer.from(bodies.join('')))).toEqual(['id-0', 'id-1', 'id-2', 'id-3']);
+  });
+
+  it('writes its files 0600 and its folder 0700, whatever the umask', () => {
+    const umask = process.umask(0);
+    try {
+      const inner = join(dir, 'inner');
+      const spool = Spool.open(inner, 1 << 20);
+      spool.append(entries(0, 2), 2);
+      const batch = spool.read(1 << 20);
+      spool.commit(batch?.end ?? { segment: 0, offset: 0 }, 2);
+      spool.close();
+      expect(statSync(inner).mode & 0o777).toBe(0o700);
+      expect(statSync(join(inner, '0000000001.ndjson')).mode & 0o777).toBe(0o600);
+      expect(statSync(join(inner, 'cursor')).mode & 0o777).toBe(0o600);
+    } finally {
+      process.umask(umask);
+    }
   });
 });
 

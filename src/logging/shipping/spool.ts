@@ -7,13 +7,12 @@ import {
   readFileSync,
   readSync,
   readdirSync,
-  renameSync,
   statSync,
   unlinkSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { FILE_MODE, FOLDER_MODE, writeFileAtomic } from './spool-lease';
 
 /** A place in the spool: a segment file and a byte offset in it. */
 export interface SpoolPosition {
@@ -26,6 +25,12 @@ export interface SpoolBatch {
   body: Buffer;
   lines: number;
   end: SpoolPosition;
+}
+
+/** What {@link Spool.append} stored: every line, or, when the disk refused, fewer and why. */
+export interface AppendResult {
+  lines: number;
+  error?: NodeJS.ErrnoException;
 }
 
 const NEWLINE = 0x0a;
@@ -43,6 +48,9 @@ const segmentName = (segment: number): string => `${String(segment).padStart(10,
  * has passed it. Reopening the directory, in this process or the next, carries on from the
  * cursor: what was not delivered is read again (and a resend is harmless, since document ids
  * are fixed).
+ *
+ * A write the disk refuses (full, say) is cut back to the last whole entry, so that no torn
+ * entry is ever read: the lines it held are not spooled, and the caller counts them.
  */
 export class Spool {
   /** Segment number → size in bytes, in order. */
@@ -57,15 +65,14 @@ export class Spool {
     readonly dir: string,
     private readonly segmentBytes: number,
   ) {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: FOLDER_MODE });
     for (const name of readdirSync(dir).sort()) {
       const match = SEGMENT_FILE.exec(name);
       if (match) this.segments.set(Number(match[1]), statSync(join(dir, name)).size);
     }
     this.cursor = this.readCursor();
     this.lastSegment = Math.max(this.cursor.segment, ...this.segments.keys());
-    this.repairTail();
-    this.countBacklog();
+    this.repairAndCount();
   }
 
   /** Opens (or creates) the spool in `dir`. */
@@ -73,20 +80,77 @@ export class Spool {
     return new Spool(dir, segmentBytes);
   }
 
-  /** Appends whole entries holding `lines` log lines. */
-  append(data: Buffer, lines: number): void {
+  /**
+   * Appends whole entries holding `lines` log lines; returns how many were spooled. When the
+   * disk refuses, what was written is cut back to its last whole entry, and the segment's
+   * delivered part is freed to try once more.
+   */
+  append(data: Buffer, lines: number): AppendResult {
+    const first = this.tryAppend(data, lines);
+    if (first.error === undefined || !this.freeDelivered()) return first;
+    const rest = this.tryAppend(data.subarray(first.bytes), lines - first.lines);
+    return { lines: first.lines + rest.lines, error: rest.error };
+  }
+
+  private tryAppend(data: Buffer, lines: number): AppendResult & { bytes: number } {
     let size = this.segments.get(this.lastSegment) ?? 0;
     if (this.writeFd !== undefined && size > 0 && size + data.length > this.segmentBytes) {
-      closeSync(this.writeFd);
-      this.writeFd = undefined;
-      this.lastSegment += 1;
+      this.nextSegment();
       size = 0;
     }
-    this.writeFd ??= openSync(join(this.dir, segmentName(this.lastSegment)), 'a');
-    writeSync(this.writeFd, data);
-    this.segments.set(this.lastSegment, size + data.length);
-    this.backlogBytes += data.length;
+    let written = 0;
+    try {
+      this.writeFd ??= openSync(join(this.dir, segmentName(this.lastSegment)), 'a', FILE_MODE);
+      while (written < data.length) {
+        const n = writeSync(this.writeFd, data, written);
+        if (n === 0)
+          throw Object.assign(new Error('the spool file took no bytes'), { code: 'EIO' });
+        written += n;
+      }
+      this.stored(size, data.length, lines);
+      return { lines, bytes: data.length };
+    } catch (error) {
+      const kept = wholeEntries(data.subarray(0, written));
+      this.cutBack(size + kept.cut, written > kept.cut);
+      this.stored(size, kept.cut, kept.lines);
+      return { lines: kept.lines, bytes: kept.cut, error: error as NodeJS.ErrnoException };
+    }
+  }
+
+  private stored(size: number, bytes: number, lines: number): void {
+    if (bytes === 0 && !this.segments.has(this.lastSegment)) return;
+    this.segments.set(this.lastSegment, size + bytes);
+    this.backlogBytes += bytes;
     this.backlogLines += lines;
+  }
+
+  /** Removes a torn tail; where even that fails, leaves it past the segment's known end. */
+  private cutBack(length: number, torn: boolean): void {
+    if (!torn || this.writeFd === undefined) return;
+    try {
+      ftruncateSync(this.writeFd, length);
+    } catch {
+      // Appends go to the file's end: the next ones must go to a new segment, and reads of
+      // this one stop at `length`. Reopening cuts the tail (repairAndCount).
+      this.segments.set(this.lastSegment, length);
+      this.nextSegment();
+    }
+  }
+
+  private nextSegment(): void {
+    if (this.writeFd !== undefined) closeSync(this.writeFd);
+    this.writeFd = undefined;
+    this.lastSegment += 1;
+  }
+
+  /** When every line of the segment being written is delivered, starts a new one (freeing it). */
+  private freeDelivered(): boolean {
+    const { segment, offset } = this.cursor;
+    const size = this.segments.get(this.lastSegment) ?? 0;
+    if (segment !== this.lastSegment || offset === 0 || offset < size) return false;
+    this.nextSegment();
+    this.moveCursor({ segment: this.lastSegment, offset: 0 });
+    return true;
   }
 
   /** The next undelivered entries, up to about `maxBytes` (at least one entry). */
@@ -145,9 +209,12 @@ export class Spool {
       unlinkSync(join(this.dir, segmentName(segment)));
     }
     this.cursor = next;
-    const file = join(this.dir, CURSOR_FILE);
-    writeFileSync(`${file}.tmp`, `${next.segment} ${next.offset}\n`);
-    renameSync(`${file}.tmp`, file);
+    try {
+      writeFileAtomic(join(this.dir, CURSOR_FILE), `${next.segment} ${next.offset}\n`);
+    } catch {
+      // A full disk, say: the next move writes it again. Until then a restart resends from the
+      // cursor on disk, and Elasticsearch answers 409 for what it has.
+    }
   }
 
   private readCursor(): SpoolPosition {
@@ -163,30 +230,26 @@ export class Spool {
     return segment < start.segment ? start : { segment, offset };
   }
 
-  /** A process killed while appending may have left half an entry: cut it off. */
-  private repairTail(): void {
-    const size = this.segments.get(this.lastSegment);
-    if (!size) return;
-    const file = join(this.dir, segmentName(this.lastSegment));
-    const { cut } = wholeEntries(readFileSync(file));
-    if (cut === size) return;
-    const fd = openSync(file, 'r+');
-    ftruncateSync(fd, cut);
-    closeSync(fd);
-    this.segments.set(this.lastSegment, cut);
-  }
-
-  private countBacklog(): void {
+  /**
+   * Counts the backlog, and cuts off the half entry a process killed while appending (or a
+   * disk that filled, where the cut itself failed) may have left at a segment's end.
+   */
+  private repairAndCount(): void {
     for (const [segment, size] of this.segments) {
+      const file = join(this.dir, segmentName(segment));
+      const content = readFileSync(file);
+      const { cut } = wholeEntries(content);
+      if (cut < size) {
+        const fd = openSync(file, 'r+');
+        ftruncateSync(fd, cut);
+        closeSync(fd);
+        this.segments.set(segment, cut);
+      }
       if (segment < this.cursor.segment) continue;
-      const from = segment === this.cursor.segment ? this.cursor.offset : 0;
-      if (from >= size) continue;
-      const fd = openSync(join(this.dir, segmentName(segment)), 'r');
-      const buffer = Buffer.allocUnsafe(size - from);
-      readSync(fd, buffer, 0, buffer.length, from);
-      closeSync(fd);
-      this.backlogBytes += buffer.length;
-      this.backlogLines += wholeEntries(buffer).lines;
+      const from = segment === this.cursor.segment ? Math.min(this.cursor.offset, cut) : 0;
+      const rest = content.subarray(from, cut);
+      this.backlogBytes += rest.length;
+      this.backlogLines += wholeEntries(rest).lines;
     }
   }
 }
@@ -200,4 +263,23 @@ export function wholeEntries(buffer: Buffer): { cut: number; lines: number } {
     if (newlines % 2 === 0) cut = i + 1;
   }
   return { cut, lines: Math.floor(newlines / 2) };
+}
+
+/** The entries (action line + document line) of a `_bulk` body. */
+export function splitEntries(body: Buffer): Buffer[] {
+  const entries: Buffer[] = [];
+  let start = 0;
+  while (start < body.length) {
+    const { cut } = wholeEntries(firstEntry(body, start));
+    if (cut === 0) break;
+    entries.push(body.subarray(start, start + cut));
+    start += cut;
+  }
+  return entries;
+}
+
+function firstEntry(body: Buffer, start: number): Buffer {
+  const first = body.indexOf(NEWLINE, start);
+  const second = first === -1 ? -1 : body.indexOf(NEWLINE, first + 1);
+  return body.subarray(start, second === -1 ? body.length : second + 1);
 }

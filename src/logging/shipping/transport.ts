@@ -11,6 +11,7 @@ export interface ShippingTransportOptions {
   dataStream: string;
   spoolDir: string;
   spoolMaxBytes: number;
+  deadLetterMaxBytes: number;
   bulkBytes: number;
   flushMs: number;
   /** The counters' memory, shared with the main thread. */
@@ -20,7 +21,8 @@ export interface ShippingTransportOptions {
 /**
  * pino's transport target, run in pino's worker thread: every line goes into the shipper's
  * spool, then to stdout (the ECS JSON that docker logs and Filebeat read). In that order, so
- * that a process killed between the two has spooled every line stdout shows.
+ * that a process killed between the two has spooled every line stdout shows. stdout gets every
+ * line whatever the spool does: the shipper counts what it cannot spool (a full disk, say).
  * @see https://getpino.io/#/docs/transports
  */
 export default function shippingTransport(options: ShippingTransportOptions): Writable {
@@ -31,6 +33,7 @@ export default function shippingTransport(options: ShippingTransportOptions): Wr
     service: options.service,
     spoolRoot: options.spoolDir,
     spoolMaxBytes: options.spoolMaxBytes,
+    deadLetterMaxBytes: options.deadLetterMaxBytes,
     bulkBytes: options.bulkBytes,
     flushMs: options.flushMs,
     target: new ElasticsearchBulkTarget(options.elasticsearchUrl, options.dataStream),
@@ -46,9 +49,12 @@ export default function shippingTransport(options: ShippingTransportOptions): Wr
       const text = partial + piece;
       const end = text.lastIndexOf('\n');
       partial = text.slice(end + 1);
-      if (end >= 0) shipper.accept(text.slice(0, end));
-      stdout.write(piece);
-      callback();
+      try {
+        if (end >= 0) shipper.accept(text.slice(0, end));
+      } finally {
+        stdout.write(piece);
+        callback();
+      }
     },
     final(callback) {
       if (partial) shipper.accept(partial);

@@ -113,7 +113,7 @@ export function taskLinks(id: string, kibanaUrl = ''): TaskLinks {
 }
 
 export function toTaskView(task: TaskSnapshot, kibanaUrl = ''): TaskView {
-  // The owner stays inside: a response names no API key.
-  const { id, owner, ...rest } = task;
+  // The owner and client stay inside: a response names no API key or address.
+  const { id, owner, client, ...rest } = task;
   return { task_id: id, ...rest, links: taskLinks(id, kibanaUrl) };
 }

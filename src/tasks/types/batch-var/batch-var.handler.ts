@@ -1,11 +1,13 @@
+import { AppConfig } from '../../../config/app-config';
+import type { TaskCost } from '../../task-cost';
 import {
   HandlesTask,
   type ChildTask,
+  type ParentTaskHandler,
   type TaskContext,
-  type TaskHandler,
 } from '../../task-handler';
-import { checkVarData } from '../calculate-var/calculate-var.handler';
-import type { VarResult } from '../calculate-var/value-at-risk';
+import { checkVarData, varCost } from '../calculate-var/calculate-var.handler';
+import { varOperations, type VarResult } from '../calculate-var/value-at-risk';
 import { BatchVarData } from './batch-var.data';
 
 export interface BatchVarResult {
@@ -20,21 +22,40 @@ export interface BatchVarResult {
 
 /**
  * `batch_var`: many portfolios at once. Each portfolio is a child `calculate_var` task (a
- * BullMQ flow); this parent runs once all children have finished and aggregates them.
+ * BullMQ flow); this parent runs once all children have finished and aggregates them. It keeps
+ * no input of its own: the portfolios are stored once, in the children.
  */
 @HandlesTask('batch_var')
-export class BatchVarHandler implements TaskHandler<BatchVarData, BatchVarResult> {
+export class BatchVarHandler implements ParentTaskHandler<BatchVarData, BatchVarResult> {
   readonly dataClass = BatchVarData;
+
+  constructor(private readonly config: AppConfig) {}
 
   check(data: BatchVarData): void {
     data.portfolios.forEach((portfolio, i) => checkVarData(portfolio, `/portfolios/${i}`));
+  }
+
+  /** Each portfolio is a `calculate_var` and meets its limit; the batch's sum meets its own. */
+  cost(data: BatchVarData): TaskCost[] {
+    const each = data.portfolios.map((portfolio, i) =>
+      varCost(portfolio, this.config.TASK_VAR_MAX_OPERATIONS, `/portfolios/${i}`),
+    );
+    const total: TaskCost = {
+      amount: data.portfolios.reduce((sum, p) => sum + varOperations(p), 0),
+      unit: 'operations',
+      formula: `the sum over ${data.portfolios.length} portfolios of each one's operations`,
+      limit: this.config.TASK_BATCH_MAX_OPERATIONS,
+      setting: 'TASK_BATCH_MAX_OPERATIONS',
+      fix: 'split the batch, or use fewer simulations or assets',
+    };
+    return [...each, total];
   }
 
   children(data: BatchVarData): ChildTask[] {
     return data.portfolios.map((portfolio) => ({ type: 'calculate_var', input: portfolio }));
   }
 
-  async run(_data: BatchVarData, context: TaskContext): Promise<BatchVarResult> {
+  async combine(context: TaskContext): Promise<BatchVarResult> {
     const results = await context.childResults<VarResult>();
     let largest = { index: 0, var: -Infinity };
     results.forEach((r, index) => {

@@ -1,7 +1,14 @@
 import { normalCdf, normalQuantile } from './normal-distribution';
-import { symmetricEigen } from './linear-algebra';
+import { factorPsd, type Matrix, type PsdFactor } from './linear-algebra';
 import { SeededRandom } from './random';
-import { computeVar, minimumObservations, VarInputError, type VarRequest } from './value-at-risk';
+import {
+  checkVarRequest,
+  computeVar,
+  minimumObservations,
+  VarInputError,
+  varOperations,
+  type VarRequest,
+} from './value-at-risk';
 
 const Z95 = 1.6448536269514722;
 const Z99 = 2.3263478740408408;
@@ -25,15 +32,100 @@ describe('normal distribution', () => {
   });
 });
 
-describe(symmetricEigen.name, () => {
-  it('finds the eigenvalues of a 2×2 matrix', () => {
-    // [[2,1],[1,2]] has eigenvalues 1 and 3.
-    const { values } = symmetricEigen([
+/** B Bᵀ from a factor, as a dense matrix. */
+function product(f: PsdFactor, n: number): Matrix {
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => {
+      let sum = 0;
+      for (let c = 0; c < f.rank; c++) sum += f.root[i * f.rank + c] * f.root[j * f.rank + c];
+      return sum;
+    }),
+  );
+}
+
+function largestDifference(a: Matrix, b: Matrix): number {
+  return Math.max(...a.map((row, i) => Math.max(...row.map((x, j) => Math.abs(x - b[i][j])))));
+}
+
+/** A covariance of n assets with daily volatilities around 2 % and correlation `rho`. */
+function equicorrelated(n: number, rho: number): Matrix {
+  const vol = (i: number): number => 0.01 + (0.02 * i) / n;
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => vol(i) * vol(j) * (i === j ? 1 : rho)),
+  );
+}
+
+describe(factorPsd.name, () => {
+  const psd = (a: Matrix): PsdFactor => {
+    const f = factorPsd(a);
+    if (f.kind !== 'psd') throw new Error(`expected PSD, got residual ${f.residual}`);
+    return f;
+  };
+
+  it('factors a 2×2 matrix exactly: B Bᵀ = A', () => {
+    const a = [
       [2, 1],
       [1, 2],
-    ]);
-    expect(values[0]).toBeCloseTo(1, 12);
-    expect(values[1]).toBeCloseTo(3, 12);
+    ];
+    const f = psd(a);
+    expect(f.rank).toBe(2);
+    product(f, 2).forEach((row, i) => row.forEach((x, j) => expect(x).toBeCloseTo(a[i][j], 14)));
+  });
+
+  it('accepts a 200×200 all-ones matrix as PSD of rank 1, in n² operations rather than n³', () => {
+    const n = 200;
+    const ones = Array.from({ length: n }, () => new Array<number>(n).fill(1));
+    const f = psd(ones);
+    expect(f.rank).toBe(1);
+    // One elimination step (n²/2 multiply-adds) and no more; the full factorisation is n³/6.
+    expect(f.operations).toBeLessThanOrEqual((n * n) / 2);
+    expect(largestDifference(product(f, n), ones)).toBeLessThan(1e-12);
+  });
+
+  it('factors a realistic full-rank 200×200 covariance in at most n³/6 operations', () => {
+    const n = 200;
+    const a = equicorrelated(n, 0.6);
+    const f = psd(a);
+    expect(f.rank).toBe(n);
+    expect(f.operations).toBeLessThanOrEqual(n ** 3 / 6);
+    expect(largestDifference(product(f, n), a)).toBeLessThan(1e-16);
+  });
+
+  it('accepts a singular PSD matrix (perfectly correlated assets) and rebuilds it', () => {
+    const v = [0.01, 0.02, 0.03];
+    const a = v.map((x) => v.map((y) => x * y));
+    const f = psd(a);
+    expect(f.rank).toBe(1);
+    product(f, 3).forEach((row, i) => row.forEach((x, j) => expect(x).toBeCloseTo(a[i][j], 16)));
+  });
+
+  it.each<[string, Matrix]>([
+    [
+      'negative eigenvalue behind positive diagonals and 2×2 minors',
+      [
+        [1, 0.9, -0.9],
+        [0.9, 1, 0.9],
+        [-0.9, 0.9, 1],
+      ],
+    ],
+    [
+      'zero diagonal with a covariance',
+      [
+        [0, 1],
+        [1, 0],
+      ],
+    ],
+    ['a negative variance', [[-1e-4]]],
+    [
+      'a NaN',
+      [
+        [1, NaN],
+        [NaN, 1],
+      ],
+    ],
+    ['an infinity', [[Infinity]]],
+  ])('rejects %s', (_name, a) => {
+    expect(factorPsd(a).kind).toBe('not-psd');
   });
 });
 
@@ -256,7 +348,7 @@ describe(computeVar.name, () => {
       ],
       [
         'too few observations',
-        { method: 'historical', returns: { AAA: [0.01, -0.01, 0.02] } },
+        { method: 'historical', covariance: undefined, returns: { AAA: [0.01, -0.01, 0.02] } },
         '/returns',
         /too few observations: 3 given, confidence 0.99 needs at least 100/,
       ],
@@ -264,6 +356,7 @@ describe(computeVar.name, () => {
         'series of unequal length',
         {
           method: 'historical',
+          covariance: undefined,
           positions: [
             { asset: 'A', value: 1 },
             { asset: 'B', value: 1 },
@@ -275,9 +368,48 @@ describe(computeVar.name, () => {
       ],
       [
         'returns missing an asset',
-        { method: 'historical', returns: { BBB: new Array<number>(100).fill(0) } },
+        {
+          method: 'historical',
+          covariance: undefined,
+          returns: { BBB: new Array<number>(100).fill(0) },
+        },
         '/returns',
         /lack a series for "AAA"/,
+      ],
+      [
+        'returns together with covariance',
+        { returns: { AAA: new Array<number>(100).fill(0.01) } },
+        '/covariance',
+        /"returns" and "covariance" conflict/,
+      ],
+      [
+        'returns together with mean',
+        { covariance: undefined, mean: [0.001], returns: { AAA: new Array<number>(100).fill(0) } },
+        '/mean',
+        /"returns" and "mean" conflict/,
+      ],
+      ['a NaN covariance', { covariance: [[NaN]] }, '/covariance/0/0', /finite number/],
+      [
+        'a position that would overflow',
+        { positions: [{ asset: 'AAA', value: 1e300 }] },
+        '/positions/0/value',
+        /magnitude at most 1e\+15/,
+      ],
+      [
+        'a covariance entry that would overflow',
+        { covariance: [[1e200]] },
+        '/covariance/0/0',
+        /magnitude at most 1e\+6/,
+      ],
+      [
+        'a return that would overflow',
+        {
+          method: 'historical',
+          covariance: undefined,
+          returns: { AAA: [...new Array<number>(99).fill(0), -1e300] },
+        },
+        '/returns/AAA/99',
+        /magnitude at most 1e\+3/,
       ],
     ];
     it.each(cases)('%s', async (_name, overrides, pointer, message) => {
@@ -285,6 +417,52 @@ describe(computeVar.name, () => {
       expect(error).toBeInstanceOf(VarInputError);
       expect(error).toMatchObject({ pointer, message: expect.stringMatching(message) as unknown });
     });
+  });
+
+  it('checks the largest allowed covariance, all ones, to completion (rank 1, n² work)', () => {
+    const n = 200;
+    const request: VarRequest = {
+      method: 'monte_carlo',
+      positions: Array.from({ length: n }, (_, i) => ({ asset: `A${i}`, value: 1000 })),
+      covariance: Array.from({ length: n }, () => new Array<number>(n).fill(1)),
+      confidence: 0.99,
+      horizon_days: 1,
+    };
+    expect(checkVarRequest(request)).toMatchObject({ kind: 'psd', rank: 1 });
+  });
+
+  it('keeps every result finite at the largest magnitudes allowed', async () => {
+    const n = 200;
+    const result = await computeVar({
+      method: 'parametric',
+      positions: Array.from({ length: n }, (_, i) => ({ asset: `A${i}`, value: 1e15 })),
+      covariance: Array.from({ length: n }, () => new Array<number>(n).fill(1e6)),
+      mean: new Array<number>(n).fill(-1e3),
+      confidence: 0.999,
+      horizon_days: 250,
+    });
+    expect(Number.isFinite(result.var)).toBe(true);
+    expect(Number.isFinite(result.expected_shortfall)).toBe(true);
+  });
+
+  it('declares its work: assets³ + simulations × assets², observations × assets for historical', () => {
+    const two = [
+      { asset: 'A', value: 1 },
+      { asset: 'B', value: 1 },
+    ];
+    const covariance = [
+      [1, 0],
+      [0, 1],
+    ];
+    const base = { positions: two, confidence: 0.99, horizon_days: 1 };
+    expect(varOperations({ ...base, method: 'parametric', covariance })).toBe(8);
+    expect(varOperations({ ...base, method: 'monte_carlo', covariance, simulations: 1000 })).toBe(
+      8 + 1000 * 4,
+    );
+    expect(varOperations({ ...base, method: 'monte_carlo', covariance })).toBe(8 + 10_000 * 4);
+    const returns = { A: new Array<number>(300).fill(0), B: new Array<number>(300).fill(0) };
+    expect(varOperations({ ...base, method: 'historical', returns })).toBe(300 * 2);
+    expect(varOperations({ ...base, method: 'parametric', returns })).toBe(8 + 300 * 4);
   });
 
   it('needs more history for higher confidence', () => {

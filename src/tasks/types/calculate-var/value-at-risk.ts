@@ -12,11 +12,11 @@
  */
 import {
   asymmetry,
+  factorPsd,
   type Matrix,
-  psdSquareRoot,
+  type PsdFactor,
   quadraticForm,
   sampleMoments,
-  symmetricEigen,
 } from './linear-algebra';
 import { normalPdf, normalQuantile } from './normal-distribution';
 import { SeededRandom } from './random';
@@ -76,8 +76,18 @@ export class VarInputError extends Error {
   }
 }
 
-/** Checks what the DTO cannot: shapes that depend on each other, PSD, enough history. */
-export function checkVarRequest(request: VarRequest): void {
+/**
+ * Largest magnitudes accepted: far beyond any real portfolio (a position of a thousand
+ * trillion, a daily return of 100,000 %), and small enough that no sum or product of them
+ * overflows, so every result is finite.
+ */
+export const VAR_MAGNITUDES = { value: 1e15, return: 1e3, covariance: 1e6 } as const;
+
+/**
+ * Checks what the DTO cannot: shapes that depend on each other, conflicting fields,
+ * magnitudes, PSD, enough history. Returns the explicit covariance's factor, when there is one.
+ */
+export function checkVarRequest(request: VarRequest): PsdFactor | undefined {
   const assets = request.positions.map((p) => p.asset);
   const duplicate = assets.find((asset, i) => assets.indexOf(asset) !== i);
   if (duplicate !== undefined) {
@@ -86,8 +96,18 @@ export function checkVarRequest(request: VarRequest): void {
       `asset "${duplicate}" appears twice; give one position per asset`,
     );
   }
+  checkMagnitudes(request);
   const m = assets.length;
-  if (request.returns !== undefined) checkReturns(request, assets);
+  if (request.returns !== undefined) {
+    const clash = (['covariance', 'mean'] as const).find((field) => request[field] !== undefined);
+    if (clash !== undefined) {
+      throw new VarInputError(
+        `/${clash}`,
+        `"returns" and "${clash}" conflict: with "returns" the mean and covariance are estimated from the history; give either "returns" or "covariance" (and optionally "mean"), not both`,
+      );
+    }
+    checkReturns(request, assets);
+  }
   if (request.method === 'historical') {
     if (request.returns === undefined) {
       throw new VarInputError(
@@ -95,7 +115,7 @@ export function checkVarRequest(request: VarRequest): void {
         'the historical method needs "returns": a series of daily returns per asset',
       );
     }
-    return;
+    return undefined;
   }
   if (request.covariance === undefined) {
     if (request.returns === undefined) {
@@ -104,13 +124,7 @@ export function checkVarRequest(request: VarRequest): void {
         `the ${request.method} method needs "covariance" (and optionally "mean"), or "returns" to estimate them from`,
       );
     }
-    if (request.mean !== undefined) {
-      throw new VarInputError(
-        '/mean',
-        '"mean" goes with "covariance"; with "returns" both are estimated from the history',
-      );
-    }
-    return;
+    return undefined;
   }
   const cov = request.covariance;
   if (cov.length !== m || cov.some((row) => row.length !== m)) {
@@ -122,21 +136,75 @@ export function checkVarRequest(request: VarRequest): void {
   if (request.mean !== undefined && request.mean.length !== m) {
     throw new VarInputError('/mean', `mean must have ${m} values, one per position in order`);
   }
-  if (asymmetry(cov) > 1e-9) {
+  if (!(asymmetry(cov) <= 1e-9)) {
     throw new VarInputError(
       '/covariance',
       'covariance is not symmetric: entry [i][j] must equal [j][i]',
     );
   }
-  const { values } = symmetricEigen(cov);
-  const largest = Math.max(...values.map(Math.abs));
-  const smallest = values[0];
-  if (smallest < -1e-10 * Math.max(largest, 1e-300)) {
+  const factor = factorPsd(cov);
+  if (factor.kind === 'not-psd') {
     throw new VarInputError(
       '/covariance',
-      `covariance is not positive semi-definite (smallest eigenvalue ${smallest.toPrecision(3)}); check the correlations are consistent`,
+      `covariance is not positive semi-definite: its LDLᵀ factorisation leaves ${factor.residual.toPrecision(3)} where a PSD matrix leaves at most ±${factor.allowance.toPrecision(3)} (1e-10 × its largest entry); check the correlations are consistent`,
     );
   }
+  return factor;
+}
+
+/** Every number within VAR_MAGNITUDES (and finite), pointing at the first that is not. */
+function checkMagnitudes(request: VarRequest): void {
+  const within = (x: number, limit: number): boolean => Math.abs(x) <= limit;
+  const tooBig = (pointer: string, what: string, limit: number): VarInputError =>
+    new VarInputError(
+      pointer,
+      `${what} must be a finite number of magnitude at most ${limit.toExponential()}; larger values would overflow the calculation`,
+    );
+  request.positions.forEach((p, i) => {
+    if (!within(p.value, VAR_MAGNITUDES.value))
+      throw tooBig(`/positions/${i}/value`, "a position's value", VAR_MAGNITUDES.value);
+  });
+  request.mean?.forEach((x, i) => {
+    if (!within(x, VAR_MAGNITUDES.return))
+      throw tooBig(`/mean/${i}`, 'a mean return', VAR_MAGNITUDES.return);
+  });
+  request.covariance?.forEach((row, i) =>
+    row.forEach((x, j) => {
+      if (!within(x, VAR_MAGNITUDES.covariance))
+        throw tooBig(`/covariance/${i}/${j}`, 'a covariance', VAR_MAGNITUDES.covariance);
+    }),
+  );
+  for (const [asset, series] of Object.entries(request.returns ?? {})) {
+    const t = series.findIndex((x) => !within(x, VAR_MAGNITUDES.return));
+    if (t >= 0)
+      throw tooBig(`/returns/${escapePointer(asset)}/${t}`, 'a return', VAR_MAGNITUDES.return);
+  }
+}
+
+/** RFC 6901: `~` and `/` in a key. */
+function escapePointer(key: string): string {
+  return key.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/**
+ * The work a request takes, counted in multiply-adds, as declared to the cost limit: the
+ * covariance's factorisation (assets³), estimating moments from history (observations ×
+ * assets²), each simulated day (simulations × assets²); historical revalues each observed day
+ * (observations × assets). An upper bound: the factorisation takes a sixth of assets³.
+ */
+export function varOperations(request: VarRequest): number {
+  const m = request.positions.length;
+  const observations = Math.max(0, ...Object.values(request.returns ?? {}).map((s) => s.length));
+  if (request.method === 'historical') return observations * m;
+  const moments = request.returns === undefined ? 0 : observations * m * m;
+  const simulations =
+    request.method === 'monte_carlo' ? (request.simulations ?? DEFAULT_SIMULATIONS) * m * m : 0;
+  return m * m * m + moments + simulations;
+}
+
+/** A result that is not a finite number: the task fails with this, never returns `null`. */
+export class VarNotFiniteError extends Error {
+  override readonly name = this.constructor.name;
 }
 
 function checkReturns(request: VarRequest, assets: readonly string[]): void {
@@ -183,7 +251,7 @@ export async function computeVar(
   request: VarRequest,
   onProgress: (fraction: number) => Promise<void> = () => Promise.resolve(),
 ): Promise<VarResult> {
-  checkVarRequest(request);
+  const factor = checkVarRequest(request);
   const values = request.positions.map((p) => p.value);
   const base = {
     method: request.method,
@@ -196,7 +264,7 @@ export async function computeVar(
   if (request.method === 'historical') {
     const scale = Math.sqrt(request.horizon_days);
     const losses = (rows ?? []).map((row) => -dot(values, row) * scale);
-    return { ...base, ...tailOf(losses, request.confidence), observations: losses.length };
+    return finite({ ...base, ...tailOf(losses, request.confidence), observations: losses.length });
   }
 
   const moments = rows
@@ -209,54 +277,87 @@ export async function computeVar(
     const mu = dot(values, moments.mean) * h;
     const sigma = Math.sqrt(Math.max(quadraticForm(moments.covariance, values), 0) * h);
     const z = normalQuantile(request.confidence);
-    return {
+    return finite({
       ...base,
       var: round(z * sigma - mu),
       expected_shortfall: round((sigma * normalPdf(z)) / (1 - request.confidence) - mu),
       observations,
-    };
+    });
   }
 
+  const root = factor ?? factorPsd(moments.covariance);
+  if (root.kind === 'not-psd') {
+    // A sample covariance is PSD; only rounding on extreme inputs could make it otherwise.
+    throw new VarInputError(
+      '/returns',
+      'the covariance estimated from these returns is not positive semi-definite within rounding; give "covariance" instead',
+    );
+  }
   const simulations = request.simulations ?? DEFAULT_SIMULATIONS;
   const seed = request.seed ?? DEFAULT_SEED;
   const losses = await simulateLosses(
     values,
-    moments,
+    moments.mean,
+    root,
     request.horizon_days,
     simulations,
     seed,
     onProgress,
   );
-  return { ...base, ...tailOf(losses, request.confidence), observations, simulations, seed };
+  return finite({
+    ...base,
+    ...tailOf(losses, request.confidence),
+    observations,
+    simulations,
+    seed,
+  });
 }
 
+/** Draws h-day returns B z √h + μ h, with B Bᵀ = Σ from the covariance's LDLᵀ factor. */
 async function simulateLosses(
   values: readonly number[],
-  moments: { mean: number[]; covariance: Matrix },
+  mean: readonly number[],
+  factor: PsdFactor,
   horizon: number,
   simulations: number,
   seed: number,
   onProgress: (fraction: number) => Promise<void>,
 ): Promise<number[]> {
   const m = values.length;
-  const root = psdSquareRoot(symmetricEigen(moments.covariance));
+  const { rank, root, width } = factor;
   const scale = Math.sqrt(horizon);
+  let drift = 0;
+  for (let i = 0; i < m; i++) drift += values[i] * mean[i] * horizon;
   const random = new SeededRandom(seed);
   const losses = new Array<number>(simulations);
-  const z = new Array<number>(m);
+  const z = new Float64Array(rank);
   const batch = Math.max(1, Math.ceil(simulations / 10));
   for (let s = 0; s < simulations; s++) {
-    for (let k = 0; k < m; k++) z[k] = random.normal();
+    for (let k = 0; k < rank; k++) z[k] = random.normal();
     let pnl = 0;
     for (let i = 0; i < m; i++) {
       let shock = 0;
-      for (let k = 0; k < m; k++) shock += root[i][k] * z[k];
-      pnl += values[i] * (moments.mean[i] * horizon + shock * scale);
+      const row = i * rank;
+      for (let c = 0; c < width[i]; c++) shock += root[row + c] * z[c];
+      pnl += values[i] * shock;
     }
-    losses[s] = -pnl;
+    losses[s] = -(drift + pnl * scale);
     if ((s + 1) % batch === 0 && s + 1 < simulations) await onProgress((s + 1) / simulations);
   }
   return losses;
+}
+
+/** The result, if its every number is finite; else the task fails, naming what overflowed. */
+function finite(result: VarResult): VarResult {
+  const bad = (['var', 'expected_shortfall', 'portfolio_value'] as const).filter(
+    (field) => !Number.isFinite(result[field]),
+  );
+  if (bad.length > 0) {
+    throw new VarNotFiniteError(
+      `the ${bad.join(' and ')} came out as ${bad.map((f) => String(result[f])).join(' and ')}, not a finite number; check the magnitudes of the positions, returns and covariance`,
+    );
+  }
+  return result;
 }
 
 /** VaR and ES of a sample of losses (see the module comment). */

@@ -39,7 +39,8 @@ export class EchoData {
     minimum: 0,
     maximum: 600000,
     default: 0,
-    description: 'How long the task runs, reporting progress.',
+    description:
+      'How long the task runs, reporting progress; at most TASK_ECHO_MAX_DELAY_MS (default 60000).',
   })
   @IsInt()
   @Min(0)

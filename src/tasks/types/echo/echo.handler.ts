@@ -1,8 +1,9 @@
 import { UnrecoverableError } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../../config/app-config';
+import type { TaskCost } from '../../task-cost';
 import { TaskDataError } from '../../task-data.error';
-import { HandlesTask, type TaskContext, type TaskHandler } from '../../task-handler';
+import { HandlesTask, type LeafTaskHandler, type TaskContext } from '../../task-handler';
 import { EchoData } from './echo.data';
 
 export interface EchoResult {
@@ -11,6 +12,9 @@ export interface EchoResult {
   delay_ms: number;
 }
 
+/** Largest `message` echo accepts, as JSON: it is stored again as the result. */
+export const ECHO_MAX_MESSAGE_BYTES = 4096;
+
 /** Raised by `echo` when asked for a retryable failure. */
 export class InjectedFailureError extends Error {
   override readonly name = this.constructor.name;
@@ -18,12 +22,21 @@ export class InjectedFailureError extends Error {
 
 /** `echo`: returns its input after an optional delay; for smoke tests, demos and benchmarks. */
 @HandlesTask('echo')
-export class EchoHandler implements TaskHandler<EchoData, EchoResult> {
+export class EchoHandler implements LeafTaskHandler<EchoData, EchoResult> {
   readonly dataClass = EchoData;
 
   constructor(private readonly config: AppConfig) {}
 
   check(data: EchoData): void {
+    const messageBytes = Buffer.byteLength(JSON.stringify(data.message ?? null));
+    if (messageBytes > ECHO_MAX_MESSAGE_BYTES) {
+      throw new TaskDataError([
+        {
+          pointer: '/data/message',
+          detail: `is ${messageBytes} bytes of JSON; echo returns it as its result, kept for RESULT_TTL_S, so it may be at most ${ECHO_MAX_MESSAGE_BYTES} bytes`,
+        },
+      ]);
+    }
     if (data.fail && !this.config.TASK_FAULT_INJECTION) {
       throw new TaskDataError([
         {
@@ -33,6 +46,21 @@ export class EchoHandler implements TaskHandler<EchoData, EchoResult> {
         },
       ]);
     }
+  }
+
+  /** An echo costs the time it holds a worker slot. */
+  cost(data: EchoData): TaskCost[] {
+    return [
+      {
+        amount: data.delay_ms,
+        unit: 'ms',
+        formula: 'delay_ms, the time it holds a worker slot',
+        limit: this.config.TASK_ECHO_MAX_DELAY_MS,
+        setting: 'TASK_ECHO_MAX_DELAY_MS',
+        fix: 'ask for a shorter delay_ms',
+        pointer: '/delay_ms',
+      },
+    ];
   }
 
   async run(data: EchoData, context: TaskContext): Promise<EchoResult> {

@@ -1,0 +1,101 @@
+import { closeSync, fchmodSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import type { BulkItemResult } from './bulk-target';
+import type { ShipperNotice, ShippingStats } from './shipping-stats';
+import { FILE_MODE } from './spool-lease';
+
+export const DEAD_LETTER_FILE = 'dead-letter.ndjson';
+
+/** How often lines not kept are reported again. */
+const WARNING_MS = 10_000;
+
+/**
+ * The file that keeps the lines Elasticsearch refused for good, one JSON record a line, shared
+ * by the processes of a spool root. It stops growing at `maxBytes` (LOG_DEAD_LETTER_MAX_BYTES):
+ * the first refusals, which usually name the cause, are kept; later ones are counted
+ * (`dead_letter_dropped`) and reported, not written.
+ * @see docs/log-shipping.md
+ */
+export class DeadLetterFile {
+  private lastWarning = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly maxBytes: number,
+    private readonly service: string,
+    private readonly stats: ShippingStats,
+    private readonly notice: ShipperNotice,
+  ) {}
+
+  /** Keeps a `_bulk` entry Elasticsearch refused for good, with the reason; never throws. */
+  keep(entry: Buffer, result: BulkItemResult): void {
+    const text = entry.toString('utf8');
+    const split = text.indexOf('\n');
+    let id: string | null = null;
+    try {
+      id = (JSON.parse(text.slice(0, split)) as { create?: { _id?: string } }).create?._id ?? null;
+    } catch {
+      // Every entry the spool writes has its action line; the document is kept either way.
+    }
+    const error = result.error ?? { type: 'unknown', reason: `status ${result.status}` };
+    const record = {
+      '@timestamp': new Date().toISOString(),
+      'service.name': this.service,
+      _id: id,
+      status: result.status,
+      error,
+      document: text.slice(split + 1, text.length - 1),
+    };
+    const refusal = `Elasticsearch refused a log line for good (${error.type}: ${error.reason.slice(0, 200)})`;
+    let kept: 'written' | 'full' | Error;
+    try {
+      kept = this.append(JSON.stringify(record));
+    } catch (failure) {
+      kept = failure as Error;
+    }
+    if (kept === 'written') {
+      this.stats.add('dead_lettered', 1);
+      return this.notice(
+        'error',
+        'log-line-dead-lettered',
+        `${refusal}; it is kept in ${this.path}`,
+      );
+    }
+    this.stats.add('dead_letter_dropped', 1);
+    const now = Date.now();
+    if (now - this.lastWarning < WARNING_MS) return;
+    this.lastWarning = now;
+    const why =
+      kept === 'full'
+        ? `${this.path} is at LOG_DEAD_LETTER_MAX_BYTES=${this.maxBytes}; send its lines again and remove it (docs/log-shipping.md)`
+        : `${this.path} cannot be written (${kept.message})`;
+    this.notice(
+      'error',
+      'log-dead-letter-dropped',
+      `${refusal} and not kept: ${why}. ${this.stats.get('dead_letter_dropped')} refused lines not kept in all`,
+    );
+  }
+
+  /**
+   * Appends one record (a line); 'full' when it would pass the bound. Throws what the disk
+   * says (ENOSPC, say), after cutting off what it took of the record.
+   */
+  private append(record: string): 'written' | 'full' {
+    const data = Buffer.from(`${record}\n`);
+    const fd = openSync(this.path, 'a', FILE_MODE);
+    try {
+      fchmodSync(fd, FILE_MODE);
+      // Other processes append too: the bound holds to within their records in flight.
+      const size = fstatSync(fd).size;
+      if (size + data.length > this.maxBytes) return 'full';
+      try {
+        for (let done = 0; done < data.length;) done += writeSync(fd, data, done);
+      } catch (error) {
+        ftruncateSync(fd, size);
+        throw error;
+      }
+      return 'written';
+    } finally {
+      closeSync(fd);
+    }
+  }
+}

@@ -1,0 +1,257 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { RedisRepository } from '../redis/redis.repository';
+
+/** What one submission holds against its client's quota until it finishes. */
+export interface QuotaClaim {
+  /** `key:<name>` or `addr:<address>`: see FlowContext.client. */
+  client: string;
+  /** The submitted task (a batch's parent): the claim is released by this id. */
+  taskId: string;
+  /** Tasks it queues: 1, or 1 + children for a batch. */
+  tasks: number;
+  /** Bytes of input it keeps in Redis. */
+  bytes: number;
+}
+
+/** The quota a claim would pass. */
+export type QuotaName = 'QUOTA_TASKS_PER_CLIENT' | 'QUOTA_BYTES_PER_CLIENT';
+
+export type QuotaDecision =
+  | {
+      granted: true;
+      /** The client's unfinished tasks before this claim: its place in the fair rotation. */
+      backlog: number;
+    }
+  | { granted: false; quota: QuotaName; used: number; limit: number; asked: number };
+
+const RECHECK_MS = 10 * 60_000;
+
+/**
+ * What Redis keeps of a finished task besides its result, as the quota counts it: the job's
+ * hash (metadata, timestamps, options), its place in the finished set, an idempotency record.
+ */
+export const TASK_RECORD_BYTES = 1024;
+
+// One hash per client: a field per unfinished submission ("tasks:bytes"), and the two totals;
+// and one sorted set of every claim, scored by when the housekeeping sweep should check it.
+// A claim is idempotent by task id, so that a retried submission never counts twice.
+const CLAIM = `
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+local tasks = tonumber(redis.call('HGET', KEYS[1], '#tasks') or '0')
+local bytes = tonumber(redis.call('HGET', KEYS[1], '#bytes') or '0')
+if held then return {1, '', tasks, bytes} end
+local askTasks, askBytes = tonumber(ARGV[2]), tonumber(ARGV[3])
+if tasks + askTasks > tonumber(ARGV[4]) then return {0, 'tasks', tasks, bytes} end
+if bytes + askBytes > tonumber(ARGV[5]) then return {0, 'bytes', tasks, bytes} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
+redis.call('HINCRBY', KEYS[1], '#tasks', askTasks)
+redis.call('HINCRBY', KEYS[1], '#bytes', askBytes)
+redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1] .. ' ' .. ARGV[6])
+return {1, '', tasks, bytes}
+`;
+
+// Releasing twice is harmless: only the first finds the field.
+const RELEASE = `
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if not held then return 0 end
+local sep = string.find(held, ':', 1, true)
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1] .. ' ' .. ARGV[2])
+local tasks = redis.call('HINCRBY', KEYS[1], '#tasks', -tonumber(string.sub(held, 1, sep - 1)))
+local bytes = redis.call('HINCRBY', KEYS[1], '#bytes', -tonumber(string.sub(held, sep + 1)))
+if tasks <= 0 and bytes <= 0 then redis.call('DEL', KEYS[1]) end
+return 1
+`;
+
+// A claim whose task has ended: its tasks are given back, and its bytes become what the ended
+// task keeps (result, record, ARGV[4] per task of it) until ARGV[5], when the sweep drops them.
+// A claim settled already ("0:<bytes>") is left as it is.
+const SETTLE = `
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if not held then return 0 end
+local sep = string.find(held, ':', 1, true)
+local tasks = tonumber(string.sub(held, 1, sep - 1))
+if tasks == 0 then return 0 end
+local kept = tonumber(ARGV[3]) + tasks * tonumber(ARGV[4])
+redis.call('HSET', KEYS[1], ARGV[1], '0:' .. kept)
+redis.call('HINCRBY', KEYS[1], '#tasks', -tasks)
+redis.call('HINCRBY', KEYS[1], '#bytes', kept - tonumber(string.sub(held, sep + 1)))
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1] .. ' ' .. ARGV[2])
+return 1
+`;
+
+// The due claims, at most ARGV[2]: those settled (their results have expired) are dropped
+// here, in bulk; the others are returned for the sweep to look at. Every client's hash is
+// under ARGV[3], in the one hash slot of the prefix.
+const DROP_EXPIRED = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local dropped, open = 0, {}
+for _, member in ipairs(due) do
+  local space = string.find(member, ' ', 1, true)
+  local id, client = string.sub(member, 1, space - 1), string.sub(member, space + 1)
+  local key = ARGV[3] .. client
+  local held = redis.call('HGET', key, id)
+  if not held then
+    redis.call('ZREM', KEYS[1], member)
+  elseif string.sub(held, 1, 2) == '0:' then
+    redis.call('HDEL', key, id)
+    redis.call('ZREM', KEYS[1], member)
+    local bytes = redis.call('HINCRBY', key, '#bytes', -tonumber(string.sub(held, 3)))
+    if bytes <= 0 and tonumber(redis.call('HGET', key, '#tasks') or '0') <= 0 then
+      redis.call('DEL', key)
+    end
+    dropped = dropped + 1
+  else
+    table.insert(open, member)
+  end
+end
+return {dropped, open}
+`;
+
+/**
+ * Per-client quotas of unfinished tasks and of the bytes a client keeps in Redis, shared by
+ * every API instance and worker. A submission claims its input's bytes and its tasks before it
+ * is queued; when it ends (completed, failed, cancelled, expired) the claim is settled: its
+ * tasks are given back and its bytes become what Redis keeps of it (result, record), until the
+ * result expires. The workers' housekeeping sweep drops expired results' bytes and releases
+ * claims whose task ended unseen (a killed worker), so nothing leaks quota for good.
+ * @see docs/security.md#quotas
+ */
+@Injectable()
+export class QuotaRepository {
+  constructor(
+    private readonly redis: RedisRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  async claim(claim: QuotaClaim): Promise<QuotaDecision> {
+    const limits = {
+      tasks: this.config.QUOTA_TASKS_PER_CLIENT,
+      bytes: this.config.QUOTA_BYTES_PER_CLIENT,
+    };
+    const reply = (await this.redis.run((client) =>
+      client.eval(
+        CLAIM,
+        2,
+        this.keyOf(claim.client),
+        this.checksKey,
+        claim.taskId,
+        claim.tasks,
+        claim.bytes,
+        limits.tasks,
+        limits.bytes,
+        claim.client,
+        Date.now() + this.recheckMs,
+      ),
+    )) as [number, string, number, number];
+    const [granted, refused, tasks, bytes] = reply;
+    if (granted === 1) return { granted: true, backlog: tasks };
+    return refused === 'tasks'
+      ? {
+          granted: false,
+          quota: 'QUOTA_TASKS_PER_CLIENT',
+          used: tasks,
+          limit: limits.tasks,
+          asked: claim.tasks,
+        }
+      : {
+          granted: false,
+          quota: 'QUOTA_BYTES_PER_CLIENT',
+          used: bytes,
+          limit: limits.bytes,
+          asked: claim.bytes,
+        };
+  }
+
+  /** Gives back what `taskId` holds of `client`'s quota; true when it held anything. */
+  async release(client: string, taskId: string): Promise<boolean> {
+    const released = await this.redis.run((redis) =>
+      redis.eval(RELEASE, 2, this.keyOf(client), this.checksKey, taskId, client),
+    );
+    return released === 1;
+  }
+
+  /** What a client holds now. */
+  async usage(client: string): Promise<{ tasks: number; bytes: number; claims: string[] }> {
+    const all = await this.redis.run((redis) => redis.hgetall(this.keyOf(client)));
+    return {
+      tasks: Number(all['#tasks'] ?? 0),
+      bytes: Number(all['#bytes'] ?? 0),
+      claims: Object.keys(all).filter((field) => !field.startsWith('#')),
+    };
+  }
+
+  /**
+   * A task has ended: its tasks no longer count, and its bytes become `keptBytes` plus
+   * `bytesPerTask` for each of its tasks, what Redis keeps of it until `keptUntil` (epoch ms;
+   * RESULT_TTL_S from now), when the sweep gives them back.
+   */
+  async settle(
+    client: string,
+    taskId: string,
+    kept: { bytes: number; bytesPerTask: number; until: number },
+  ): Promise<boolean> {
+    const settled = await this.redis.run((redis) =>
+      redis.eval(
+        SETTLE,
+        2,
+        this.keyOf(client),
+        this.checksKey,
+        taskId,
+        client,
+        Math.ceil(kept.bytes),
+        kept.bytesPerTask,
+        kept.until,
+      ),
+    );
+    return settled === 1;
+  }
+
+  /**
+   * Claims due for a check, oldest first, at most `limit`: the bytes of ended tasks whose
+   * results have expired are given back here; the claims of tasks not known to have ended are
+   * returned, for the sweep to release those whose task has ended and expire those queued too
+   * long (see {@link recheckMs}).
+   */
+  async due(
+    limit: number,
+    now = Date.now(),
+  ): Promise<{ dropped: number; open: { client: string; taskId: string }[] }> {
+    const [dropped, open] = (await this.redis.run((redis) =>
+      redis.eval(DROP_EXPIRED, 1, this.checksKey, now, limit, this.keyOf('')),
+    )) as [number, string[]];
+    return {
+      dropped,
+      open: open.map((member) => {
+        const space = member.indexOf(' ');
+        return { taskId: member.slice(0, space), client: member.slice(space + 1) };
+      }),
+    };
+  }
+
+  /** Looks at a claim again one {@link recheckMs} from now (its task is still running or queued). */
+  async checkLater(client: string, taskId: string): Promise<void> {
+    await this.redis.run((redis) =>
+      redis.zadd(this.checksKey, 'XX', Date.now() + this.recheckMs, `${taskId} ${client}`),
+    );
+  }
+
+  /**
+   * How long a claim goes unchecked: a release lost to a crash is found this late at most, and
+   * a task queued past TASK_MAX_WAIT_S is expired at most this late. Default: the smaller of
+   * 10 minutes and TASK_MAX_WAIT_S.
+   */
+  get recheckMs(): number {
+    return Math.min(RECHECK_MS, this.config.TASK_MAX_WAIT_S * 1000);
+  }
+
+  private keyOf(client: string): string {
+    return `${this.config.keyPrefix}:quota:${client}`;
+  }
+
+  /** Every claim (`<task id> <client>`), scored by when the sweep should look at it next. */
+  private get checksKey(): string {
+    return `${this.config.keyPrefix}:quota-checks`;
+  }
+}
