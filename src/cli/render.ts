@@ -74,15 +74,31 @@ export function timelineRow(line: TraceLine, firstAt: string, style: Style): str
   ].join('  ');
 }
 
-/** The human form: header (IDs and how they relate), timeline, summary. */
-export function renderTable(trace: Trace, style: Style, kibanaUrl?: string): string {
+/**
+ * The line that says a trace was cut: what it shows, and how to see the rest (`maxLimit` is
+ * the largest --limit the CLI takes).
+ */
+export function cutNotice(shown: number, maxLimit: number): string {
+  return `showing the first ${shown} of more lines; narrow with --since/--until or raise --limit up to ${maxLimit}`;
+}
+
+/**
+ * The human form: header (IDs and how they relate), timeline, summary; and, when the trace
+ * was cut, a last line saying so ({@link cutNotice}).
+ */
+export function renderTable(
+  trace: Trace,
+  style: Style,
+  options: { maxLimit: number; kibanaUrl?: string },
+): string {
   const { summary } = trace;
+  const { kibanaUrl } = options;
   const services = Object.entries(summary.services)
     .map(([service, n]) => `${service} ${n}`)
     .join(', ');
   const out: string[] = [
     style.bold(`Flow of ${trace.id}`) +
-      ` (found as ${trace.matched.join(', ')}) · ${summary.lines} lines · ${services} · ${millis(summary.total_ms)}`,
+      ` (found as ${trace.matched.join(', ')}) · ${trace.truncated ? `first ${summary.lines} lines (cut)` : `${summary.lines} lines`} · ${services} · ${millis(summary.total_ms)}`,
     '',
     style.bold('IDs'),
     ...trace.correlation_ids.map((c) => `  correlation_id ${c}`),
@@ -123,5 +139,6 @@ export function renderTable(trace: Trace, style: Style, kibanaUrl?: string): str
     `  retries: ${summary.retries} · total: ${millis(summary.total_ms)} · status: ${summary.status}`,
   );
   if (kibanaUrl) out.push(`  Kibana: ${kibanaLink(kibanaUrl, trace)}`);
+  if (trace.truncated) out.push('', style.bold(cutNotice(summary.lines, options.maxLimit)));
   return `${out.join('\n')}\n`;
 }

@@ -6,7 +6,7 @@ import { isTimeBound, TIME_BOUND_RULE } from '../traces/time-bound';
 import { TraceSearch, TraceUnavailableError } from '../traces/trace-search';
 import { isServiceUrl } from '../config/is-service-url.validator';
 import { elasticsearchNodes } from '../elasticsearch/nodes';
-import { COLOURS, PLAIN, renderTable, timelineRow } from './render';
+import { COLOURS, cutNotice, PLAIN, renderTable, timelineRow } from './render';
 
 /** Exit codes, as documented in --help. */
 const FOUND = 0;
@@ -15,6 +15,13 @@ const USAGE_ERROR = 2;
 const UNREACHABLE = 3;
 /** How long --follow waits for a flow's first searchable line, in seconds. */
 const FOLLOW_START_S = 30;
+/** Lines a trace shows without --limit: the flow's first ones in time order. */
+const DEFAULT_LIMIT = 10_000;
+/**
+ * The largest --limit: the CLI holds the lines it prints in memory (about 1 KB each). Larger
+ * than the API's TRACE_MAX_LIMIT, as the CLI's memory is its user's own.
+ */
+const MAX_LIMIT = 100_000;
 
 const USAGE = `Usage: threadline trace <id> [options]
        threadline task <task_id> [--api-url <url>]
@@ -28,7 +35,8 @@ Options of trace:
   --format table|json|ndjson   table for people (default), json: the whole trace, ndjson: one line per log line
   --since <time>               only lines from then on (ISO 8601, or now-1h)
   --until <time>               only lines until then
-  --limit <n>                  at most n lines
+  --limit <n>                  at most n lines, the flow's first (default ${DEFAULT_LIMIT}, at most ${MAX_LIMIT});
+                               a trace with more says so
   --follow                     keep printing new lines until the flow's tasks finish
   --kibana-url <url>           also print a Kibana Discover link for the flow
   --es-url <url>               Elasticsearch: a URL, or several nodes' URLs separated by commas
@@ -75,10 +83,15 @@ async function trace(id: string, values: ReturnType<typeof parse>['values']): Pr
   if (format !== 'table' && format !== 'json' && format !== 'ndjson') {
     throw new UsageError(`--format must be table, json or ndjson, not "${format}"`);
   }
-  const limit = values.limit === undefined ? undefined : Number(values.limit);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+  const limit = values.limit === undefined ? DEFAULT_LIMIT : Number(values.limit);
+  if (!/^\d{1,15}$/.test(values.limit ?? '1') || limit < 1) {
     throw new UsageError(
-      `--limit must be a whole number of lines, at least 1, not "${values.limit}"`,
+      `--limit must be a whole number of lines from 1 to ${MAX_LIMIT}, not "${values.limit}"`,
+    );
+  }
+  if (limit > MAX_LIMIT) {
+    throw new UsageError(
+      `--limit may be at most ${MAX_LIMIT} lines, not ${limit}: narrow the flow with --since/--until instead`,
     );
   }
   for (const name of ['since', 'until'] as const) {
@@ -122,8 +135,10 @@ async function trace(id: string, values: ReturnType<typeof parse>['values']): Pr
     if (format === 'json') out(`${JSON.stringify(found, null, 2)}\n`);
     else if (format === 'ndjson')
       out(found.lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
-    else out(renderTable(found, style, values['kibana-url']));
-    if (values.follow) await follow(search, found, format, style);
+    else out(renderTable(found, style, { maxLimit: MAX_LIMIT, kibanaUrl: values['kibana-url'] }));
+    // json says `truncated` itself, and ndjson's stdout must stay one log line per line.
+    if (found.truncated && format !== 'table') err(cutNotice(found.lines.length, MAX_LIMIT));
+    if (values.follow) await follow(search, found, { format, style, limit });
     return FOUND;
   } finally {
     await search.close();
@@ -139,22 +154,28 @@ const lineKey = (line: TraceLine): string =>
     line.request_id,
   ]);
 
-/** Prints the flow's new lines as they arrive, until its tasks have finished. */
+/**
+ * Prints the flow's new lines as they arrive, until its tasks have finished, or until it has
+ * printed `limit` lines in all: then it says the flow was cut, as a first answer does.
+ */
 async function follow(
   search: TraceSearch,
   first: Trace,
-  format: string,
-  style: typeof PLAIN,
+  { format, style, limit }: { format: string; style: typeof PLAIN; limit: number },
 ): Promise<void> {
+  // A cut first answer has said so already: the lines after the cut are not followed.
+  if (first.truncated) return;
   const seen = new Set(first.lines.map(lineKey));
   let current = first;
   while (!isFinished(current)) {
     await sleep(1000);
     const since = current.lines.at(-1)?.['@timestamp'] ?? first.summary.first_at;
-    const fresh = (await search.since(first.id, first.correlation_ids, since)).filter(
-      (l) => !seen.has(lineKey(l)),
-    );
-    for (const line of fresh) {
+    // At most `limit` lines are read, and `seen` and `current` hold at most `limit` in all.
+    const read = await search.since(first.id, first.correlation_ids, since, limit);
+    const fresh = read.lines.filter((l) => !seen.has(lineKey(l)));
+    const room = limit - current.lines.length;
+    const shown = fresh.slice(0, room);
+    for (const line of shown) {
       seen.add(lineKey(line));
       out(
         format === 'table'
@@ -163,8 +184,14 @@ async function follow(
       );
     }
     // The flow so far is what was printed plus what just came: no need to read it again.
-    if (fresh.length > 0)
-      current = buildTrace(first.id, first.matched, [...current.lines, ...fresh]);
+    if (shown.length > 0)
+      current = buildTrace(first.id, first.matched, [...current.lines, ...shown], false);
+    if (fresh.length > room || (room === 0 && read.truncated)) {
+      const notice = cutNotice(current.lines.length, MAX_LIMIT);
+      if (format === 'table') out(`\n${style.bold(notice)}\n`);
+      else err(notice);
+      return;
+    }
   }
   if (format === 'table') out(`  flow ${current.summary.status}\n`);
 }

@@ -6,6 +6,7 @@ import { IsQueueList } from './is-queue-list.validator';
 import { API_KEYS_PATTERN, API_KEYS_RULE } from '../auth/api-keys';
 import { IsServiceUrl, IsServiceUrlList } from './is-service-url.validator';
 import { IsRedisNodeList } from './redis-nodes';
+import { NotAbove } from './not-above.validator';
 
 const PROXY = '(loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(/\\d{1,3})?)';
 /** What TRUST_PROXY accepts: `false`, a hop count, or a list of addresses and ranges. */
@@ -195,6 +196,23 @@ export class AppConfig {
   /** Largest accepted request body, e.g. `1mb` or `200kb`. Default: `1mb`. */
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 200kb or 1mb' })
   BODY_LIMIT = '1mb';
+
+  /**
+   * Lines a trace (`GET /api/v1/traces/:id`, the trace page) answers with when the request
+   * names no `limit`: the flow's first ones in time order, the answer marked `truncated` when
+   * there are more. At most TRACE_MAX_LIMIT. Default: `1000`.
+   * @see docs/trace.md#a-trace-has-a-bound
+   */
+  @IntRange(1, 100_000, 'lines', 'TRACE_DEFAULT_LIMIT=1000')
+  @NotAbove('TRACE_MAX_LIMIT', 'TRACE_DEFAULT_LIMIT=1000 with TRACE_MAX_LIMIT=10000')
+  TRACE_DEFAULT_LIMIT = 1000;
+
+  /**
+   * Most lines one trace answer may hold (its `limit`); a larger `limit` is a 400. Bounds the
+   * memory one trace request takes in the API. Default: `10000`.
+   */
+  @IntRange(1, 100_000, 'lines', 'TRACE_MAX_LIMIT=10000')
+  TRACE_MAX_LIMIT = 10_000;
 
   /** How long a Redis operation of a request may take before it answers 503, in ms. Default: `800`. */
   @IntRange(50, 10000, 'milliseconds')

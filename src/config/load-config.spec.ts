@@ -132,6 +132,23 @@ describe(loadConfig.name, () => {
     );
   });
 
+  it('bounds a trace by TRACE_DEFAULT_LIMIT and TRACE_MAX_LIMIT, the default not above the maximum', () => {
+    expect(loadConfig({})).toMatchObject({ TRACE_DEFAULT_LIMIT: 1000, TRACE_MAX_LIMIT: 10_000 });
+    expect(loadConfig({ TRACE_DEFAULT_LIMIT: '50', TRACE_MAX_LIMIT: '50' })).toMatchObject({
+      TRACE_DEFAULT_LIMIT: 50,
+      TRACE_MAX_LIMIT: 50,
+    });
+    expect(() => loadConfig({ TRACE_MAX_LIMIT: '500' })).toThrow(
+      'TRACE_DEFAULT_LIMIT: must not be above TRACE_MAX_LIMIT',
+    );
+    expect(() => loadConfig({ TRACE_MAX_LIMIT: '1000000' })).toThrow(
+      'TRACE_MAX_LIMIT: must be a whole number of lines from 1 to 100000',
+    );
+    expect(() => loadConfig({ TRACE_DEFAULT_LIMIT: '0' })).toThrow(
+      'TRACE_DEFAULT_LIMIT: must be a whole number of lines from 1 to 100000',
+    );
+  });
+
   it('lists every invalid variable in one error, without echoing their values', () => {
     let caught: unknown;
     try {

@@ -19,6 +19,7 @@ export const STYLE = `
   main { padding: 16px 20px; }
   .message { padding: 12px 16px; border: 1px solid var(--line); border-radius: 6px; max-width: 760px; }
   .message.error { border-color: var(--failed); color: var(--failed); }
+  .message.cut { margin: 0 0 14px; border-color: var(--retried); background: #fff7ed; }
   .summary { margin: 0 0 14px; }
   .summary .status { font-weight: 700; }
   .rows { list-style: none; margin: 0; padding: 0; }
@@ -117,7 +118,7 @@ export const SCRIPT = `
     const summary = el('p', { class: 'summary' },
       'Flow ', ...trace.correlation_ids.flatMap((c) => [idLink(c), ' ']),
       '· ', el('span', { class: 'status', 'data-status': trace.summary.status, text: trace.summary.status }),
-      ' · ' + ms(trace.summary.total_ms) + ' · ' + trace.summary.lines + ' lines · ' + trace.summary.retries + ' retries');
+      ' · ' + ms(trace.summary.total_ms) + ' · ' + (trace.truncated ? 'first ' : '') + trace.summary.lines + ' lines · ' + trace.summary.retries + ' retries');
     if (kibana) summary.append(' · ', el('a', { href: kibana.replace(/\\/+$/, '') + "/app/discover#/view/threadline-flow-by-correlation-id?_a=(query:(language:lucene,query:'correlation_id:%22" + encodeURIComponent(trace.correlation_ids[0] || id) + "%22'))", text: 'Open in Kibana' }));
     const list = el('ul', { class: 'rows', 'aria-label': 'Waterfall of the flow' });
     for (const row of rows) {
@@ -142,11 +143,18 @@ export const SCRIPT = `
       }
       list.append(item);
     }
-    main.replaceChildren(summary, list);
+    // A cut trace says so above the waterfall, and how to see the rest.
+    const cut = trace.truncated && el('p', { class: 'message cut', role: 'status', 'data-truncated': '' },
+      el('strong', { text: 'Only the first ' + trace.summary.lines + ' lines of this flow are shown: it has more. ' }),
+      'Bars and status cover those lines only. To see more, add ?limit= to the address of this page (up to TRACE_MAX_LIMIT, the most the API gives), or narrow the time with threadline trace ' + id + ' --since/--until.');
+    main.replaceChildren(...[summary, cut, list].filter(Boolean));
   }
 
   // With API keys on (API_KEYS), the page asks for one on the first 401 and keeps it for the tab.
   const KEY = 'threadline-api-key';
+  // The page's own ?limit= goes to the API, which checks it.
+  const asked = new URLSearchParams(location.search).get('limit');
+  const limit = asked === null ? '' : '?limit=' + encodeURIComponent(asked);
   function authorization() {
     const key = sessionStorage.getItem(KEY);
     return key ? { authorization: 'Bearer ' + key } : {};
@@ -155,7 +163,7 @@ export const SCRIPT = `
   async function load() {
     let response;
     try {
-      response = await fetch('/api/v1/traces/' + encodeURIComponent(id), { headers: { accept: 'application/json', ...authorization() } });
+      response = await fetch('/api/v1/traces/' + encodeURIComponent(id) + limit, { headers: { accept: 'application/json', ...authorization() } });
     } catch (error) {
       return message('The Threadline API did not answer (' + error.message + '). Is it running?', true);
     }
@@ -175,7 +183,8 @@ export const SCRIPT = `
     }
     const trace = await response.json();
     render(trace);
-    if (trace.summary.status === 'queued' || trace.summary.status === 'running') setTimeout(load, 1000);
+    // A cut trace's first lines do not change: asking again would show the same.
+    if (!trace.truncated && (trace.summary.status === 'queued' || trace.summary.status === 'running')) setTimeout(load, 1000);
   }
   load();
 })();

@@ -13,8 +13,12 @@ export interface TraceOptions {
   since?: string;
   /** Only lines at or before this time. */
   until?: string;
-  /** At most this many lines (the first ones). */
-  limit?: number;
+  /**
+   * At most this many lines: the first ones in time order. Required, so that no caller reads
+   * a flow whole: at most `limit + 1` lines are held at once (the one more tells that the flow
+   * was cut).
+   */
+  limit: number;
   /** Only lines of flows submitted with this API key (`user.name`); nginx lines carry none. */
   owner?: string;
 }
@@ -31,8 +35,11 @@ export class TraceUnavailableError extends Error {
 
 /** Lines per search page; a flow past it is read page by page in a point in time. */
 const PAGE = 10_000;
-/** Correlation IDs one ID may lead to (a request ID reused across flows, say). */
-const MAX_FLOWS = 1_000;
+/**
+ * Correlation IDs one ID may lead to (a request ID reused across flows, say): the ones it
+ * first appeared in, earliest first. An ID that leads to more gives a cut trace.
+ */
+export const MAX_FLOWS = 1_000;
 
 type Query = Record<string, unknown>;
 type Cost = NonNullable<Trace['search']>;
@@ -79,19 +86,38 @@ export class TraceSearch {
     return new TraceSearch(client, index, describeNodes(nodes));
   }
 
-  /** The flow of `id`, or undefined when no line carries it. */
-  async trace(id: string, options: TraceOptions = {}): Promise<Trace | undefined> {
+  /**
+   * The flow of `id`, or undefined when no line carries it: its first `options.limit` lines in
+   * time order, `truncated` when it has more (or leads to more than {@link MAX_FLOWS} flows).
+   */
+  async trace(id: string, options: TraceOptions): Promise<Trace | undefined> {
+    const limit = checkedLimit(options.limit);
     const cost: Cost = { took_ms: 0, requests: 0 };
     const found = await this.lookUp(id, options, cost);
     if (!found) return undefined;
     const query = this.flowQuery(id, found.correlationIds, options);
-    const lines = await this.lines(query, cost, options.limit);
-    return { ...buildTrace(id, found.matched, lines), search: cost };
+    const read = await this.lines(query, cost, limit);
+    return {
+      ...buildTrace(id, found.matched, read.lines, read.truncated || found.moreFlows),
+      search: cost,
+    };
   }
 
-  /** The flow's lines from `since` on (for --follow: the caller drops those it has). */
-  async since(id: string, correlationIds: string[], since: string): Promise<TraceLine[]> {
-    return this.lines(this.flowQuery(id, correlationIds, { since }), { took_ms: 0, requests: 0 });
+  /**
+   * The flow's first `limit` lines from `since` on (for --follow: the caller drops those it
+   * has), and whether there were more.
+   */
+  async since(
+    id: string,
+    correlationIds: string[],
+    since: string,
+    limit: number,
+  ): Promise<{ lines: TraceLine[]; truncated: boolean }> {
+    return this.lines(
+      this.flowQuery(id, correlationIds, { since, limit }),
+      { took_ms: 0, requests: 0 },
+      checkedLimit(limit),
+    );
   }
 
   close(): Promise<void> {
@@ -137,7 +163,9 @@ export class TraceSearch {
     id: string,
     options: TraceOptions,
     cost: Cost,
-  ): Promise<{ matched: TraceIdField[]; correlationIds: string[] } | undefined> {
+  ): Promise<
+    { matched: TraceIdField[]; correlationIds: string[]; moreFlows: boolean } | undefined
+  > {
     const result = await this.call(() =>
       this.client.search({
         index: this.index,
@@ -158,7 +186,11 @@ export class TraceSearch {
               filters: Object.fromEntries(TRACE_ID_FIELDS.map((f) => [f, { term: { [f]: id } }])),
             },
           },
-          flows: { terms: { field: 'correlation_id', size: MAX_FLOWS } },
+          // The flows the ID appeared in first, so that a cut trace keeps the start of it.
+          flows: {
+            terms: { field: 'correlation_id', size: MAX_FLOWS, order: { first_at: 'asc' } },
+            aggs: { first_at: { min: { field: '@timestamp' } } },
+          },
         },
       }),
     );
@@ -170,15 +202,26 @@ export class TraceSearch {
     const aggs = result.aggregations as
       | {
           fields: { buckets: Record<string, { doc_count: number }> };
-          flows: { buckets: { key: string }[] };
+          flows: { buckets: { key: string }[]; sum_other_doc_count?: number };
         }
       | undefined;
     const matched = TRACE_ID_FIELDS.filter((f) => (aggs?.fields.buckets[f]?.doc_count ?? 0) > 0);
-    return { matched, correlationIds: aggs?.flows.buckets.map((b) => b.key) ?? [] };
+    return {
+      matched,
+      correlationIds: aggs?.flows.buckets.map((b) => b.key) ?? [],
+      moreFlows: (aggs?.flows.sum_other_doc_count ?? 0) > 0,
+    };
   }
 
-  /** Every line matching `query`, oldest first, read page by page in one point in time. */
-  private async lines(query: Query, cost: Cost, limit?: number): Promise<TraceLine[]> {
+  /**
+   * The first `limit` lines matching `query`, oldest first, read page by page in one point in
+   * time; it stops at `limit + 1`, the one more saying that there were more.
+   */
+  private async lines(
+    query: Query,
+    cost: Cost,
+    limit: number,
+  ): Promise<{ lines: TraceLine[]; truncated: boolean }> {
     const pit = await this.call(() =>
       this.client.openPointInTime({ index: this.index, keep_alive: '1m' }),
     );
@@ -186,7 +229,7 @@ export class TraceSearch {
     let searchAfter: (string | number)[] | undefined;
     try {
       for (;;) {
-        const size = Math.min(PAGE, (limit ?? Infinity) - lines.length);
+        const size = Math.min(PAGE, limit + 1 - lines.length);
         if (size <= 0) break;
         const page = await this.call(() =>
           this.client.search<TraceLine>({
@@ -213,7 +256,9 @@ export class TraceSearch {
     } finally {
       await this.client.closePointInTime({ id: pit.id }).catch(() => undefined);
     }
-    return lines;
+    const truncated = lines.length > limit;
+    if (truncated) lines.pop();
+    return { lines, truncated };
   }
 
   private async call<T>(request: () => Promise<T>): Promise<T> {
@@ -226,6 +271,14 @@ export class TraceSearch {
       throw error;
     }
   }
+}
+
+/** `limit` itself, when it is a whole number of lines, at least 1; else a RangeError. */
+function checkedLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new RangeError(`A trace's limit must be a whole number of lines, at least 1: ${limit}`);
+  }
+  return limit;
 }
 
 /**

@@ -62,7 +62,7 @@ describe('buildTrace', () => {
   ];
 
   it('joins requests to tasks, tasks to children, and attempts to their outcomes', () => {
-    const trace = buildTrace('flow-1', ['correlation_id'], lines);
+    const trace = buildTrace('flow-1', ['correlation_id'], lines, false);
     expect(trace.requests).toEqual([
       expect.objectContaining({
         request_id: 'r1',
@@ -110,7 +110,7 @@ describe('buildTrace', () => {
   });
 
   it('calls a flow whose root task still runs unfinished', () => {
-    const trace = buildTrace('flow-1', ['correlation_id'], lines.slice(0, 8));
+    const trace = buildTrace('flow-1', ['correlation_id'], lines.slice(0, 8), false);
     expect(trace.summary.status).toBe('running');
     expect(isFinished(trace)).toBe(false);
   });

@@ -82,6 +82,12 @@ export interface Trace {
     status: 'queued' | 'running' | 'completed' | 'failed' | 'no tasks';
   };
   lines: TraceLine[];
+  /**
+   * True when the flow has more lines than `lines` holds (the answer's limit cut it, or the ID
+   * leads to more flows than a trace follows): `lines` are then its first ones in time order.
+   * @see docs/trace.md#a-trace-has-a-bound
+   */
+  truncated: boolean;
   /** What reading it cost Elasticsearch: the sum of the searches' `took`, and their number. */
   search?: { took_ms: number; requests: number };
 }
@@ -91,8 +97,14 @@ const ms = (from: string, to: string): number => Date.parse(to) - Date.parse(fro
 /**
  * The flow's structure from its lines (already in time order): the requests and what they
  * submitted, each task's attempts with queue wait and run time, child tasks under parents.
+ * `truncated` says that the flow has more lines than these.
  */
-export function buildTrace(id: string, matched: TraceIdField[], lines: TraceLine[]): Trace {
+export function buildTrace(
+  id: string,
+  matched: TraceIdField[],
+  lines: TraceLine[],
+  truncated: boolean,
+): Trace {
   const requests = new Map<string, RequestSummary>();
   const tasks = new Map<string, TaskSummary>();
   const task = (taskId: string, line: TraceLine): TaskSummary => {
@@ -179,8 +191,10 @@ export function buildTrace(id: string, matched: TraceIdField[], lines: TraceLine
   for (const summary of tasks.values()) {
     // The API writes "queued" before its request line: join them once both are known.
     if (summary.request_id) requests.get(summary.request_id)?.tasks.push(summary.task_id);
+    // Each task is visited once, so it joins its parent's children once: no search of them,
+    // which a hostile flow of thousands of children would make quadratic.
     const parent = summary.parent_id ? tasks.get(summary.parent_id) : undefined;
-    if (parent && !parent.children.includes(summary.task_id)) parent.children.push(summary.task_id);
+    if (parent) parent.children.push(summary.task_id);
   }
 
   const first = lines[0]?.['@timestamp'] ?? '';
@@ -220,6 +234,7 @@ export function buildTrace(id: string, matched: TraceIdField[], lines: TraceLine
       status,
     },
     lines,
+    truncated,
   };
 }
 

@@ -8,11 +8,13 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { AppConfig } from '../config/app-config';
 import { ID_RULE, idProblem } from '../context/ids';
 import { flowContext } from '../context/flow-context';
 import { ProblemView } from '../problem/problem.dto';
 import { ProblemException } from '../problem/problem.exception';
 import { isTimeBound, TIME_BOUND_RULE } from './time-bound';
+import { TraceView } from './dto/trace-view.dto';
 import type { Trace } from './trace';
 import { TraceSearch, TraceUnavailableError } from './trace-search';
 
@@ -24,21 +26,30 @@ import { TraceSearch, TraceUnavailableError } from './trace-search';
 @ApiTags('traces')
 @Controller('api/v1/traces')
 export class TracesController {
-  constructor(@Inject(TraceSearch) private readonly search: TraceSearch) {}
+  constructor(
+    @Inject(TraceSearch) private readonly search: TraceSearch,
+    private readonly config: AppConfig,
+  ) {}
 
   @Get(':id')
   @ApiOperation({
     summary: 'The flow of any ID',
     description:
-      'Takes a request_id, correlation_id, task_id or trace.id; returns the IDs it leads to and how they relate, every log line of the flow in time order, and a summary.',
+      'Takes a request_id, correlation_id, task_id or trace.id; returns the IDs it leads to and how they relate, the log lines of the flow in time order (the first `limit` of them), and a summary. `truncated` says whether the flow has more lines.',
   })
   @ApiQuery({ name: 'since', required: false, description: 'ISO 8601 time or date math (now-1h).' })
   @ApiQuery({ name: 'until', required: false })
-  @ApiQuery({ name: 'limit', required: false, description: 'At most this many lines.' })
-  @ApiOkResponse({ description: 'The trace.' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    type: 'integer',
+    description:
+      'At most this many lines, the first ones in time order. Default: TRACE_DEFAULT_LIMIT (1000); at most TRACE_MAX_LIMIT (10000), above it 400.',
+  })
+  @ApiOkResponse({ type: TraceView, description: 'The trace; `truncated` when it was cut.' })
   @ApiBadRequestResponse({
     type: ProblemView,
-    description: 'The ID, since, until or limit is malformed.',
+    description: 'The ID, since, until or limit is malformed, or limit is above TRACE_MAX_LIMIT.',
   })
   @ApiNotFoundResponse({ type: ProblemView, description: 'No log line carries the ID.' })
   @ApiServiceUnavailableResponse({
@@ -69,13 +80,7 @@ export class TracesController {
         });
       }
     }
-    const lines = limit === undefined ? undefined : Number(limit);
-    if (lines !== undefined && (!Number.isInteger(lines) || lines < 1)) {
-      throw new ProblemException(HttpStatus.BAD_REQUEST, {
-        title: 'Invalid limit',
-        detail: 'limit must be a whole number of lines, at least 1, e.g. ?limit=1000.',
-      });
-    }
+    const lines = this.limit(limit);
     let trace: Trace | undefined;
     try {
       // With API keys on, a key traces only its own flows (src/auth).
@@ -96,5 +101,26 @@ export class TracesController {
       });
     }
     return trace;
+  }
+
+  /** The `limit` asked for: TRACE_DEFAULT_LIMIT when none, a 400 when malformed or too large. */
+  private limit(value: unknown): number {
+    const { TRACE_DEFAULT_LIMIT: fallback, TRACE_MAX_LIMIT: max } = this.config;
+    if (value === undefined) return fallback;
+    const lines = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+    if (!(lines >= 1)) {
+      throw new ProblemException(HttpStatus.BAD_REQUEST, {
+        title: 'Invalid limit',
+        detail: `limit must be a whole number of lines from 1 to ${max}, e.g. ?limit=${fallback}.`,
+      });
+    }
+    if (lines > max) {
+      throw new ProblemException(HttpStatus.BAD_REQUEST, {
+        title: 'Limit too large',
+        detail: `limit may be at most ${max} lines (TRACE_MAX_LIMIT), not ${lines}. Ask for ?limit=${max} or fewer, and narrow the flow with ?since= and ?until= to see the rest of it.`,
+        extensions: { max_limit: max },
+      });
+    }
+    return lines;
   }
 }

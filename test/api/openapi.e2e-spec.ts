@@ -61,6 +61,16 @@ describe('OpenAPI and the queue dashboard', () => {
       '409',
       '503',
     ]);
+    const trace = doc.paths['/api/v1/traces/{id}'].get;
+    expect(Object.keys(trace.responses).sort()).toEqual(['200', '400', '404', '503']);
+    expect(trace.parameters?.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['since', 'until', 'limit']),
+    );
+    // A trace says whether it was cut.
+    expect(doc.components.schemas.TraceView).toMatchObject({
+      properties: { truncated: { type: 'boolean' } },
+      required: expect.arrayContaining(['lines', 'truncated']) as unknown,
+    });
     expect(Object.keys(doc.components.schemas)).toEqual(
       expect.arrayContaining([
         'SubmitTaskDto',

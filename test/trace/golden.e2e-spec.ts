@@ -1,6 +1,7 @@
 // threadline trace on fixed flows in a data stream of their own: a recorded real flow (a
 // retried task and a batch with two children, through nginx, the API and the worker) whose
-// printout is reviewed and kept in test/fixtures, and a 25,000-line flow read whole, in order.
+// printout is reviewed and kept in test/fixtures, and a 25,000-line flow read whole, in order,
+// when --limit asks for it, and cut at the CLI's default of 10,000 lines when it does not.
 import { Client } from '@elastic/elasticsearch';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -85,7 +86,7 @@ describe('threadline trace on fixed flows', () => {
   });
 
   it(`reads a ${BIG.toLocaleString('en')}-line flow whole, in order`, () => {
-    const run = threadline('trace', BIG_FLOW, '--format', 'ndjson');
+    const run = threadline('trace', BIG_FLOW, '--format', 'ndjson', '--limit', String(BIG));
     expect(run.status).toBe(0);
     const sequence = run.stdout
       .trim()
@@ -93,5 +94,18 @@ describe('threadline trace on fixed flows', () => {
       .map((line) => (JSON.parse(line) as { 'event.sequence': number })['event.sequence']);
     expect(sequence).toHaveLength(BIG);
     expect(sequence).toEqual(Array.from({ length: BIG }, (_, i) => i));
+  });
+
+  it('shows the first 10,000 lines of it without --limit, and says so', () => {
+    const run = threadline('trace', BIG_FLOW, '--format', 'ndjson');
+    expect(run.status).toBe(0);
+    const sequence = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { 'event.sequence': number })['event.sequence']);
+    expect(sequence).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
+    expect(run.stderr.trim()).toBe(
+      'showing the first 10000 of more lines; narrow with --since/--until or raise --limit up to 100000',
+    );
   });
 });

@@ -87,6 +87,23 @@ describe('trace page', () => {
     expect(await page.inputValue('#id')).toBe(retried.task_id);
   });
 
+  it('says above the waterfall when the flow was cut', async () => {
+    // The page passes its own ?limit= to the API.
+    await page.goto(`${stack.baseUrl}/trace/${flow}?limit=5`);
+    const notice = page.locator('[data-truncated]');
+    await notice.waitFor();
+    expect(await notice.isVisible()).toBe(true);
+    expect(await notice.getAttribute('role')).toBe('status');
+    expect(await notice.textContent()).toContain(
+      'Only the first 5 lines of this flow are shown: it has more.',
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'trace-page-cut.png'), fullPage: true });
+    // A flow shown whole has no notice.
+    await page.goto(`${stack.baseUrl}/trace/${flow}`);
+    await page.waitForSelector('[data-status="completed"]');
+    expect(await page.locator('[data-truncated]').count()).toBe(0);
+  });
+
   it('follows a running task to its end without a reload', async () => {
     const slow = await submit({ type: 'echo', data: { delay_ms: 4000 } });
     await stack.until(slow.task_id, ['active']);
