@@ -2,6 +2,8 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { IncomingMessage } from 'node:http';
+import { SUBMIT_PATH } from './tasks/submission/submission-check';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppLogger as Logger } from './logging/logger';
 import { Authenticator } from './auth/authenticator';
@@ -36,6 +38,9 @@ export function configureApp(app: NestExpressApplication): void {
   // 401 (or 429) without a byte of its body parsed. Everything outside API_PATH (health,
   // readiness, docs, the trace page) is public; the ApiKeyGuard covers any other route.
   app.use(API_PATH, app.get(Authenticator).middleware());
+  // A task submission's body is kept as text: it is parsed where it is checked, which for a
+  // large one is a thread, not this event loop (SubmissionChecker).
+  app.useBodyParser('text', { limit: config.BODY_LIMIT, type: isTaskSubmission });
   app.useBodyParser('json', { limit: config.BODY_LIMIT });
 
   const keysOn = config.API_KEYS !== '';
@@ -76,4 +81,11 @@ export function configureApp(app: NestExpressApplication): void {
     serverAdapter: board,
   });
   app.use(QUEUE_DASHBOARD_PATH, board.getRouter());
+}
+
+/** A JSON `POST /api/v1/tasks`: its body goes to the submission check as text. */
+function isTaskSubmission(req: IncomingMessage): boolean {
+  const path = (req.url ?? '').split('?')[0].replace(/\/$/, '');
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  return req.method === 'POST' && path === SUBMIT_PATH && type === 'application/json';
 }

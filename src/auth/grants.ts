@@ -1,6 +1,5 @@
-import { HttpStatus } from '@nestjs/common';
 import { flowContext } from '../context/flow-context';
-import { ProblemException } from '../problem/problem.exception';
+import type { ProblemFields } from '../problem/problem.exception';
 import type { Grant } from './api-keys';
 
 /** The rule a 403 for the high queue names. */
@@ -15,11 +14,8 @@ export function isGranted(keysOn: boolean, grant: Grant): boolean {
   return flowContext.get()?.grants?.includes(grant) === true;
 }
 
-/** 403 unless the current key may submit to the high queue. */
-export function requireHighQueue(keysOn: boolean): void {
-  if (isGranted(keysOn, 'high')) return;
-  throw new ProblemException(HttpStatus.FORBIDDEN, {
-    title: 'Forbidden',
-    detail: `This API key may not submit to the high queue: ${HIGH_QUEUE_RULE}. Submit to medium or low, or ask for a key with the high grant.`,
-  });
-}
+/** The 403 for a submission to the high queue by a key without the grant. */
+export const HIGH_QUEUE_FORBIDDEN: ProblemFields = {
+  title: 'Forbidden',
+  detail: `This API key may not submit to the high queue: ${HIGH_QUEUE_RULE}. Submit to medium or low, or ask for a key with the high grant.`,
+};

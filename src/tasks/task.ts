@@ -14,6 +14,10 @@ export const DEFAULT_PRIORITY = 50;
  * into it) what Threadline knows about the submission.
  */
 export interface TaskEnvelope {
+  /**
+   * The client's input as JSON text (see taskInput); null once the task has ended, and on a
+   * batch's parent, whose children hold it. Tasks queued by earlier versions hold it parsed.
+   */
   input: unknown;
   meta: {
     submitted_at: string;
@@ -81,4 +85,11 @@ export interface TaskSnapshot {
   owner?: string;
   /** Whose quota it counts against (internal: never in a response). */
   client?: string;
+}
+
+/** A task's input, parsed: stored as JSON text (TaskEnvelope.input), or parsed by older versions. */
+export function taskInput(envelope: TaskEnvelope): unknown {
+  return typeof envelope.input === 'string'
+    ? (JSON.parse(envelope.input) as unknown)
+    : envelope.input;
 }

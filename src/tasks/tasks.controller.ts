@@ -103,7 +103,8 @@ export class TasksController {
         detail: 'Send the task as a JSON body with Content-Type: application/json.',
       });
     }
-    const outcome = await this.tasks.submit(body, idempotencyKey);
+    // The body arrives as text (see configureApp): it is parsed where it is checked.
+    const outcome = await this.tasks.submit(typeof body === 'string' ? body : '', idempotencyKey);
     response.status(outcome.status).location(outcome.location).type('application/json');
     if (outcome.replayed) response.setHeader('Idempotent-Replayed', 'true');
     response.send(outcome.body);

@@ -4,11 +4,12 @@ import { QueuesModule } from '../queues/queues.module';
 import { QuotasModule } from '../quotas/quotas.module';
 import { TaskTypesModule } from './task-types.module';
 import { TasksController } from './tasks.controller';
+import { SubmissionChecker } from './submission/submission-checker';
 import { TasksService } from './tasks.service';
 
 @Module({
   imports: [QueuesModule, QuotasModule, TaskTypesModule, IdempotencyModule],
   controllers: [TasksController],
-  providers: [TasksService],
+  providers: [TasksService, SubmissionChecker],
 })
 export class TasksModule {}

@@ -1,28 +1,21 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { AppLogger as Logger } from '../logging/logger';
-import { requireHighQueue } from '../auth/grants';
+import { isGranted } from '../auth/grants';
 import { flowContext } from '../context/flow-context';
 import { PINO } from '../logging/logging.module';
 import { redactDeep } from '../logging/redact';
 import { createHash, randomUUID } from 'node:crypto';
 import { IdempotencyRepository, type StoredResponse } from '../idempotency/idempotency.repository';
-import {
-  IDEMPOTENCY_KEY_RULE,
-  isValidIdempotencyKey,
-  requestFingerprint,
-} from '../idempotency/idempotency-key';
+import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from '../idempotency/idempotency-key';
 import { ProblemException } from '../problem/problem.exception';
 import { TaskQueueRepository } from '../queues/task-queue.repository';
 import { QuotaRepository } from '../quotas/quota.repository';
 import { quotaProblem } from '../quotas/quota-problem';
-import { validatePlain } from '../validation/validate-plain';
-import { SERVER_OWNED_FIELDS, SubmitTaskDto } from './dto/submit-task.dto';
 import { AppConfig } from '../config/app-config';
 import { taskLink, taskLinks, toTaskView, type TaskView } from './dto/task-view.dto';
 import type { NewTask, TaskSnapshot } from './task';
-import { TaskCostError } from './task-cost';
-import { TaskDataError } from './task-data.error';
-import { TaskRegistry } from './task-registry';
+import { type CheckedSubmission } from './submission/submission-check';
+import { SubmissionChecker } from './submission/submission-checker';
 
 /** The answer to a submission: fresh, or replayed for an Idempotency-Key seen before. */
 export interface SubmitOutcome {
@@ -33,14 +26,13 @@ export interface SubmitOutcome {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const SUBMIT_PATH = '/api/v1/tasks';
 
 /** Submits, reads and cancels tasks. */
 @Injectable()
 export class TasksService {
   constructor(
     private readonly queue: TaskQueueRepository,
-    private readonly registry: TaskRegistry,
+    private readonly checker: SubmissionChecker,
     private readonly idempotency: IdempotencyRepository,
     private readonly quotas: QuotaRepository,
     @Inject(PINO) private readonly log: Logger,
@@ -51,18 +43,22 @@ export class TasksService {
    * Validates and queues a task. With an Idempotency-Key, the same key and body always give
    * the same task and the first response; nothing is stored for a request that fails validation.
    */
-  async submit(body: unknown, idempotencyKey: string | undefined): Promise<SubmitOutcome> {
-    const submission = this.parse(body);
-    if (idempotencyKey === undefined) {
-      return this.enqueue(randomUUID(), submission);
-    }
-    if (!isValidIdempotencyKey(idempotencyKey)) {
+  async submit(body: string, idempotencyKey: string | undefined): Promise<SubmitOutcome> {
+    if (idempotencyKey !== undefined && !isValidIdempotencyKey(idempotencyKey)) {
       throw badRequest(
         'Invalid Idempotency-Key',
         `Idempotency-Key must be ${IDEMPOTENCY_KEY_RULE}.`,
       );
     }
-    const fingerprint = requestFingerprint('POST', SUBMIT_PATH, body);
+    const submission = await this.checker.check({
+      body,
+      highAllowed: isGranted(this.config.API_KEYS !== '', 'high'),
+      fingerprint: idempotencyKey !== undefined,
+    });
+    if (idempotencyKey === undefined) {
+      return this.enqueue(randomUUID(), submission);
+    }
+    const fingerprint = submission.fingerprint ?? '';
     // Each API key has keys of its own: another's same key neither replays nor blocks it.
     const owner = flowContext.get()?.owner;
     if (owner) idempotencyKey = `${owner}/${idempotencyKey}`;
@@ -170,70 +166,15 @@ export class TasksService {
     return toTaskView(task, this.config.KIBANA_URL);
   }
 
-  private parse(body: unknown): { dto: SubmitTaskDto; input: object } {
-    if (nestedDeeperThan(body, MAX_BODY_DEPTH)) {
-      throw badRequest(
-        'Request body nested too deeply',
-        `The request body nests JSON more than ${MAX_BODY_DEPTH} levels deep; flatten it.`,
-      );
-    }
-    if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-      const owned = SERVER_OWNED_FIELDS.filter((field) => field in body);
-      if (owned.length > 0) {
-        throw badRequest(
-          'Server-owned fields in the request',
-          `${owned.join(', ')} ${owned.length === 1 ? 'is' : 'are'} set by the server; remove ${owned.length === 1 ? 'it' : 'them'} from the request body.`,
-          owned.map((field) => ({ pointer: `/${field}`, detail: 'is set by the server' })),
-        );
-      }
-    }
-    const { value, problems } = validatePlain(SubmitTaskDto, body, '');
-    if (!value) {
-      throw badRequest(
-        'Invalid task submission',
-        problems.map((p) => `${p.pointer} ${p.detail}`).join('; '),
-        problems,
-      );
-    }
-    // Before the task's data is checked: a key without the grant costs the API nothing more.
-    if (value.queue === 'high') requireHighQueue(this.config.API_KEYS !== '');
-    try {
-      return { dto: value, input: this.registry.admit(value.type, value.data) };
-    } catch (error) {
-      if (error instanceof TaskDataError) {
-        throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-          title: `Invalid data for task type ${value.type}`,
-          detail: error.problems.map((p) => `${p.pointer}: ${p.detail}`).join('; '),
-          extensions: { errors: error.problems },
-        });
-      }
-      if (error instanceof TaskCostError) {
-        const { amount, unit, limit, setting, pointer } = error.cost;
-        throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-          title: `Task over its cost limit`,
-          detail: `${error.message}.`,
-          extensions: {
-            cost: { amount, unit, limit, setting },
-            ...(pointer ? { errors: [{ pointer: `/data${pointer}`, detail: error.message }] } : {}),
-          },
-        });
-      }
-      throw error;
-    }
-  }
-
-  private async enqueue(
-    id: string,
-    { dto, input }: { dto: SubmitTaskDto; input: object },
-  ): Promise<SubmitOutcome> {
+  private async enqueue(id: string, dto: CheckedSubmission): Promise<SubmitOutcome> {
     const createdAt = Date.now();
-    const children = this.registry.handler(dto.type).children?.(input);
+    const children = dto.children;
     const client = flowContext.get()?.client ?? 'addr:unknown';
     const decision = await this.quotas.claim({
       client,
       taskId: id,
       tasks: 1 + (children?.length ?? 0),
-      bytes: Buffer.byteLength(JSON.stringify(dto.data)),
+      bytes: dto.bytes,
     });
     if (!decision.granted) throw quotaProblem(decision, client);
     const task: NewTask = {
@@ -243,7 +184,7 @@ export class TasksService {
       queue: dto.queue,
       priority: dto.priority,
       // A batch's input lives in its children: the parent keeps none (it would double it).
-      input: children ? null : dto.data,
+      input: children ? null : dto.dataJson,
       rank: decision.backlog,
       client,
       ...(children ? { children: children.length } : {}),
@@ -259,7 +200,7 @@ export class TasksService {
             type: child.type,
             queue: dto.queue,
             priority: dto.priority,
-            input: child.input,
+            input: child.inputJson,
             createdAt,
             index,
             rank: decision.backlog + index,
@@ -291,7 +232,9 @@ export class TasksService {
         'task.type': dto.type,
         'task.queue': dto.queue,
         'task.priority': dto.priority,
-        ...loggableInput(dto.data),
+        ...(dto.logged === undefined
+          ? { 'task.input_bytes': dto.bytes }
+          : { 'task.input': redactDeep(dto.logged) }),
         ...(children ? { 'task.children': children.length } : {}),
       },
       `task ${id} queued on ${dto.queue}${children ? ` with ${children.length} child tasks` : ''}`,
@@ -315,16 +258,6 @@ function acceptedBody(
     created_at,
     links: taskLinks(id, kibanaUrl),
   });
-}
-
-/** Largest task input copied into the "task queued" line, as JSON; larger inputs give their size. */
-const MAX_LOGGED_INPUT = 2048;
-
-function loggableInput(input: unknown): Record<string, unknown> {
-  const json = JSON.stringify(input);
-  return json.length <= MAX_LOGGED_INPUT
-    ? { 'task.input': redactDeep(input) }
-    : { 'task.input_bytes': json.length };
 }
 
 /**
@@ -354,22 +287,6 @@ export function childTaskId(parentId: string, index: number): string {
   const hex = createHash('sha1').update(`${parentId}:${index}`).digest('hex');
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** Deepest JSON nesting a request body may have. */
-const MAX_BODY_DEPTH = 32;
-
-/** True when `value` nests deeper than `limit` (checked without recursion). */
-function nestedDeeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop() as [unknown, number];
-    if (node === null || typeof node !== 'object') continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(node as Record<string, unknown>))
-      stack.push([child, depth + 1]);
-  }
-  return false;
 }
 
 function replay(response: StoredResponse): Omit<SubmitOutcome, 'replayed'> {

@@ -71,6 +71,11 @@ export class ThreadPool {
     });
   }
 
+  /** Tasks waiting for a free thread. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
   /** Threads now running a task. */
   get busy(): number {
     return this.running;

@@ -17,7 +17,7 @@ import { LogShipping } from '../logging/log-shipping';
 import { PINO } from '../logging/logging.module';
 import type { TaskQueue } from '../queues/queue-names';
 import { createRedisClient, type RedisClient } from '../redis/redis-client';
-import type { TaskEnvelope } from '../tasks/task';
+import { type TaskEnvelope, taskInput } from '../tasks/task';
 import { TaskDataError } from '../tasks/task-data.error';
 import type { TaskContext, TaskType } from '../tasks/task-handler';
 import { isTaskType, TaskRegistry } from '../tasks/task-registry';
@@ -283,7 +283,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       const handler = this.registry.handler(type);
       const result = handler.children
         ? await handler.combine(context)
-        : await handler.run(this.registry.parse(type, job.data.input), context);
+        : await handler.run(this.registry.parse(type, taskInput(job.data)), context);
       // Children report their index so that the parent can keep the given order.
       const stored =
         job.data.meta.index === undefined ? result : { result, index: job.data.meta.index };

@@ -156,8 +156,10 @@ describe('what a task keeps in Redis', () => {
     const childInputs = await Promise.all(
       childIds.map((id) => storedData(redis, stack, 'medium', id)),
     );
+    // Each child keeps its portfolio, as JSON text.
     const childValues = childInputs.map(
-      (c) => (c?.input as { positions?: { value: number }[] } | null)?.positions?.[0]?.value,
+      (c) =>
+        (JSON.parse(String(c?.input)) as { positions: { value: number }[] }).positions[0].value,
     );
     expect(childValues.sort()).toEqual([1000, 2000]);
 
