@@ -168,8 +168,10 @@ function nestedDeeperThan(value: unknown, limit: number): boolean {
     const [node, depth] = stack.pop() as [unknown, number];
     if (node === null || typeof node !== 'object') continue;
     if (depth >= limit) return true;
-    for (const child of Object.values(node as Record<string, unknown>))
-      stack.push([child, depth + 1]);
+    // Only objects and arrays go on the stack: a million numbers cost a loop, not a million pushes.
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
   }
   return false;
 }
