@@ -1,0 +1,294 @@
+// A hostile client at full speed, with everything the limits still allow: the largest
+// covariance, a batch at its cost limit, bodies of nearly BODY_LIMIT, deep JSON, non-finite
+// numbers, and unauthenticated 1 MB bodies. Meanwhile the API's event loop stays free (its
+// own monitorEventLoopDelay, read from /health), /health answers fast every time, and a
+// well-behaved client's tasks keep completing.
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../support/services';
+import { TestStack, type Task } from '../support/stack';
+import { recordScenario, scaled } from './chaos';
+
+const SECONDS = scaled(60, 20);
+const ATTACKERS = scaled(6, 4);
+const MALLORY = `mallory-${randomUUID().replaceAll('-', '')}`;
+const GOOD = `good-${randomUUID().replaceAll('-', '')}`;
+/** The largest portfolio calculate_var accepts. */
+const MAX_ASSETS = 200;
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+const positions = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ asset: `A${i}`, value: 10_000 + i }));
+
+/** A realistic covariance: 0.0004 on the diagonal, correlation 0.3 off it. */
+const covariance = (n: number, off = 0.00012, diagonal = 0.0004) =>
+  Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => (i === j ? diagonal : off)),
+  );
+
+/** Every hostile body, made once: the test's own CPU goes to sending, not building. */
+function hostileBodies(): { name: string; body: string; key?: string }[] {
+  const allOnes = JSON.stringify({
+    type: 'calculate_var',
+    data: {
+      method: 'parametric',
+      positions: positions(MAX_ASSETS),
+      covariance: covariance(MAX_ASSETS, 1, 1),
+    },
+  });
+  const realistic = JSON.stringify({
+    type: 'calculate_var',
+    data: {
+      method: 'parametric',
+      positions: positions(MAX_ASSETS),
+      covariance: covariance(MAX_ASSETS),
+    },
+  });
+  const monteCarlo = JSON.stringify({
+    type: 'calculate_var',
+    data: {
+      method: 'monte_carlo',
+      positions: positions(MAX_ASSETS),
+      covariance: covariance(MAX_ASSETS),
+      simulations: 1_000_000,
+    },
+  });
+  // The most simulations the default cost limit allows the largest portfolio:
+  // assets³ + simulations × assets² ≤ TASK_VAR_MAX_OPERATIONS (1e10); about 10 s of a core.
+  const atCostLimit = JSON.stringify({
+    type: 'calculate_var',
+    data: {
+      method: 'monte_carlo',
+      positions: positions(MAX_ASSETS),
+      covariance: covariance(MAX_ASSETS),
+      simulations: Math.floor((1e10 - MAX_ASSETS ** 3) / MAX_ASSETS ** 2),
+    },
+  });
+  // As many of the largest portfolios as fit under BODY_LIMIT.
+  const portfolio = {
+    method: 'parametric',
+    positions: positions(MAX_ASSETS),
+    covariance: covariance(MAX_ASSETS),
+  };
+  const each = JSON.stringify(portfolio).length + 1;
+  const batch = JSON.stringify({
+    type: 'batch_var',
+    data: {
+      portfolios: Array.from(
+        { length: Math.floor((BODY_LIMIT_BYTES - 200) / each) },
+        () => portfolio,
+      ),
+    },
+  });
+  // Nearly BODY_LIMIT of history: 200 assets of daily returns.
+  const days = Math.floor((BODY_LIMIT_BYTES - 10_000) / (MAX_ASSETS * 10));
+  const history = JSON.stringify({
+    type: 'calculate_var',
+    data: {
+      method: 'historical',
+      positions: positions(MAX_ASSETS),
+      returns: Object.fromEntries(
+        positions(MAX_ASSETS).map((p, i) => [
+          p.asset,
+          Array.from({ length: days }, (_, t) =>
+            Number((((i * 7 + t * 13) % 200) / 10_000 - 0.01).toFixed(6)),
+          ),
+        ]),
+      ),
+    },
+  });
+  const depth = 100_000;
+  const deep = `{"type":"echo","data":{"message":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+  const nonFinite = `{"type":"calculate_var","data":{"method":"parametric","positions":[{"asset":"A","value":1e999}],"covariance":[[1e999]]}}`;
+  const overflow = JSON.stringify({
+    type: 'calculate_var',
+    data: {
+      method: 'parametric',
+      positions: [{ asset: 'A', value: 1e300 }],
+      covariance: [[1e300]],
+    },
+  });
+  const unauthenticated = JSON.stringify({
+    type: 'echo',
+    data: { message: 'x'.repeat(BODY_LIMIT_BYTES - 100) },
+  });
+  return [
+    { name: 'all-ones covariance', body: allOnes },
+    { name: 'realistic covariance', body: realistic },
+    { name: 'Monte Carlo over the cost limit', body: monteCarlo },
+    { name: 'Monte Carlo at the cost limit', body: atCostLimit },
+    { name: 'batch at BODY_LIMIT', body: batch },
+    { name: 'history at BODY_LIMIT', body: history },
+    { name: 'deep JSON', body: deep },
+    { name: 'non-finite numbers', body: nonFinite },
+    { name: 'overflowing magnitudes', body: overflow },
+    { name: 'unauthenticated 1 MB', body: unauthenticated, key: 'wrong-key-wrong-key-wrong-key-0' },
+  ];
+}
+
+/** POST with a raw string body over a fresh connection; the status, or 'error' if cut. */
+function post(url: string, body: string, key: string): Promise<number | 'error'> {
+  return new Promise((resolve) => {
+    const req = httpRequest(
+      `${url}/api/v1/tasks`,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${key}`,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    // A server may answer (401, 413) before reading the whole body and then close.
+    req.on('error', () => resolve('error'));
+    req.end(body);
+  });
+}
+
+interface Health {
+  details?: {
+    event_loop?: {
+      current: { p99_ms: number; max_ms: number };
+      previous?: { p99_ms: number; max_ms: number };
+    };
+  };
+}
+
+describe('chaos: hostile input at full speed', () => {
+  const stack = new TestStack({
+    API_KEYS: `mallory:${MALLORY},good:${GOOD}`,
+    // The attacker is let through the rate limits, so that its bodies reach validation (and
+    // its unauthenticated ones the key check), and so that the good client on the same
+    // address is not refused for the attacker's failed keys.
+    RATE_LIMIT_PER_MINUTE: '100000',
+    AUTH_FAILURES_PER_MINUTE: '10000',
+    LOG_LEVEL: 'warn',
+  });
+
+  beforeAll(async () => {
+    await stack.startApi();
+    await stack.startWorker();
+  });
+  afterAll(() => stack.stop());
+
+  it('keeps the event loop free, /health fast, and a good client served', async () => {
+    const bodies = hostileBodies();
+    const statuses = new Map<string, Map<string, number>>();
+    const count = (name: string, status: number | 'error') => {
+      const byStatus = statuses.get(name) ?? new Map<string, number>();
+      byStatus.set(String(status), (byStatus.get(String(status)) ?? 0) + 1);
+      statuses.set(name, byStatus);
+    };
+    const end = Date.now() + SECONDS * 1000;
+
+    const attackers = Array.from({ length: ATTACKERS }, async (_, a) => {
+      for (let i = a; Date.now() < end; i++) {
+        const { name, body, key } = bodies[i % bodies.length];
+        count(name, await post(stack.baseUrl, body, key ?? MALLORY));
+      }
+    });
+
+    const healthTimes: number[] = [];
+    const loopP99: number[] = [];
+    const loopMax: number[] = [];
+    const prober = (async () => {
+      while (Date.now() < end) {
+        const started = performance.now();
+        const reply = await stack.request<Health>('GET', '/health');
+        healthTimes.push(performance.now() - started);
+        expect(reply.status).toBe(200);
+        const loop = reply.body.details?.event_loop;
+        if (loop) {
+          for (const window of [loop.current, loop.previous]) {
+            if (window) {
+              loopP99.push(window.p99_ms);
+              loopMax.push(window.max_ms);
+            }
+          }
+        }
+        await sleep(100);
+      }
+    })();
+
+    const good: Task[] = [];
+    const goodClient = (async () => {
+      while (Date.now() < end) {
+        const reply = await stack.request<Task>(
+          'POST',
+          '/api/v1/tasks',
+          {
+            type: 'calculate_var',
+            data: { method: 'parametric', positions: positions(3), covariance: covariance(3) },
+          },
+          { authorization: `Bearer ${GOOD}` },
+        );
+        expect(reply.status).toBe(202);
+        good.push(reply.body);
+        await sleep(500);
+      }
+    })();
+
+    await Promise.all([...attackers, prober, goodClient]);
+    // The last window, read once the attack is over, covers its end.
+    const after = await stack.request<Health>('GET', '/health');
+    const last = after.body.details?.event_loop?.previous;
+    if (last) loopP99.push(last.p99_ms);
+
+    const completed = await Promise.all(
+      good.map((task) =>
+        eventually(
+          async () => {
+            const reply = await stack.request<Task>(
+              'GET',
+              `/api/v1/tasks/${task.task_id}`,
+              undefined,
+              {
+                authorization: `Bearer ${GOOD}`,
+              },
+            );
+            return reply.body.status === 'completed' ? reply.body : undefined;
+          },
+          `good task ${task.task_id} to complete`,
+          120_000,
+        ),
+      ),
+    );
+    const goodLatencies = completed.map(
+      (t) => Date.parse(t.finished_at ?? '') - Date.parse(t.created_at),
+    );
+
+    const every = [...statuses.entries()].map(
+      ([name, byStatus]) => `${name}: ${[...byStatus].map(([s, n]) => `${n}×${s}`).join(' ')}`,
+    );
+    const worstP99 = Math.max(...loopP99);
+    const worstHealth = Math.max(...healthTimes);
+    recordScenario({
+      scenario: 'hostile input',
+      load: `${ATTACKERS} hostile connections for ${SECONDS} s (${[...statuses.values()].reduce((n, m) => n + [...m.values()].reduce((a, b) => a + b, 0), 0)} requests); a good client every 0.5 s`,
+      faults: `event-loop p99 ≤ ${worstP99} ms (max ${Math.max(...loopMax)} ms); /health max ${worstHealth.toFixed(1)} ms over ${healthTimes.length}; good tasks ${completed.length}/${good.length}, p99 ${Math.max(...goodLatencies)} ms`,
+      tasks: {
+        accepted: good.length,
+        completed: completed.length,
+        lost: good.length - completed.length,
+        duplicated: 0,
+      },
+    });
+    process.stdout.write(`hostile load: ${every.join('; ')}\n`);
+
+    // No hostile body got a 5xx.
+    const serverErrors = [...statuses].flatMap(([name, byStatus]) =>
+      [...byStatus.keys()].filter((status) => status.startsWith('5')).map((s) => `${name}: ${s}`),
+    );
+    expect(serverErrors).toEqual([]);
+    expect(loopP99.length).toBeGreaterThan(0);
+    expect(worstP99).toBeLessThanOrEqual(50);
+    expect(worstHealth).toBeLessThanOrEqual(100);
+    expect(completed).toHaveLength(good.length);
+  });
+});
