@@ -734,6 +734,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  log(error instanceof Error ? error.message : String(error));
-  process.exitCode = 1;
+  // Exit once the reason is written: connections left open by the section that failed must
+  // not keep the process (and CI's smoke test) waiting.
+  process.stderr.write(`[bench] ${error instanceof Error ? error.message : String(error)}\n`, () =>
+    process.exit(1),
+  );
 });

@@ -27,7 +27,10 @@ interface TraceSearchModule {
       url: string,
       index: string,
     ): {
-      trace(id: string): Promise<{ lines: unknown[]; search?: { took_ms: number } } | undefined>;
+      trace(
+        id: string,
+        options: { limit: number },
+      ): Promise<{ lines: unknown[]; search?: { took_ms: number } } | undefined>;
       close(): Promise<void>;
     };
   };
@@ -172,7 +175,7 @@ export async function traceBench(
             : kind === 'task_id'
               ? flow.task_id(random(TASKS_PER_FLOW))
               : flow.trace(random(REQUESTS_PER_FLOW));
-      const trace = await search.trace(id);
+      const trace = await search.trace(id, { limit: LINES_PER_FLOW });
       if (!trace || trace.lines.length !== LINES_PER_FLOW) {
         throw new Error(
           `trace ${id}: ${trace?.lines.length ?? 0} lines, expected ${LINES_PER_FLOW}`,
