@@ -13,18 +13,22 @@ export interface LoopDelay {
 
 /**
  * How long the API's event loop was kept from running (Node's `monitorEventLoopDelay`), in
- * windows of EVENT_LOOP_WINDOW_S: the window running now and the one before. A request that
- * hogs the loop shows here before it shows anywhere else, so `/health` reports it.
+ * windows of EVENT_LOOP_WINDOW_S (the window running now and the one before) and since the
+ * process started. A request that hogs the loop shows here before it shows anywhere else, so
+ * `/health` reports it.
  * @see https://nodejs.org/api/perf_hooks.html#perf_hooksmonitoreventloopdelayoptions
  */
 @Injectable()
 export class EventLoopMonitor implements OnModuleInit, OnModuleDestroy {
   private readonly histogram: ELDHistogram = monitorEventLoopDelay({ resolution: 10 });
+  /** The same, never reset: the delay over the process's whole life. */
+  private readonly sinceStart: ELDHistogram = monitorEventLoopDelay({ resolution: 10 });
   private previous: LoopDelay | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   onModuleInit(): void {
     this.histogram.enable();
+    this.sinceStart.enable();
     this.timer = setInterval(() => {
       this.previous = summary(this.histogram);
       this.histogram.reset();
@@ -35,13 +39,20 @@ export class EventLoopMonitor implements OnModuleInit, OnModuleDestroy {
   onModuleDestroy(): void {
     clearInterval(this.timer);
     this.histogram.disable();
+    this.sinceStart.disable();
   }
 
-  status(): { window_s: number; current: LoopDelay; previous?: LoopDelay } {
+  status(): {
+    window_s: number;
+    current: LoopDelay;
+    previous?: LoopDelay;
+    since_start: LoopDelay;
+  } {
     return {
       window_s: EVENT_LOOP_WINDOW_S,
       current: summary(this.histogram),
       ...(this.previous ? { previous: this.previous } : {}),
+      since_start: summary(this.sinceStart),
     };
   }
 }

@@ -98,6 +98,8 @@ describe('chaos: Elasticsearch down for a while under load', () => {
 
     expect(taskCounts(finished).lost).toBe(0);
     expectEveryLineOnce(lines);
-    expect(p99Outage).toBeLessThanOrEqual(p99Normal * 1.1);
+    // Within 10 %, or 5 ms where that is more: in CI's 15 s at 50/s the p99 is the 8th-slowest
+    // of 750 requests, and a few ms of scheduling on two shared cores move it either way.
+    expect(p99Outage).toBeLessThanOrEqual(Math.max(p99Normal * 1.1, p99Normal + 5));
   }, 600_000);
 });
