@@ -13,7 +13,7 @@ import { TestStack, type Task } from '../support/stack';
 import { recordScenario, scaled } from './chaos';
 
 const SECONDS = scaled(60, 20);
-const ATTACKERS = scaled(6, 4);
+const ATTACKERS = scaled(6, 3);
 const MALLORY = `mallory-${randomUUID().replaceAll('-', '')}`;
 const GOOD = `good-${randomUUID().replaceAll('-', '')}`;
 /** The largest portfolio calculate_var accepts. */
