@@ -58,10 +58,11 @@ describe(QuotaRepository.name, () => {
 
   it('settles an ended task to what it keeps, and gives that back once its result expires', async () => {
     await claim('batch', 3, 5000);
-    const until = Date.now() + 60_000;
-    expect(await quotas.settle(who, 'batch', { bytes: 200, bytesPerTask: 100, until })).toBe(true);
+    const now = Date.now();
+    const until = now + config.RESULT_TTL_S * 1000;
+    expect(await quotas.settle(who, 'batch', { bytes: 200, bytesPerTask: 100 }, now)).toBe(true);
     // Settling twice (a retry, a sweep after the worker) changes nothing.
-    expect(await quotas.settle(who, 'batch', { bytes: 999, bytesPerTask: 999, until })).toBe(false);
+    expect(await quotas.settle(who, 'batch', { bytes: 999, bytesPerTask: 999 }, now)).toBe(false);
     expect(await quotas.usage(who)).toMatchObject({ tasks: 0, bytes: 500 });
 
     // Not due yet: nothing dropped, nothing to look at.

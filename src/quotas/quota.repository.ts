@@ -183,14 +183,15 @@ export class QuotaRepository {
   }
 
   /**
-   * A task has ended: its tasks no longer count, and its bytes become `keptBytes` plus
-   * `bytesPerTask` for each of its tasks, what Redis keeps of it until `keptUntil` (epoch ms;
-   * RESULT_TTL_S from now), when the sweep gives them back.
+   * A task has ended: its tasks no longer count, and its bytes become `kept.bytes` plus
+   * `kept.bytesPerTask` for each of its tasks, what Redis keeps of it until its result expires
+   * (RESULT_TTL_S after `now`), when the sweep gives them back.
    */
   async settle(
     client: string,
     taskId: string,
-    kept: { bytes: number; bytesPerTask: number; until: number },
+    kept: { bytes: number; bytesPerTask: number },
+    now = Date.now(),
   ): Promise<boolean> {
     const settled = await this.redis.run((redis) =>
       redis.eval(
@@ -202,7 +203,7 @@ export class QuotaRepository {
         client,
         Math.ceil(kept.bytes),
         kept.bytesPerTask,
-        kept.until,
+        now + this.config.RESULT_TTL_S * 1000,
       ),
     );
     return settled === 1;

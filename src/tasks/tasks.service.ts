@@ -142,7 +142,6 @@ export class TasksService {
         .settle(task.client, id, {
           bytes: Buffer.byteLength(JSON.stringify(task)),
           bytesPerTask: 0,
-          until: Date.now() + this.config.RESULT_TTL_S * 1000,
         })
         .catch(() => undefined);
     }

@@ -158,7 +158,6 @@ export class TaskHousekeeping implements OnApplicationBootstrap, BeforeApplicati
     return this.quotas.settle(client, taskId, {
       bytes,
       bytesPerTask: TASK_RECORD_BYTES,
-      until: Date.now() + this.config.RESULT_TTL_S * 1000,
     });
   }
 
