@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { FromThread, ToThread } from './thread-protocol';
+import type { FromThread, ThreadData, ToThread } from './thread-protocol';
 
 export interface ThreadPoolOptions {
   /** The threads' script: a module that calls `serveThreadTasks`. */
@@ -12,6 +12,11 @@ export interface ThreadPoolOptions {
   readonly timeoutSetting: string;
   /** `filename` is the script's source rather than its path (tests). */
   readonly eval?: boolean;
+  /**
+   * How much lower than the process's own the threads' scheduling priority is (added to its
+   * nice value, up to 19), so that a busy thread leaves the core to the event loop.
+   */
+  readonly niceness?: number;
 }
 
 /** A task ran past the pool's time budget; its thread was stopped. */
@@ -99,7 +104,10 @@ export class ThreadPool {
   }
 
   private spawn(): Worker {
-    const thread = new Worker(this.options.filename, { eval: this.options.eval ?? false });
+    const thread = new Worker(this.options.filename, {
+      eval: this.options.eval ?? false,
+      workerData: { niceness: this.options.niceness ?? 0 } satisfies ThreadData,
+    });
     // An idle thread must not keep the process alive.
     thread.unref();
     this.live.add(thread);

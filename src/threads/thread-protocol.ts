@@ -1,4 +1,11 @@
-import { parentPort } from 'node:worker_threads';
+import { getPriority, setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+
+/** What the pool gives a thread when it starts it. */
+export interface ThreadData {
+  /** Added to the thread's nice value before it runs a task. */
+  niceness: number;
+}
 
 /** What the pool sends a thread: one task's input. */
 export interface ToThread {
@@ -21,6 +28,7 @@ export function serveThreadTasks(
 ): void {
   const port = parentPort;
   if (!port) throw new Error('serveThreadTasks runs only on a worker thread of a ThreadPool');
+  lowerPriority((workerData as ThreadData | undefined)?.niceness ?? 0);
   const send = (message: FromThread): void => port.postMessage(message);
   port.on('message', ({ input }: ToThread) => {
     const progress = (fraction: number): Promise<void> => {
@@ -38,4 +46,18 @@ export function serveThreadTasks(
       },
     );
   });
+}
+
+/**
+ * Lowers this thread's scheduling priority, not the process's: on Linux a nice value belongs
+ * to a thread, and `setPriority` without a pid sets the calling one's. Where the system
+ * refuses, the thread runs at the process's priority.
+ */
+function lowerPriority(niceness: number): void {
+  if (niceness <= 0) return;
+  try {
+    setPriority(Math.min(19, getPriority() + niceness));
+  } catch {
+    // Not permitted here: nothing is lost but the preference.
+  }
 }

@@ -2,10 +2,13 @@
 // covariance, a batch and a history of nearly BODY_LIMIT, a Monte Carlo over the cost limit,
 // deep JSON, non-finite and overflowing numbers, and unauthenticated 1 MB bodies. Meanwhile
 // the API's event loop stays free (its own monitorEventLoopDelay, read from /health), /health
-// answers fast every time, and a well-behaved client's tasks keep completing. (A worker busy
+// answers within 100 ms every time, and a well-behaved client's tasks keep completing. (A worker busy
 // with the longest computation the cost limit allows is test/tasks/cpu-budget's: here it would
 // take this two-core machine's cores from the API, and measure the scheduler, not the API.)
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync, readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../support/services';
@@ -141,6 +144,59 @@ function post(url: string, body: string, key: string): Promise<number | 'error'>
   });
 }
 
+/**
+ * Probes `GET /health` every 100 ms for `ms` from a child process; its reply times in ms,
+ * their statuses, and the event-loop p99 of each window /health reported.
+ */
+async function probeHealth(
+  url: string,
+  ms: number,
+): Promise<{ healthTimes: number[]; statuses: number[]; loopP99: number[] }> {
+  const script = `
+    const { get } = require('node:http');
+    const end = Date.now() + ${ms};
+    const out = { healthTimes: [], statuses: [], loopP99: [] };
+    const probe = () => new Promise((resolve) => {
+      const started = performance.now();
+      get(${JSON.stringify(`${url}/health`)}, (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => {
+          out.healthTimes.push(performance.now() - started);
+          out.statuses.push(res.statusCode);
+          const loop = JSON.parse(body).details?.event_loop;
+          for (const window of [loop?.current, loop?.previous]) if (window) out.loopP99.push(window.p99_ms);
+          resolve();
+        });
+      }).on('error', () => { out.statuses.push(0); resolve(); });
+    });
+    (async () => {
+      while (Date.now() < end) {
+        await probe();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      process.stdout.write(JSON.stringify(out));
+    })();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  await once(child, 'exit');
+  return JSON.parse(stdout) as { healthTimes: number[]; statuses: number[]; loopP99: number[] };
+}
+
+/** Each thread of a process by id, with its nice value (Linux's /proc). */
+function threadNiceValues(pid: number): Map<number, number> {
+  const dir = `/proc/${pid}/task`;
+  return new Map(
+    readdirSync(dir).map((tid) => {
+      const stat = readFileSync(`${dir}/${tid}/stat`, 'utf8');
+      // Fields after the command's closing parenthesis; nice is the 19th field of the line.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [Number(tid), Number(fields[16])];
+    }),
+  );
+}
+
 interface Health {
   details?: {
     event_loop?: {
@@ -185,23 +241,9 @@ describe('chaos: hostile input at full speed', () => {
       }
     });
 
-    const healthTimes: number[] = [];
-    const loopP99: number[] = [];
-    const prober = (async () => {
-      while (Date.now() < end) {
-        const started = performance.now();
-        const reply = await stack.request<Health>('GET', '/health');
-        healthTimes.push(performance.now() - started);
-        expect(reply.status).toBe(200);
-        const loop = reply.body.details?.event_loop;
-        if (loop) {
-          for (const window of [loop.current, loop.previous]) {
-            if (window) loopP99.push(window.p99_ms);
-          }
-        }
-        await sleep(100);
-      }
-    })();
+    // /health is probed from a process of its own, as a load balancer or kubelet would: the
+    // time is the API's, not this process's event loop, busy sending the attack.
+    const probes = probeHealth(stack.baseUrl, SECONDS * 1000);
 
     const good: Task[] = [];
     const goodClient = (async () => {
@@ -221,7 +263,11 @@ describe('chaos: hostile input at full speed', () => {
       }
     })();
 
-    await Promise.all([...attackers, prober, goodClient]);
+    const [{ healthTimes, statuses: healthStatuses, loopP99 }] = await Promise.all([
+      probes,
+      ...attackers,
+      goodClient,
+    ]);
     // The API was started for this test: since its start is the attack, and its boot.
     const after = await stack.request<Health>('GET', '/health');
     const whole = after.body.details?.event_loop?.since_start;
@@ -275,12 +321,16 @@ describe('chaos: hostile input at full speed', () => {
       [...byStatus.keys()].filter((status) => status.startsWith('5')).map((s) => `${name}: ${s}`),
     );
     expect(serverErrors).toEqual([]);
+    expect(healthStatuses.filter((status) => status !== 200)).toEqual([]);
     expect(loopP99.length).toBeGreaterThan(0);
     expect(whole?.p99_ms).toBeLessThanOrEqual(50);
-    // The issue asks for every answer within 100 ms. On a cold two-core machine a probe was once
-    // 129 ms while the API's own longest loop delay was 77 ms: the rest was spent outside the
-    // API, waiting for a core. The test holds the p99; the maximum is reported in the table.
-    expect(healthP99).toBeLessThanOrEqual(100);
+    // Every answer, not a percentile: the checking threads run at a lower priority than the
+    // event loop (SubmissionChecker), so a busy core does not delay /health.
+    expect(worstHealth).toBeLessThanOrEqual(100);
+    // Those threads are the API's, at nice 10, and the event loop's thread is not.
+    const nice = threadNiceValues(stack.api?.pid ?? -1);
+    expect(nice.get(stack.api?.pid ?? -1)).toBe(0);
+    expect([...nice.values()]).toContain(10);
     expect(completed).toHaveLength(good.length);
   });
 });

@@ -45,6 +45,8 @@ export class SubmissionChecker implements OnApplicationBootstrap, OnModuleDestro
     size: this.threads,
     timeoutMs: CHECK_TIMEOUT_MS,
     timeoutSetting: 'CHECK_TIMEOUT_MS',
+    // A check may take a core for seconds; the event loop answering /health and polls comes first.
+    niceness: 10,
   });
 
   constructor(private readonly registry: TaskRegistry) {}

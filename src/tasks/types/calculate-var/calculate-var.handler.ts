@@ -85,6 +85,8 @@ export class CalculateVarHandler
       size: Math.min(this.config.WORKER_CONCURRENCY, availableParallelism()),
       timeoutMs: this.config.TASK_THREAD_TIMEOUT_MS,
       timeoutSetting: 'TASK_THREAD_TIMEOUT_MS',
+      // The worker's event loop renews its jobs' locks: it comes before the computation.
+      niceness: 10,
     });
     try {
       return await this.pool.run<VarResult>(data, (fraction) =>
