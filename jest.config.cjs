@@ -6,7 +6,7 @@ const transform = {
 // imports them too); the tests load them from their sources.
 const modules = {
   moduleFileExtensions: ['ts', 'mts', 'js', 'mjs', 'cjs', 'json'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.mjs$': '$1.mts' },
+  resolver: '<rootDir>/test/support/mts-resolver.cjs',
 };
 
 /** @type {import('jest').Config} */
