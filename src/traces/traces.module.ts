@@ -4,7 +4,10 @@ import { TracePageController } from './page/trace-page.controller';
 import { TraceSearch } from './trace-search';
 import { TracesController } from './traces.controller';
 
-/** The flow of any ID over HTTP; the CLI builds the same TraceSearch itself. */
+/**
+ * The flow of any ID over HTTP: as JSON (`/api/v1/traces/:id`) and as the trace page (`/trace`).
+ * The CLI builds the same TraceSearch itself.
+ */
 @Module({
   providers: [
     {
