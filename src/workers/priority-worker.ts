@@ -17,7 +17,7 @@ import { LogShipping } from '../logging/log-shipping';
 import { PINO } from '../logging/logging.module';
 import type { TaskQueue } from '../queues/queue-names';
 import { createRedisClient, type RedisClient } from '../redis/redis-client';
-import { type TaskEnvelope, taskInput } from '../tasks/task';
+import { type TaskEnvelope, taskInput } from '../queues/task';
 import { TaskDataError } from '../tasks/task-data.error';
 import type { TaskContext, TaskType } from '../tasks/task-handler';
 import { isTaskType, TaskRegistry } from '../tasks/task-registry';

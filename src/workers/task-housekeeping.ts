@@ -9,7 +9,7 @@ import { AppConfig } from '../config/app-config';
 import { TaskQueueRepository } from '../queues/task-queue.repository';
 import { QuotaRepository, TASK_RECORD_BYTES } from '../quotas/quota.repository';
 import { RedisRepository } from '../redis/redis.repository';
-import type { TaskEnvelope } from '../tasks/task';
+import type { TaskEnvelope } from '../queues/task';
 import type { Job } from 'bullmq';
 
 /** Claims looked at per pass of a sweep, and passes per sweep: bounds one sweep's work. */
