@@ -80,7 +80,9 @@ export class TaskHousekeeping implements OnApplicationBootstrap, BeforeApplicati
    * the batch's claim.
    */
   async ended(job: Job<TaskEnvelope>, outcome: 'completed' | 'failed'): Promise<void> {
-    const { meta } = job.data;
+    // A job queued without Threadline's envelope (by hand) has no input to drop and no claim.
+    const meta = job.data?.meta as TaskEnvelope['meta'] | undefined;
+    if (!meta) return;
     if (job.data.input !== null) {
       await job.updateData({ ...job.data, input: null }).catch(() => undefined);
     }
