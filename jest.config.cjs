@@ -1,4 +1,5 @@
-// Two projects: unit specs beside the code, end-to-end specs against real services in test/.
+// Three projects: unit specs beside the code; in-process specs (test/integration/) that build
+// Nest modules against the real Redis; end-to-end specs against real services and processes.
 const transform = {
   '^.+\\.m?ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
 };
@@ -24,6 +25,17 @@ module.exports = {
       transform,
       ...modules,
       setupFiles: ['reflect-metadata'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.int-spec.ts'],
+      transform,
+      setupFiles: ['reflect-metadata'],
+      // The same setup as e2e (Jest runs it once): Redis must answer.
+      globalSetup: '<rootDir>/test/support/global-setup.cjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.cjs',
     },
     {
       displayName: 'e2e',

@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { flowContext } from '../context/flow-context';
 import { traceparentOf } from '../context/ids';
 import { RedisRepository } from '../redis/redis.repository';
-import type { NewTask, TaskEnvelope, TaskError, TaskSnapshot } from '../tasks/task';
+import type { NewTask, TaskEnvelope, TaskError, TaskSnapshot } from './task';
 import { fairPriority } from './fair-priority';
 import { toSnapshot } from './task-snapshot';
 import { TASK_QUEUES, type TaskQueue } from './queue-names';

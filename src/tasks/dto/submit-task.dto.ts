@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { IsIn, IsInt, IsObject, IsOptional, Max, Min } from 'class-validator';
 import { DEFAULT_QUEUE, TASK_QUEUES, type TaskQueue } from '../../queues/queue-names';
-import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../task';
+import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../queues/task';
 import { TASK_TYPES, type TaskType } from '../task-handler';
 import { BatchVarData } from '../types/batch-var/batch-var.data';
 import { CalculateVarData } from '../types/calculate-var/calculate-var.data';
