@@ -1,9 +1,9 @@
 import { IsIn, IsNotEmpty, IsString, Matches, ValidateIf } from 'class-validator';
 import { BooleanFlag } from './boolean-flag.decorator';
 import { IntRange } from './int-range.decorator';
-import { TASK_QUEUES, type TaskQueue } from '../queues/queue-names';
+import { TASK_QUEUES, type TaskQueue } from './queue-names';
 import { IsQueueList } from './is-queue-list.validator';
-import { API_KEYS_PATTERN, API_KEYS_RULE } from '../auth/api-keys';
+import { API_KEYS_PATTERN, API_KEYS_RULE } from './api-keys.setting';
 import { IsServiceUrl, IsServiceUrlList } from './is-service-url.validator';
 import { IsRedisNodeList } from './redis-nodes';
 import { NotAbove } from './not-above.validator';
