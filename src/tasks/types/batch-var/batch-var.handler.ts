@@ -7,7 +7,7 @@ import {
   type TaskContext,
 } from '../../task-handler';
 import { checkVarData, varCost } from '../calculate-var/calculate-var.handler';
-import { varOperations, type VarResult } from '../calculate-var/value-at-risk';
+import { varOperations, type VarResult } from '../calculate-var/var-request';
 import { BatchVarData } from './batch-var.data';
 
 export interface BatchVarResult {

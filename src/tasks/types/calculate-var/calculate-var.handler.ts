@@ -8,15 +8,9 @@ import type { TaskCost } from '../../task-cost';
 import { TaskDataError } from '../../task-data.error';
 import { HandlesTask, type LeafTaskHandler, type TaskContext } from '../../task-handler';
 import { CalculateVarData } from './calculate-var.data';
-import {
-  checkVarRequest,
-  DEFAULT_SIMULATIONS,
-  VarInputError,
-  VarNotFiniteError,
-  varOperations,
-  type VarRequest,
-  type VarResult,
-} from './value-at-risk';
+import { VarNotFiniteError } from './value-at-risk';
+import { checkVarRequest, VarInputError } from './var-input';
+import { DEFAULT_SIMULATIONS, varOperations, type VarRequest, type VarResult } from './var-request';
 
 /** Converts a VaR input error into a task data error located under `base`. */
 export function checkVarData(data: CalculateVarData, base = ''): void {
