@@ -18,9 +18,11 @@ import { PINO } from '../logging/logging.module';
 import type { TaskQueue } from '../queues/queue-names';
 import { createRedisClient, type RedisClient } from '../redis/redis-client';
 import { type TaskEnvelope, taskInput } from '../tasks/task';
+import { PermanentTaskError } from '../tasks/permanent-task.error';
 import { TaskDataError } from '../tasks/task-data.error';
-import type { TaskContext, TaskType } from '../tasks/task-handler';
+import type { TaskContext } from '../tasks/task-handler';
 import { isTaskType, TaskRegistry } from '../tasks/task-registry';
+import type { TaskType } from '../tasks/types';
 import { expiredMessage, TaskHousekeeping } from './task-housekeeping';
 import { WorkerRegistryRepository } from './worker-registry.repository';
 
@@ -319,12 +321,15 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     error: unknown,
     runMs: number,
   ): Promise<void> {
+    // Threadline's permanent failures become BullMQ's, which it does not retry.
     const failure =
       error instanceof TaskDataError
         ? new UnrecoverableError(`invalid task data: ${error.message}`)
-        : error instanceof Error
-          ? error
-          : new Error(String(error));
+        : error instanceof PermanentTaskError
+          ? new UnrecoverableError(error.message)
+          : error instanceof Error
+            ? error
+            : new Error(String(error));
     const attempts = job.opts.attempts ?? 1;
     const willRetry = !(failure instanceof UnrecoverableError) && job.attemptsMade + 1 < attempts;
     const retryInMs = this.config.TASK_BACKOFF_MS * 2 ** job.attemptsMade;
