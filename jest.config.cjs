@@ -1,6 +1,12 @@
 // Two projects: unit specs beside the code, end-to-end specs against real services in test/.
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+  '^.+\\.m?ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+};
+// A few modules are ES modules (`.mts`, imported as `.mjs`: the trace page's browser script
+// imports them too); the tests load them from their sources.
+const modules = {
+  moduleFileExtensions: ['ts', 'mts', 'js', 'mjs', 'cjs', 'json'],
+  resolver: '<rootDir>/test/support/mts-resolver.cjs',
 };
 
 /** @type {import('jest').Config} */
@@ -16,6 +22,7 @@ module.exports = {
       roots: ['<rootDir>/src'],
       testMatch: ['**/*.spec.ts'],
       transform,
+      ...modules,
       setupFiles: ['reflect-metadata'],
     },
     {
@@ -24,6 +31,7 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
       transform,
+      ...modules,
       setupFiles: ['reflect-metadata'],
       globalSetup: '<rootDir>/test/support/global-setup.cjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.cjs',
