@@ -7,9 +7,11 @@ import { continueTrace } from '../context/ids';
 import { PINO } from '../logging/logging.module';
 import type { TaskQueue } from '../queues/queue-names';
 import { type TaskEnvelope, taskInput } from '../queues/task';
+import { PermanentTaskError } from '../tasks/permanent-task.error';
 import { TaskDataError } from '../tasks/task-data.error';
-import type { TaskContext, TaskType } from '../tasks/task-handler';
+import type { TaskContext } from '../tasks/task-handler';
 import { isTaskType, TaskRegistry } from '../tasks/task-registry';
+import type { TaskType } from '../tasks/types';
 import { expiredMessage, TaskHousekeeping } from './task-housekeeping';
 
 /**
@@ -215,13 +217,18 @@ class TaskExpiredError extends UnrecoverableError {
   override readonly name = 'TaskExpired';
 }
 
-/** What a handler threw, as the Error to record: invalid data is a permanent failure. */
+/**
+ * What a handler threw, as the Error to record. Invalid data and Threadline's permanent
+ * failures become BullMQ's UnrecoverableError, which it does not retry.
+ */
 function failureOf(error: unknown): Error {
   return error instanceof TaskDataError
     ? new UnrecoverableError(`invalid task data: ${error.message}`)
-    : error instanceof Error
-      ? error
-      : new Error(String(error));
+    : error instanceof PermanentTaskError
+      ? new UnrecoverableError(error.message)
+      : error instanceof Error
+        ? error
+        : new Error(String(error));
 }
 
 /** A failure that no retry can mend: the task fails for good at once. */
