@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppLogger as Pino } from '../logging/logger';
 import { AppConfig } from '../config/app-config';
 import { type FlowContext, flowContext } from '../context/flow-context';
-import { continueTrace } from '../context/ids';
+import { decodeFlow } from '../context/job-meta.codec';
 import { LogShipping } from '../logging/log-shipping';
 import { PINO } from '../logging/logging.module';
 import type { TaskQueue } from '../queues/queue-names';
@@ -215,22 +215,16 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
    * request's IDs, a new span of the submitter's trace, and the task's own fields.
    */
   private contextOf(job: Job<TaskEnvelope>): FlowContext {
-    const meta = job.data.meta;
-    const { trace } = continueTrace(meta.traceparent);
     const parent_id = job.parentKey?.split(':').pop();
-    return {
-      request_id: meta.request_id,
-      correlation_id: meta.correlation_id ?? job.id,
+    return decodeFlow(job.data.meta, {
       task_id: job.id,
-      ...(meta.owner ? { owner: meta.owner } : {}),
       task: {
         type: job.name,
         queue: job.queueName,
         attempt: job.attemptsStarted,
         ...(parent_id ? { parent_id } : {}),
       },
-      trace,
-    };
+    });
   }
 
   /** Runs one task inside its flow context, writing the lifecycle lines. */
