@@ -1,4 +1,6 @@
-// Two projects: unit specs beside the code, end-to-end specs against real services in test/.
+// Three projects, the three tiers: unit specs beside the code (`*.spec.ts`); in-process specs
+// beside the code too (`*.int.spec.ts`: a Nest testing module on the real Redis); end-to-end
+// specs against the real processes and services in test/ (`*.e2e-spec.ts`).
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
 };
@@ -15,8 +17,20 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/src'],
       testMatch: ['**/*.spec.ts'],
+      testPathIgnorePatterns: ['\\.int\\.spec\\.ts$'],
       transform,
       setupFiles: ['reflect-metadata'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/src'],
+      testMatch: ['**/*.int.spec.ts'],
+      transform,
+      setupFiles: ['reflect-metadata'],
+      // The same services as the end-to-end tests: Redis and Elasticsearch answer, or are started.
+      globalSetup: '<rootDir>/test/support/global-setup.cjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.cjs',
     },
     {
       displayName: 'e2e',
