@@ -16,7 +16,7 @@ module.exports = {
       severity: 'error',
       comment:
         'The flow context is what every layer stamps and carries (docs/correlation.md): it imports no other folder of src, so none of them can form a cycle through it.',
-      from: { path: '^src/context/', pathNot: '\\.spec\\.ts$' },
+      from: { path: '^src/context/' },
       to: { path: '^src/', pathNot: '^src/context/' },
     },
     {

@@ -1,18 +1,20 @@
-// The HTTP edge of correlation in process: a Nest app with the context middleware, the access
-// line and the problem filter as the API registers them, and a probe controller that reads and
-// joins flows the way the task routes do. Lines are read as the JSON the logger writes.
+// The HTTP edge of correlation in process (httpContextMiddleware): a Nest app with the context
+// middleware, the access line and the problem filter as app.setup.ts and AppModule assemble
+// them, and a probe controller that reads and joins flows the way the task routes do. Lines are
+// read as the JSON the logger writes. It sits here, not in src/context, because it assembles
+// several folders, which src/context never imports.
 import { Controller, Get, HttpStatus, type INestApplication, Param, Res } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import type { Response } from 'express';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { accessLogMiddleware } from '../logging/access-log.middleware';
-import { createLogger } from '../logging/logger';
-import { ProblemDetailsFilter } from '../problem/problem-details.filter';
-import { ProblemException } from '../problem/problem.exception';
-import { flowContext } from './flow-context';
-import { httpContextMiddleware } from './http-context.middleware';
+import { accessLogMiddleware } from './logging/access-log.middleware';
+import { createLogger } from './logging/logger';
+import { ProblemDetailsFilter } from './problem/problem-details.filter';
+import { ProblemException } from './problem/problem.exception';
+import { flowContext } from './context/flow-context';
+import { httpContextMiddleware } from './context/http-context.middleware';
 
 type Line = Record<string, unknown>;
 
