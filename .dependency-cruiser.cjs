@@ -12,6 +12,14 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'context-is-the-base',
+      severity: 'error',
+      comment:
+        'The flow context is what every layer stamps and carries (docs/correlation.md): it imports no other folder of src, so none of them can form a cycle through it.',
+      from: { path: '^src/context/' },
+      to: { path: '^src/', pathNot: '^src/context/' },
+    },
+    {
       name: 'src-not-to-test',
       severity: 'error',
       comment: 'The application never imports test code.',

@@ -1,5 +1,6 @@
-// Three projects: unit specs beside the code; in-process specs (test/integration/) that build
-// Nest modules against the real Redis; end-to-end specs against real services and processes.
+// Three projects, the three tiers: unit specs beside the code (`*.spec.ts`); in-process specs
+// in test/integration/ (`*.int-spec.ts`: Nest modules or the classes themselves on the real
+// Redis); end-to-end specs against the real processes and services (`*.e2e-spec.ts`).
 const transform = {
   '^.+\\.m?ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
 };
@@ -32,8 +33,9 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.int-spec.ts'],
       transform,
+      ...modules,
       setupFiles: ['reflect-metadata'],
-      // The same setup as e2e (Jest runs it once): Redis must answer.
+      // The same services as the end-to-end tests: Redis and Elasticsearch answer, or are started.
       globalSetup: '<rootDir>/test/support/global-setup.cjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.cjs',
     },

@@ -1,3 +1,4 @@
+import type { FlowMeta } from '../context/flow-fields';
 import type { TaskQueue } from './queue-names';
 
 /** What a client sees of a task's life. */
@@ -19,14 +20,12 @@ export interface TaskEnvelope {
    * batch's parent, whose children hold it. Tasks queued by earlier versions hold it parsed.
    */
   input: unknown;
-  meta: {
+  /**
+   * The flow the task was submitted in (`request_id`, `correlation_id`, `traceparent`,
+   * `owner`: see FLOW_FIELDS), then what Threadline itself needs of the task.
+   */
+  meta: FlowMeta & {
     submitted_at: string;
-    /** The request that submitted the task (or its parent). */
-    request_id?: string;
-    /** The business flow: every attempt and child of the task carries it. */
-    correlation_id?: string;
-    /** W3C trace context of the submitting span; each run is a child span of it. */
-    traceparent?: string;
     /** Position of a child among its parent's children. */
     index?: number;
     /** The API key (its name) that submitted the task; only it may see the task. */

@@ -1,8 +1,8 @@
 import { EVENT_ACTION } from '../logging/event-actions.mjs';
+import type { TraceIdField } from '../context/flow-fields';
 
-/** The ID fields a trace can start from. */
-export const TRACE_ID_FIELDS = ['request_id', 'correlation_id', 'task_id', 'trace.id'] as const;
-export type TraceIdField = (typeof TRACE_ID_FIELDS)[number];
+/** The ID fields a trace can start from: those the flow's field table marks `traceId`. */
+export { TRACE_ID_FIELDS, type TraceIdField } from '../context/flow-fields';
 
 /** One log line as stored in Elasticsearch (ECS, dotted keys as the processes write them). */
 export interface TraceLine {

@@ -3,7 +3,7 @@ import { Job, UnrecoverableError, type Worker } from 'bullmq';
 import type { AppLogger as Pino } from '../logging/logger';
 import { AppConfig } from '../config/app-config';
 import { type FlowContext, flowContext } from '../context/flow-context';
-import { continueTrace } from '../context/ids';
+import { decodeFlow } from '../context/job-meta.codec';
 import { PINO } from '../logging/logging.module';
 import type { TaskQueue } from '../queues/queue-names';
 import { type TaskEnvelope, taskInput } from '../queues/task';
@@ -19,22 +19,16 @@ import { expiredMessage, TaskHousekeeping } from './task-housekeeping';
  * request's IDs, a new span of the submitter's trace, and the task's own fields.
  */
 export function contextOf(job: Job<TaskEnvelope>): FlowContext {
-  const meta = job.data.meta;
-  const { trace } = continueTrace(meta.traceparent);
   const parent_id = job.parentKey?.split(':').pop();
-  return {
-    request_id: meta.request_id,
-    correlation_id: meta.correlation_id ?? job.id,
+  return decodeFlow(job.data.meta, {
     task_id: job.id,
-    ...(meta.owner ? { owner: meta.owner } : {}),
     task: {
       type: job.name,
       queue: job.queueName,
       attempt: job.attemptsStarted,
       ...(parent_id ? { parent_id } : {}),
     },
-    trace,
-  };
+  });
 }
 
 /**
