@@ -14,6 +14,7 @@ import { PINO } from './logging/logging.module';
 import { documentProblems } from './problem/openapi-problems';
 import { ProblemView } from './problem/problem.dto';
 import { TaskQueueRepository } from './queues/task-queue.repository';
+import { EVENT_ACTION } from './logging/event-actions.mjs';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 /** Every route under it needs an API key when API_KEYS is set. */
@@ -62,7 +63,7 @@ export function configureApp(app: NestExpressApplication): void {
     app
       .get<Logger>(PINO)
       .info(
-        { 'event.action': 'queue-dashboard-off' },
+        { 'event.action': EVENT_ACTION.queueDashboardOff },
         `queue dashboard ${QUEUE_DASHBOARD_PATH} off: API_KEYS is set, and it would show every key's tasks`,
       );
     return;

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { isGranted } from '../auth/grants';
 import { AppConfig } from '../config/app-config';
 import { ProblemView } from '../problem/problem.dto';
-import { TASK_QUEUES } from '../queues/queue-names';
+import { TASK_QUEUES } from '../config/queue-names';
 import { TaskQueueRepository, type QueueCounts } from '../queues/task-queue.repository';
 import { WorkerRegistryRepository, type WorkerInfo } from '../workers/worker-registry.repository';
 

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { REDIS } from '../redis/redis.constants';
 import type { RedisClient } from '../redis/redis-client';
 import { AppConfig } from '../config/app-config';
-import { TASK_QUEUES } from './queue-names';
+import { TASK_QUEUES } from '../config/queue-names';
 import { FLOW_PRODUCER, TaskQueueRepository } from './task-queue.repository';
 
 /** The BullMQ queues (one per priority class) and the flow producer for parent/child tasks. */

@@ -8,7 +8,7 @@ import { RedisRepository } from '../redis/redis.repository';
 import type { NewTask, TaskEnvelope, TaskError, TaskSnapshot } from './task';
 import { fairPriority } from './fair-priority';
 import { toSnapshot } from './task-snapshot';
-import { TASK_QUEUES, type TaskQueue } from './queue-names';
+import { TASK_QUEUES, type TaskQueue } from '../config/queue-names';
 
 export const FLOW_PRODUCER = 'tasks';
 

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type { TaskEnvelope, TaskError, TaskSnapshot, TaskStatus } from './task';
-import type { TaskQueue } from './queue-names';
+import type { TaskQueue } from '../config/queue-names';
 
 const STATUS_OF_STATE: Record<string, TaskStatus> = {
   waiting: 'queued',

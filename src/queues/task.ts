@@ -1,5 +1,5 @@
 import type { FlowMeta } from '../context/flow-fields';
-import type { TaskQueue } from './queue-names';
+import type { TaskQueue } from '../config/queue-names';
 
 /** What a client sees of a task's life. */
 export const TASK_STATUSES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;

@@ -10,6 +10,7 @@ import { ProblemException } from '../problem/problem.exception';
 import { TaskQueueRepository } from '../queues/task-queue.repository';
 import { accepted, replayed, stored, type SubmitOutcome } from './submit-outcome';
 import { joinFlow } from './task-flow';
+import { EVENT_ACTION } from '../logging/event-actions.mjs';
 
 /** Refuses an Idempotency-Key that breaks the rule, before the body is even read. */
 export function checkIdempotencyKey(key: string | undefined): void {
@@ -68,7 +69,7 @@ export class IdempotentSubmit {
       }
       flowContext.assign({ task_id: record.task_id });
       this.log.info(
-        { 'event.action': 'task-replayed' },
+        { 'event.action': EVENT_ACTION.taskReplayed },
         `Idempotency-Key seen before: replaying the response for task ${record.task_id}`,
       );
       return replayed(record.response);

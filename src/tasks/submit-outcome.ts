@@ -1,7 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import type { StoredResponse } from '../idempotency/idempotency.repository';
 import { taskLink, taskLinks } from './dto/task-view.dto';
-import type { TaskSnapshot } from './task';
+import type { TaskSnapshot } from '../queues/task';
 
 /** The answer to a submission: fresh, or replayed for an Idempotency-Key seen before. */
 export interface SubmitOutcome {

@@ -1,5 +1,5 @@
 import { flowContext } from '../context/flow-context';
-import type { TaskSnapshot } from './task';
+import type { TaskSnapshot } from '../queues/task';
 
 /**
  * Whether the request may see `task`: with API keys on, only the key that submitted it may;

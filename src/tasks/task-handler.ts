@@ -1,4 +1,4 @@
-import type { TaskQueue } from '../queues/queue-names';
+import type { TaskQueue } from '../config/queue-names';
 import type { TaskCost } from './task-cost';
 
 /** What a handler can do while it runs a task. */

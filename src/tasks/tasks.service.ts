@@ -15,8 +15,9 @@ import { checkIdempotencyKey, IdempotentSubmit } from './idempotent-submit';
 import { type CheckedSubmission } from './submission/submission-check';
 import { SubmissionChecker } from './submission/submission-checker';
 import { accepted, type SubmitOutcome } from './submit-outcome';
-import type { NewTask } from './task';
+import type { NewTask } from '../queues/task';
 import { joinFlow, visible } from './task-flow';
+import { EVENT_ACTION } from '../logging/event-actions.mjs';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -147,7 +148,7 @@ export class TasksService {
     flowContext.assign({ task_id: id });
     this.log.info(
       {
-        'event.action': 'task-queued',
+        'event.action': EVENT_ACTION.taskQueued,
         'task.type': dto.type,
         'task.queue': dto.queue,
         'task.priority': dto.priority,

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config';
 import { LogShipping } from '../logging/log-shipping';
-import type { TaskQueue } from '../queues/queue-names';
+import type { TaskQueue } from '../config/queue-names';
 import type { TaskEnvelope } from '../queues/task';
 import { createRedisClient, type RedisClient } from '../redis/redis-client';
 import { TaskRun } from './task-run';

@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { type FlowContext, flowContext } from '../context/flow-context';
 import { decodeFlow } from '../context/job-meta.codec';
 import { PINO } from '../logging/logging.module';
-import type { TaskQueue } from '../queues/queue-names';
+import type { TaskQueue } from '../config/queue-names';
 import { type TaskEnvelope, taskInput } from '../queues/task';
 import { PermanentTaskError } from '../tasks/permanent-task.error';
 import { TaskDataError } from '../tasks/task-data.error';
@@ -13,6 +13,7 @@ import type { TaskContext } from '../tasks/task-handler';
 import { isTaskType, TaskRegistry } from '../tasks/task-registry';
 import type { TaskType } from '../tasks/types';
 import { expiredMessage, TaskHousekeeping } from './task-housekeeping';
+import { EVENT_ACTION } from '../logging/event-actions.mjs';
 
 /**
  * The flow a task run belongs to, restored from the job's metadata: the submitting
@@ -70,7 +71,7 @@ export class TaskRun {
       attempt === 1 && job.processedOn ? job.processedOn - job.timestamp : undefined;
     this.taskLog.info(
       {
-        'event.action': 'task-started',
+        'event.action': EVENT_ACTION.taskStarted,
         ...(queueWaitMs === undefined ? {} : { 'task.queue_wait_ms': queueWaitMs }),
       },
       `task ${job.id} started (attempt ${attempt}${queueWaitMs === undefined ? '' : `, waited ${queueWaitMs} ms`})`,
@@ -98,7 +99,7 @@ export class TaskRun {
           const value = Math.max(0, Math.min(100, Math.round(percent)));
           await job.updateProgress(value);
           this.taskLog.info(
-            { 'event.action': 'task-progress', 'task.progress': value },
+            { 'event.action': EVENT_ACTION.taskProgress, 'task.progress': value },
             `task ${job.id} at ${value}%`,
           );
         },
@@ -121,7 +122,10 @@ export class TaskRun {
       } catch (error) {
         // The work is done; if its lock is lost, another worker will run it again.
         this.taskLog.warn(
-          { 'event.action': 'task-completion-lost', 'error.message': (error as Error).message },
+          {
+            'event.action': EVENT_ACTION.taskCompletionLost,
+            'error.message': (error as Error).message,
+          },
           `task ${job.id} finished but its completion could not be recorded; it may run again`,
         );
         return;
@@ -130,7 +134,7 @@ export class TaskRun {
       const runMs = performance.now() - started;
       this.taskLog.info(
         {
-          'event.action': 'task-completed',
+          'event.action': EVENT_ACTION.taskCompleted,
           'event.duration': Math.round(runMs * 1e6),
           'task.run_ms': Math.round(runMs),
           ...(queueWaitMs === undefined ? {} : { 'task.queue_wait_ms': queueWaitMs }),
@@ -162,7 +166,7 @@ export class TaskRun {
     );
     if (recorded && !willRetry) await this.housekeeping.ended(job, 'failed');
     const fields = {
-      'event.action': willRetry ? 'task-retried' : 'task-failed',
+      'event.action': willRetry ? EVENT_ACTION.taskRetried : EVENT_ACTION.taskFailed,
       'event.duration': Math.round(runMs * 1e6),
       'task.run_ms': Math.round(runMs),
       'error.type': failure.name,
@@ -190,7 +194,7 @@ export class TaskRun {
     const job = await Job.fromId<TaskEnvelope>(worker, jobId).catch(() => undefined);
     const line = (): void =>
       this.taskLog.warn(
-        { 'event.action': 'task-stalled' },
+        { 'event.action': EVENT_ACTION.taskStalled },
         `task ${jobId} stalled: its worker stopped responding; it goes back to ${queue}`,
       );
     if (!job) return line();

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import type { LogShippingStatus } from '../logging/log-shipping';
-import type { TaskQueue } from '../queues/queue-names';
+import type { TaskQueue } from '../config/queue-names';
 import { RedisRepository } from '../redis/redis.repository';
 
 /** What a worker process says about itself in its heartbeat. */

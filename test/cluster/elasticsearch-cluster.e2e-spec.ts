@@ -40,6 +40,13 @@ interface ShardCopy {
   node: string | null;
 }
 
+/** The warnings the stack's shippers wrote when a request to Elasticsearch failed. */
+const shippingFailures = (stack: TestStack): string[] =>
+  stack
+    .logLines()
+    .filter((line) => line['event.action'] === 'log-shipping-failed')
+    .map((line) => String(line.message));
+
 /** `count` distinct free ports. */
 async function freePorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
@@ -163,6 +170,14 @@ describe('Elasticsearch cluster of three nodes', () => {
       .health({ wait_for_nodes: NODES - 1, timeout: '60s' })
       .then(() => performance.now() - started - killedAt);
     await submit(running, TASKS - KILL_AFTER, accepted);
+    // The clients take the nodes in turn, and a busy shipper sends few, large requests: all of
+    // them since the kill may have gone to a survivor. Go on until a shipper has met the dead
+    // node, the case this test is about.
+    await eventually(async () => {
+      if (shippingFailures(running).length > 0) return true;
+      await submit(running, 10, accepted);
+      return undefined;
+    }, 'a shipper to send to the dead node and fail over');
     const noticedMs = await leftAfterMs;
     await eventually(
       () => Promise.resolve(isAlive(victimPid) ? undefined : true),
@@ -176,10 +191,7 @@ describe('Elasticsearch cluster of three nodes', () => {
     );
     const [firstSurvivor] = survivors;
     const lines = await accountLines(running.allProcesses(), since, firstSurvivor?.url, STREAM);
-    const failures = running
-      .logLines()
-      .filter((line) => line['event.action'] === 'log-shipping-failed')
-      .map((line) => String(line.message));
+    const failures = shippingFailures(running);
     const health = await admin.cluster.health();
     await admin.close();
     await running.stop();

@@ -8,7 +8,7 @@ import { ConfigModule } from '../../src/config/config.module';
 import { type FlowContext, flowContext } from '../../src/context/flow-context';
 import { continueTrace, traceparentOf } from '../../src/context/ids';
 import { fairPriority } from '../../src/queues/fair-priority';
-import type { TaskQueue } from '../../src/queues/queue-names';
+import type { TaskQueue } from '../../src/config/queue-names';
 import { QueuesModule } from '../../src/queues/queues.module';
 import type { NewTask, TaskEnvelope } from '../../src/queues/task';
 import { TaskQueueRepository } from '../../src/queues/task-queue.repository';

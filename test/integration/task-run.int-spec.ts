@@ -10,7 +10,7 @@ import { type FlowContext, flowContext } from '../../src/context/flow-context';
 import { continueTrace } from '../../src/context/ids';
 import { PINO } from '../../src/logging/logging.module';
 import { QueuesModule } from '../../src/queues/queues.module';
-import type { TaskQueue } from '../../src/queues/queue-names';
+import type { TaskQueue } from '../../src/config/queue-names';
 import type { TaskEnvelope } from '../../src/queues/task';
 import { TaskQueueRepository } from '../../src/queues/task-queue.repository';
 import { QuotasModule } from '../../src/quotas/quotas.module';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { IsIn, IsInt, IsObject, IsOptional, Max, Min } from 'class-validator';
-import { DEFAULT_QUEUE, TASK_QUEUES, type TaskQueue } from '../../queues/queue-names';
+import { DEFAULT_QUEUE, TASK_QUEUES, type TaskQueue } from '../../config/queue-names';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../queues/task';
 import { TASK_TYPE_LIST, TASK_TYPES, type TaskType } from '../types';
 

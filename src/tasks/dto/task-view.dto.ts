@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
-import { TASK_QUEUES, type TaskQueue } from '../../queues/queue-names';
+import { TASK_QUEUES, type TaskQueue } from '../../config/queue-names';
 import { TASK_STATUSES, type TaskSnapshot, type TaskStatus } from '../../queues/task';
 import { discoverLink } from '../../traces/trace-format.mjs';
 

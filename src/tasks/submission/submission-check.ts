@@ -3,7 +3,7 @@ import { HIGH_QUEUE_FORBIDDEN } from '../../auth/grants';
 import { requestFingerprint } from '../../idempotency/idempotency-key';
 import type { ProblemFields } from '../../problem/problem.exception';
 import { validatePlain } from '../../validation/validate-plain';
-import type { TaskQueue } from '../../queues/queue-names';
+import type { TaskQueue } from '../../config/queue-names';
 import { SERVER_OWNED_FIELDS, SubmitTaskDto } from '../dto/submit-task.dto';
 import { TaskCostError } from '../task-cost';
 import { TaskDataError } from '../task-data.error';
