@@ -1,4 +1,4 @@
-import { ensureSpoolUsable } from '../logging/log-shipping';
+import { ensureSpoolUsable } from '../logging/spool-check';
 import type { AppConfig } from './app-config';
 import { InvalidConfigError } from './invalid-config.error';
 import { loadConfig } from './load-config';

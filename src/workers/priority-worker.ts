@@ -13,7 +13,7 @@ import type { AppLogger as Pino } from '../logging/logger';
 import { AppConfig } from '../config/app-config';
 import { type FlowContext, flowContext } from '../context/flow-context';
 import { continueTrace } from '../context/ids';
-import { LogShipping } from '../logging/log-shipping';
+import { LogTransportHandle } from '../logging/log-transport-handle';
 import { PINO } from '../logging/logging.module';
 import type { TaskQueue } from '../queues/queue-names';
 import { createRedisClient, type RedisClient } from '../redis/redis-client';
@@ -62,7 +62,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly registry: TaskRegistry,
     private readonly workerRegistry: WorkerRegistryRepository,
     @Inject(PINO) private readonly log: Pino,
-    private readonly logShipping: LogShipping,
+    private readonly logShipping: LogTransportHandle,
     private readonly housekeeping: TaskHousekeeping,
   ) {
     this.queues = config.workerQueues;
