@@ -38,6 +38,7 @@ export interface WriterStatus {
   state: string;
   accepted: number;
   shipped: number;
+  duplicates: number;
   dropped: number;
   dead_lettered: number;
   spool_write_errors: number;
