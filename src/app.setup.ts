@@ -8,7 +8,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppLogger as Logger } from './logging/logger';
 import { Authenticator } from './auth/authenticator';
 import { AppConfig } from './config/app-config';
-import { accessLogMiddleware, httpContextMiddleware } from './context/http-context.middleware';
+import { httpContextMiddleware } from './context/http-context.middleware';
+import { accessLogMiddleware } from './logging/access-log.middleware';
 import { PINO } from './logging/logging.module';
 import { documentProblems } from './problem/openapi-problems';
 import { ProblemView } from './problem/problem.dto';
@@ -29,11 +30,9 @@ export function configureApp(app: NestExpressApplication): void {
   // Who may set the client address with X-Forwarded-For (TRUST_PROXY): read by req.ip below.
   app.set('trust proxy', config.trustProxy);
   // First in the chain, so that everything after it (body parsing included) runs in the flow.
-  app.use(
-    config.LOG_CONTEXT
-      ? httpContextMiddleware(app.get<Logger>(PINO))
-      : accessLogMiddleware(app.get<Logger>(PINO)),
-  );
+  // LOG_CONTEXT=false leaves the context out (only to measure its cost), not the access line.
+  if (config.LOG_CONTEXT) app.use(httpContextMiddleware(app.get<Logger>(PINO)));
+  app.use(accessLogMiddleware(app.get<Logger>(PINO)));
   // API keys and rate limits before the body is read: a request without a valid key gets its
   // 401 (or 429) without a byte of its body parsed. Everything outside API_PATH (health,
   // readiness, docs, the trace page) is public; the ApiKeyGuard covers any other route.

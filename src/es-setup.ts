@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from './config/app-config';
-import { loadConfigOrExit } from './config/boot';
+import { loadConfigOrExit } from './boot';
 import { ConfigModule } from './config/config.module';
 import { LogStore } from './logging/log-store';
 import { LogStoreModule } from './logging/log-store.module';

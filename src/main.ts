@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import type { AppConfig } from './config/app-config';
-import { loadConfigOrExit } from './config/boot';
+import { loadConfigOrExit } from './boot';
 import { PinoNestLogger } from './logging/nest-logger';
 import { closeOnSignals } from './shutdown';
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from './config/app-config';
-import { loadConfigOrExit } from './config/boot';
+import { loadConfigOrExit } from './boot';
 import { PinoNestLogger } from './logging/nest-logger';
 import { closeOnSignals } from './shutdown';
 import { WorkerModule } from './workers/worker.module';

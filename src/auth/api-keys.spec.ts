@@ -1,4 +1,4 @@
-import { API_KEYS_PATTERN, keyOf, parseApiKeys, presentedKey } from './api-keys';
+import { keyOf, parseApiKeys, presentedKey } from './api-keys';
 
 const ALICE = 'alice-key-0123456789abcdefghij';
 const BOB = 'bob-key-0123456789abcdefghijklm';
@@ -25,21 +25,6 @@ describe('API keys', () => {
     expect(keyOf(keys, BOB)?.grants).toEqual(['high']);
     expect(keyOf(keys, CAROL)?.grants).toEqual(['admin', 'high']);
     expect(parseApiKeys(`dave:${ALICE}:high+high`)[0]?.grants).toEqual(['high']);
-  });
-
-  it('accepts name:key[:grant[+grant]] lists and refuses short keys, bad names, unknown grants and stray separators', () => {
-    expect(API_KEYS_PATTERN.test('')).toBe(true);
-    expect(API_KEYS_PATTERN.test(`alice:${ALICE}`)).toBe(true);
-    expect(API_KEYS_PATTERN.test(`alice:${ALICE},bob:${BOB}`)).toBe(true);
-    expect(API_KEYS_PATTERN.test(`alice:${ALICE}:high,bob:${BOB}:admin+high`)).toBe(true);
-    expect(API_KEYS_PATTERN.test('alice:short')).toBe(false);
-    expect(API_KEYS_PATTERN.test(`Alice:${ALICE}`)).toBe(false);
-    expect(API_KEYS_PATTERN.test(`alice:${ALICE},`)).toBe(false);
-    expect(API_KEYS_PATTERN.test(ALICE)).toBe(false);
-    expect(API_KEYS_PATTERN.test(`alice:${ALICE}:`)).toBe(false);
-    expect(API_KEYS_PATTERN.test(`alice:${ALICE}:root`)).toBe(false);
-    expect(API_KEYS_PATTERN.test(`alice:${ALICE}:high+`)).toBe(false);
-    expect(API_KEYS_PATTERN.test(`alice:${ALICE}:high,admin`)).toBe(false);
   });
 
   it('reads a Bearer token first, then X-API-Key', () => {

@@ -1,6 +1,6 @@
 import { flowContext } from '../context/flow-context';
 import type { ProblemFields } from '../problem/problem.exception';
-import type { Grant } from './api-keys';
+import type { Grant } from '../config/api-keys.setting';
 
 /** The rule a 403 for the high queue names. */
 export const HIGH_QUEUE_RULE = 'the high queue is granted per key in API_KEYS: name:key:high';

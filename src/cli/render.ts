@@ -1,5 +1,5 @@
-import { discoverLink } from '../traces/discover-link';
 import type { TaskSummary, Trace, TraceLine } from '../traces/trace';
+import { flowDiscoverLink, formatDuration, shortId } from '../traces/trace-format.mjs';
 
 export interface Style {
   bold(text: string): string;
@@ -23,33 +23,15 @@ export const COLOURS: Style = {
 };
 export const PLAIN: Style = { bold: (t) => t, dim: (t) => t, level: (_l, t) => t };
 
-/** The first 8 characters of an ID: enough to tell a flow's IDs apart. */
-export const short = (id: string | null | undefined): string => (id ? id.slice(0, 8) : '-');
-
-const millis = (value: number | null): string =>
-  value === null ? '?' : value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value} ms`;
-
-/** A Discover link showing every line of the trace's flows. */
-export function kibanaLink(kibanaUrl: string, trace: Trace): string {
-  const values = trace.correlation_ids.length > 0 ? trace.correlation_ids : [trace.id];
-  return discoverLink(
-    kibanaUrl,
-    'threadline-flow-by-correlation-id',
-    'correlation_id',
-    values,
-    `'${trace.summary.first_at}'`,
-  );
-}
-
 function taskLines(trace: Trace, task: TaskSummary, depth: number, style: Style): string[] {
   const indent = '  '.repeat(depth + 1);
   const attempts = task.attempts.length === 1 ? '1 attempt' : `${task.attempts.length} attempts`;
   const out = [
-    `${indent}${depth > 0 ? '└ ' : ''}task ${style.bold(short(task.task_id))} ${task.type ?? '?'} on ${task.queue ?? '?'} · ${task.status} · ${attempts}${task.retries ? ` (${task.retries} retried)` : ''}`,
+    `${indent}${depth > 0 ? '└ ' : ''}task ${style.bold(shortId(task.task_id))} ${task.type ?? '?'} on ${task.queue ?? '?'} · ${task.status} · ${attempts}${task.retries ? ` (${task.retries} retried)` : ''}`,
   ];
   for (const attempt of task.attempts) {
     out.push(
-      `${indent}    attempt ${attempt.attempt}: waited ${millis(attempt.queue_wait_ms)}, ran ${millis(attempt.run_ms)} → ${attempt.outcome}`,
+      `${indent}    attempt ${attempt.attempt}: waited ${formatDuration(attempt.queue_wait_ms)}, ran ${formatDuration(attempt.run_ms)} → ${attempt.outcome}`,
     );
   }
   for (const child of task.children) {
@@ -68,8 +50,8 @@ export function timelineRow(line: TraceLine, firstAt: string, style: Style): str
     `+${offset} ms`.padStart(10),
     (line['service.name'] ?? '?').padEnd(17),
     style.level(level, level.padEnd(5)),
-    `req ${short(line.request_id)}`,
-    `task ${short(line.task_id)}`,
+    `req ${shortId(line.request_id)}`,
+    `task ${shortId(line.task_id)}`,
     line.message ?? '',
   ].join('  ');
 }
@@ -98,7 +80,7 @@ export function renderTable(
     .join(', ');
   const out: string[] = [
     style.bold(`Flow of ${trace.id}`) +
-      ` (found as ${trace.matched.join(', ')}) · ${trace.truncated ? `first ${summary.lines} lines (cut)` : `${summary.lines} lines`} · ${services} · ${millis(summary.total_ms)}`,
+      ` (found as ${trace.matched.join(', ')}) · ${trace.truncated ? `first ${summary.lines} lines (cut)` : `${summary.lines} lines`} · ${services} · ${formatDuration(summary.total_ms)}`,
     '',
     style.bold('IDs'),
     ...trace.correlation_ids.map((c) => `  correlation_id ${c}`),
@@ -109,9 +91,9 @@ export function renderTable(
       request.api_ms === null ? null : `API ${request.api_ms} ms`,
     ].filter(Boolean);
     const submitted =
-      request.tasks.length > 0 ? ` → task ${request.tasks.map(short).join(', ')}` : '';
+      request.tasks.length > 0 ? ` → task ${request.tasks.map(shortId).join(', ')}` : '';
     out.push(
-      `  request ${style.bold(short(request.request_id))} ${request.method ?? '?'} ${request.path ?? '?'} ${request.status ?? '?'}${hops.length ? ` · ${hops.join(', ')}` : ''}${submitted}`,
+      `  request ${style.bold(shortId(request.request_id))} ${request.method ?? '?'} ${request.path ?? '?'} ${request.status ?? '?'}${hops.length ? ` · ${hops.join(', ')}` : ''}${submitted}`,
     );
   }
   const roots = trace.tasks.filter(
@@ -124,21 +106,21 @@ export function renderTable(
   for (const request of trace.requests) {
     if (request.nginx_ms !== null && request.api_ms !== null) {
       out.push(
-        `  nginx → API  ${short(request.request_id)}: ${request.nginx_ms} ms at nginx, ${request.api_ms} ms in the API`,
+        `  nginx → API  ${shortId(request.request_id)}: ${request.nginx_ms} ms at nginx, ${request.api_ms} ms in the API`,
       );
     }
   }
   for (const task of trace.tasks) {
     for (const attempt of task.attempts) {
       out.push(
-        `  task ${short(task.task_id)} attempt ${attempt.attempt}: queue wait ${millis(attempt.queue_wait_ms)}, run ${millis(attempt.run_ms)}, ${attempt.outcome}`,
+        `  task ${shortId(task.task_id)} attempt ${attempt.attempt}: queue wait ${formatDuration(attempt.queue_wait_ms)}, run ${formatDuration(attempt.run_ms)}, ${attempt.outcome}`,
       );
     }
   }
   out.push(
-    `  retries: ${summary.retries} · total: ${millis(summary.total_ms)} · status: ${summary.status}`,
+    `  retries: ${summary.retries} · total: ${formatDuration(summary.total_ms)} · status: ${summary.status}`,
   );
-  if (kibanaUrl) out.push(`  Kibana: ${kibanaLink(kibanaUrl, trace)}`);
+  if (kibanaUrl) out.push(`  Kibana: ${flowDiscoverLink(kibanaUrl, trace)}`);
   if (trace.truncated) out.push('', style.bold(cutNotice(summary.lines, options.maxLimit)));
   return `${out.join('\n')}\n`;
 }

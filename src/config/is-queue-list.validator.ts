@@ -1,5 +1,5 @@
 import { registerDecorator } from 'class-validator';
-import { isTaskQueue, TASK_QUEUES } from '../queues/queue-names';
+import { isTaskQueue, TASK_QUEUES } from './queue-names';
 
 /** A comma-separated list of distinct task queue names, e.g. `high,medium`. */
 export function IsQueueList(): PropertyDecorator {

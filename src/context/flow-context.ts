@@ -1,33 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-
-/** W3C Trace Context of the current hop. */
-export interface TraceContext {
-  trace_id: string;
-  span_id: string;
-  parent_span_id?: string;
-  flags: string;
-}
-
-/** The task a worker is running. */
-export interface TaskFields {
-  type: string;
-  queue: string;
-  attempt: number;
-  parent_id?: string;
-}
+import type { FlowFields } from './flow-fields';
 
 /**
- * What every log line written in a request or a task run is stamped with.
+ * What every log line written in a request or a task run is stamped with: the flow-wide
+ * fields of the table in flow-fields.ts (`request_id`, `correlation_id`, `task_id`, `trace`,
+ * `owner`, `task`), and what the API needs of the request that is not written anywhere.
  * @see docs/correlation.md
  */
-export interface FlowContext {
-  request_id?: string;
-  correlation_id?: string;
-  task_id?: string;
-  task?: TaskFields;
-  trace?: TraceContext;
-  /** The name of the API key the flow was submitted with (API_KEYS), stamped as `user.name`. */
-  owner?: string;
+export interface FlowContext extends FlowFields {
   /**
    * Whom the per-client quotas and shares count against: `key:<name>` with API keys on, else
    * `addr:<client address>`. Never logged as such (`user.name` and `client.address` say it).
@@ -40,8 +20,6 @@ export interface FlowContext {
   grants?: readonly string[];
   /** Bumped by every `assign`, so that whoever caches what it derived from the context knows. */
   version?: number;
-  /** Updates a response header when a request joins another flow (a poll of a task). */
-  setHeader?: (name: string, value: string) => void;
 }
 
 const storage = new AsyncLocalStorage<FlowContext>();

@@ -1,18 +1,21 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { AppLogger as Logger } from '../logging/logger';
-import { loggableHeaders } from '../logging/redact';
 import { type FlowContext, flowContext } from './flow-context';
+import { flowHeaders } from './flow-fields';
 import { continueTrace, idProblem, newId } from './ids';
+
+/** Where the middleware says that an inbound ID was replaced: the process's logger. */
+export interface ReplacedIdWarnings {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
 
 /**
  * The HTTP edge of correlation, first in the middleware chain: takes valid inbound IDs or
- * makes new ones, echoes them on every response (errors included), runs the rest of the
- * request inside the flow context, and writes one access line when the response is done.
- * An invalid inbound ID is replaced and the line says so, without ever writing its value.
+ * makes new ones, runs the rest of the request inside the flow context, and answers with the
+ * flow's IDs (errors included). An invalid inbound ID is replaced and a line says so, without
+ * ever writing its value.
  */
-export function httpContextMiddleware(logger: Logger) {
+export function httpContextMiddleware(log: ReplacedIdWarnings) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const started = process.hrtime.bigint();
     const replaced: { header: string; reason: string }[] = [];
     const valid = (header: string): string | undefined => {
       const raw = req.headers[header];
@@ -33,76 +36,39 @@ export function httpContextMiddleware(logger: Logger) {
       replaced.push({ header: 'traceparent', reason: 'it is not a valid W3C traceparent' });
     }
 
-    res.setHeader('X-Request-ID', request_id);
-    res.setHeader('X-Correlation-ID', correlation_id);
     const context: FlowContext = {
       request_id,
       correlation_id,
       trace,
       client: `addr:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`,
-      setHeader: (name, value) => {
-        if (!res.headersSent) res.setHeader(name, value);
-      },
     };
+    // Written as the response's headers go out: by then a request about a task has joined
+    // that task's flow (its correlation_id and task_id), whichever layer answers.
+    beforeHeaders(res, () => {
+      for (const [name, value] of flowHeaders(context)) res.setHeader(name, value);
+    });
 
     flowContext.run(context, () => {
       for (const { header, reason } of replaced) {
-        logger.warn(
+        log.warn(
           { 'event.action': 'id-replaced', 'http.request.header': header },
           `inbound ${header} was invalid (${reason}); replaced by a generated one`,
         );
       }
-      const access = accessLine(logger, req, res, started, context);
-      res.once('finish', access);
-      res.once('close', access);
       next();
     });
   };
 }
 
-/** Writes the request's access line once, when the response finishes or the client goes away. */
-function accessLine(
-  logger: Logger,
-  req: Request,
-  res: Response,
-  started: bigint,
-  context?: FlowContext,
-): () => void {
-  let logged = false;
-  return () => {
-    if (logged) return;
-    logged = true;
-    const ns = process.hrtime.bigint() - started;
-    // The raw request target, cut short: JSON escaping keeps it inside its field.
-    const path = req.originalUrl.split('?')[0].slice(0, 2048);
-    const status = res.headersSent ? res.statusCode : 499;
-    const write = (): void =>
-      logger.info(
-        {
-          'event.action': 'http-request',
-          'event.duration': Number(ns),
-          'http.request.method': req.method,
-          'http.request.headers': loggableHeaders(req.headers),
-          'http.response.status_code': status,
-          'url.path': path,
-          'client.address': req.socket.remoteAddress,
-        },
-        `${req.method} ${path} ${status} ${(Number(ns) / 1e6).toFixed(1)} ms`,
-      );
-    if (context) flowContext.run(context, write);
-    else write();
-  };
-}
-
 /**
- * The access line alone, without IDs or context: what runs with LOG_CONTEXT=false, so that
- * the benchmark measures the context and its stamping, not the access log.
+ * Calls `fn` just before the response's status line and headers are written, however they
+ * are (Node writes every response's headers through `writeHead`), as the `on-headers`
+ * package does for Express's own middleware.
  */
-export function accessLogMiddleware(logger: Logger) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const access = accessLine(logger, req, res, process.hrtime.bigint());
-    res.once('finish', access);
-    res.once('close', access);
-    next();
-  };
+function beforeHeaders(res: Response, fn: () => void): void {
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
+  res.writeHead = ((...args: unknown[]): Response => {
+    fn();
+    return writeHead(...args);
+  }) as Response['writeHead'];
 }

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { TraceContext } from './flow-context';
+
+/** W3C Trace Context of the current hop. */
+export interface TraceContext {
+  trace_id: string;
+  span_id: string;
+  parent_span_id?: string;
+  flags: string;
+}
 
 /**
  * The rule for inbound `X-Request-ID` and `X-Correlation-ID`: 1 to 128 characters from

@@ -1,6 +1,7 @@
 import { ecsFormat } from '@elastic/ecs-pino-format';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { type FlowContext, flowContext } from '../context/flow-context';
+import { flowLogFields } from '../context/flow-fields';
 
 export type ServiceName = 'threadline-api' | 'threadline-worker';
 
@@ -10,32 +11,6 @@ export interface LoggerOptions {
   /** Stamp lines with the flow context (default true; off only to measure its cost). */
   stamp?: boolean;
   destination?: DestinationStream;
-}
-
-/**
- * Fields of the current flow for a log line: the IDs as top-level keyword fields, trace and
- * task fields in ECS dotted form. Empty outside a request or a task run.
- */
-export function contextFields(ctx: FlowContext): Record<string, unknown> {
-  const fields: Record<string, unknown> = {
-    request_id: ctx.request_id ?? null,
-    correlation_id: ctx.correlation_id ?? null,
-    task_id: ctx.task_id ?? null,
-  };
-  // An HTTP field for HTTP lines; a worker line's request_id names the request that submitted it.
-  if (ctx.request_id && !ctx.task) fields['http.request.id'] = ctx.request_id;
-  if (ctx.trace) {
-    fields['trace.id'] = ctx.trace.trace_id;
-    fields['span.id'] = ctx.trace.span_id;
-  }
-  if (ctx.owner) fields['user.name'] = ctx.owner;
-  if (ctx.task) {
-    fields['task.type'] = ctx.task.type;
-    fields['task.queue'] = ctx.task.queue;
-    fields['task.attempt'] = ctx.task.attempt;
-    if (ctx.task.parent_id) fields['task.parent_id'] = ctx.task.parent_id;
-  }
-  return fields;
 }
 
 let cachedSecond = -1;
@@ -68,7 +43,7 @@ const LEVEL_FIELDS: Record<string, { 'log.level': string }> = Object.fromEntries
  * context. Secrets never reach it: headers and task data go through `redact.ts` first.
  *
  * Stamping is done by pino child loggers, one per flow context (re-made when the context
- * changes): pino serialises a child's fields once, so a stamped line costs little more than
+ * changes), with the fields the flow's field table derives (`flowLogFields`): pino serialises a child's fields once, so a stamped line costs little more than
  * a bare one. `npm run bench -- --only line` measures it.
  * @see docs/logging.md
  */
@@ -105,7 +80,7 @@ export function createLogger(options: LoggerOptions): AppLogger {
     const version = context.version ?? 0;
     const cached = children.get(context);
     if (cached?.version === version) return cached.logger;
-    const logger = base.child(contextFields(context));
+    const logger = base.child(flowLogFields(context));
     children.set(context, { version, logger });
     return logger;
   };

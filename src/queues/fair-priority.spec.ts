@@ -1,4 +1,4 @@
-import { MAX_PRIORITY, MIN_PRIORITY } from '../tasks/task';
+import { MAX_PRIORITY, MIN_PRIORITY } from './task';
 import { fairPriority, ROTATION_PLACES } from './fair-priority';
 
 describe(fairPriority.name, () => {

@@ -1,4 +1,4 @@
-import { MAX_PRIORITY } from '../tasks/task';
+import { MAX_PRIORITY } from './task';
 
 /**
  * Places in the fair rotation within one priority: a client's n-th unfinished task is queued

@@ -3,9 +3,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { FlowProducer, Job, type JobsOptions, Queue } from 'bullmq';
 import { AppConfig } from '../config/app-config';
 import { flowContext } from '../context/flow-context';
-import { traceparentOf } from '../context/ids';
+import { encodeFlow } from '../context/job-meta.codec';
 import { RedisRepository } from '../redis/redis.repository';
-import type { NewTask, TaskEnvelope, TaskError, TaskSnapshot } from '../tasks/task';
+import type { NewTask, TaskEnvelope, TaskError, TaskSnapshot } from './task';
 import { fairPriority } from './fair-priority';
 import { toSnapshot } from './task-snapshot';
 import { TASK_QUEUES, type TaskQueue } from './queue-names';
@@ -219,14 +219,10 @@ export class TaskQueueRepository {
 
 /** The job's data: the input, and apart from it the flow it belongs to. */
 function envelope(task: NewTask): TaskEnvelope {
-  const flow = flowContext.get();
   return {
     input: task.input,
     meta: {
-      ...(flow?.request_id ? { request_id: flow.request_id } : {}),
-      ...(flow?.correlation_id ? { correlation_id: flow.correlation_id } : {}),
-      ...(flow?.trace ? { traceparent: traceparentOf(flow.trace) } : {}),
-      ...(flow?.owner ? { owner: flow.owner } : {}),
+      ...encodeFlow(flowContext.get()),
       ...(task.client === undefined ? {} : { client: task.client }),
       priority: task.priority,
       ...(task.children === undefined ? {} : { children: task.children }),

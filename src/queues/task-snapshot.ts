@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { TaskEnvelope, TaskError, TaskSnapshot, TaskStatus } from '../tasks/task';
+import type { TaskEnvelope, TaskError, TaskSnapshot, TaskStatus } from './task';
 import type { TaskQueue } from './queue-names';
 
 const STATUS_OF_STATE: Record<string, TaskStatus> = {

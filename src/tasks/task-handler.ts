@@ -1,18 +1,5 @@
-import { applyDecorators, Injectable, SetMetadata } from '@nestjs/common';
-import type { ClassConstructor } from 'class-transformer';
 import type { TaskQueue } from '../queues/queue-names';
 import type { TaskCost } from './task-cost';
-
-/** Every task type Threadline runs. Each needs exactly one handler, or the process refuses to start. */
-export const TASK_TYPES = ['calculate_var', 'batch_var', 'echo'] as const;
-export type TaskType = (typeof TASK_TYPES)[number];
-
-export const TASK_HANDLER_METADATA = Symbol('threadline:task-handler');
-
-/** Marks a provider as the handler of one task type. */
-export function HandlesTask(type: TaskType): ClassDecorator {
-  return applyDecorators(Injectable(), SetMetadata(TASK_HANDLER_METADATA, type));
-}
 
 /** What a handler can do while it runs a task. */
 export interface TaskContext {
@@ -28,14 +15,15 @@ export interface TaskContext {
 
 /** A child task to run before its parent. */
 export interface ChildTask {
-  type: TaskType;
+  /** A name in TASK_TYPE_LIST (src/tasks/types/index.ts); checked when the parent is submitted. */
+  type: string;
   input: object;
 }
 
 /**
- * Runs one task type. `D` is the class that validates the task's `data`.
- * Throw `UnrecoverableError` (from bullmq) for a failure that must not be retried; any other
- * error is retried with backoff.
+ * Runs one task type: an injectable provider, paired with its name and its `data` class `D`
+ * in TASK_TYPE_LIST (src/tasks/types/index.ts). Throw `PermanentTaskError` for a failure
+ * that must not be retried; any other error is retried with backoff.
  *
  * A handler either runs its task itself (`run`), or splits it into child tasks (`children`)
  * and combines their results (`combine`): such a parent keeps no input of its own, since its
@@ -45,7 +33,6 @@ export type TaskHandler<D extends object = object, R = unknown> =
   LeafTaskHandler<D, R> | ParentTaskHandler<D, R>;
 
 interface TaskHandlerBase<D extends object> {
-  readonly dataClass: ClassConstructor<D>;
   /**
    * Checks beyond the class's decorators; throws `TaskDataError`. Runs when the task is
    * submitted, not again in the worker: `run` must not rely on it for safety.

@@ -1,28 +1,35 @@
-import type { DiscoveryService } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import type { ModuleRef } from '@nestjs/core';
+import { ConfigModule } from '../config/config.module';
+import { loadConfig } from '../config/load-config';
 import { type TaskCost, TaskCostError } from './task-cost';
 import { TaskDataError } from './task-data.error';
 import type { TaskHandler } from './task-handler';
-import { TaskRegistry, TaskRegistryError } from './task-registry';
+import { type RegisteredTaskType, TaskRegistry, TaskRegistryError } from './task-registry';
+import { taskType } from './task-type';
+import { TaskTypesModule } from './task-types.module';
+import { TASK_TYPE_LIST, TASK_TYPES } from './types';
+import { CalculateVarData } from './types/calculate-var/calculate-var.data';
 import { EchoData } from './types/echo/echo.data';
+import { EchoHandler } from './types/echo/echo.handler';
 
 const handler = (
   check?: (data: object) => void,
   cost?: (data: object) => TaskCost[],
 ): TaskHandler => ({
-  dataClass: EchoData,
   check,
   cost,
   run: () => Promise.resolve(null),
 });
 
-const all = (): { type: string; name: string; instance: TaskHandler }[] => [
-  { type: 'calculate_var', name: 'CalculateVarHandler', instance: handler() },
-  { type: 'batch_var', name: 'BatchVarHandler', instance: handler() },
-  { type: 'echo', name: 'EchoHandler', instance: handler() },
+const all = (): RegisteredTaskType[] => [
+  { type: 'calculate_var', name: 'CalculateVarHandler', instance: handler(), data: EchoData },
+  { type: 'batch_var', name: 'BatchVarHandler', instance: handler(), data: EchoData },
+  { type: 'echo', name: 'EchoHandler', instance: handler(), data: EchoData },
 ];
 
 describe(TaskRegistry.name, () => {
-  const registry = (): TaskRegistry => new TaskRegistry({} as DiscoveryService);
+  const registry = (): TaskRegistry => new TaskRegistry({} as ModuleRef);
 
   it('accepts exactly one handler per task type', () => {
     const r = registry();
@@ -30,27 +37,51 @@ describe(TaskRegistry.name, () => {
     expect(r.handler('echo')).toBeDefined();
   });
 
-  it('refuses to start when a type has no handler, naming it and the fix', () => {
-    expect(() => registry().register(all().filter((h) => h.type !== 'batch_var'))).toThrow(
-      new TaskRegistryError(
-        `Task handlers do not match the task types:\n  - task type "batch_var" has no handler: add a provider decorated with @HandlesTask('batch_var')`,
-      ),
+  it('provides a handler for every listed type, and lists each name clients may send', async () => {
+    const app = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(loadConfig({})), TaskTypesModule],
+    }).compile();
+    await app.init();
+    const r = app.get(TaskRegistry);
+    for (const type of TASK_TYPE_LIST) expect(r.handler(type.name)).toBeInstanceOf(type.handler);
+    expect(TASK_TYPES).toEqual(['calculate_var', 'batch_var', 'echo']);
+    await app.close();
+  });
+
+  it('takes no entry without a handler, or whose handler takes another data class', () => {
+    // Checked by the compiler (npm run typecheck): each line must fail to compile.
+    // @ts-expect-error: a task type needs a handler
+    expect(taskType({ name: 'no_handler', data: EchoData }).name).toBe('no_handler');
+    // @ts-expect-error: EchoHandler runs EchoData, not CalculateVarData
+    expect(taskType({ name: 'mismatch', handler: EchoHandler, data: CalculateVarData }).name).toBe(
+      'mismatch',
     );
   });
 
   it('refuses to start when a type has two handlers, naming both', () => {
-    const twice = [...all(), { type: 'echo', name: 'OtherEchoHandler', instance: handler() }];
+    const twice = [
+      ...all(),
+      { type: 'echo', name: 'OtherEchoHandler', instance: handler(), data: EchoData },
+    ];
     expect(() => registry().register(twice)).toThrow(
       /task type "echo" has 2 handlers \(EchoHandler, OtherEchoHandler\): keep one/,
     );
   });
 
-  it('refuses a handler for a type that does not exist', () => {
-    const extra = [...all(), { type: 'ehco', name: 'TypoHandler', instance: handler() }];
-    expect(() => registry().register(extra)).toThrow(
-      /TypoHandler handles "ehco", which is not in TASK_TYPES/,
-    );
-  });
+  it.each(['Echo', 'echo task', 'echo-task', '', '9lives', 'x'.repeat(65)])(
+    'refuses to start with a type named %p, which clients could not send as it is, saying which names are valid',
+    (name) => {
+      const bad = [
+        ...all(),
+        { type: name, name: 'BadHandler', instance: handler(), data: EchoData },
+      ];
+      expect(() => registry().register(bad)).toThrow(
+        new TaskRegistryError(
+          `TASK_TYPE_LIST (src/tasks/types/index.ts) is not valid:\n  - task type "${name}" is not a valid name: use 1-64 of a-z, 0-9 and _, starting with a letter`,
+        ),
+      );
+    },
+  );
 
   it('parses input with the type’s class and checks, locating problems under /data', () => {
     const r = registry();

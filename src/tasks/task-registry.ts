@@ -1,71 +1,73 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService } from '@nestjs/core';
+import { ModuleRef } from '@nestjs/core';
+import type { ClassConstructor } from 'class-transformer';
 import { validatePlain } from '../validation/validate-plain';
 import { TaskCostError } from './task-cost';
 import { TaskDataError } from './task-data.error';
-import { TASK_HANDLER_METADATA, TASK_TYPES, type TaskHandler, type TaskType } from './task-handler';
+import type { TaskHandler } from './task-handler';
+import { TASK_TYPE_LIST, TASK_TYPES, type TaskType } from './types';
 
-/** Raised at start-up when the task types and their handlers do not match one to one. */
+/** Raised at start-up when the task type list is not one valid name per handler. */
 export class TaskRegistryError extends Error {
   override readonly name = this.constructor.name;
 }
 
-/** Finds the handler of each task type and validates task input against it. */
+/** A listed task type with its handler's instance, as {@link TaskRegistry.register} checks it. */
+export interface RegisteredTaskType {
+  type: string;
+  /** The handler's class name, for messages. */
+  name: string;
+  instance: TaskHandler;
+  data: ClassConstructor<object>;
+}
+
+/** A task type's name: what clients send, and a job's name in Redis and in log lines. */
+const TYPE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** The handler of each task type in TASK_TYPE_LIST, and validation of task input against it. */
 @Injectable()
 export class TaskRegistry implements OnModuleInit {
-  private readonly handlers = new Map<TaskType, TaskHandler>();
+  private readonly types = new Map<TaskType, RegisteredTaskType>();
 
-  constructor(private readonly discovery: DiscoveryService) {}
+  constructor(private readonly moduleRef: ModuleRef) {}
 
   onModuleInit(): void {
-    const found = this.discovery
-      .getProviders()
-      .filter((wrapper) => wrapper.metatype && wrapper.instance)
-      .map((wrapper) => ({
-        type: Reflect.getMetadata(TASK_HANDLER_METADATA, wrapper.metatype as object) as unknown,
-        name: (wrapper.metatype as { name: string }).name,
-        instance: wrapper.instance as TaskHandler,
-      }))
-      .filter(
-        (h): h is { type: string; name: string; instance: TaskHandler } =>
-          typeof h.type === 'string',
-      );
-    this.register(found);
+    this.register(
+      TASK_TYPE_LIST.map((type) => ({
+        type: type.name,
+        name: type.handler.name,
+        instance: this.moduleRef.get<TaskHandler>(type.handler),
+        data: type.data,
+      })),
+    );
   }
 
-  /** Checks that every type has exactly one handler; exported for tests. */
-  register(found: readonly { type: string; name: string; instance: TaskHandler }[]): void {
+  /** Checks that every name is valid and listed once; exported for tests. */
+  register(listed: readonly RegisteredTaskType[]): void {
     const problems: string[] = [];
-    for (const type of TASK_TYPES) {
-      const mine = found.filter((h) => h.type === type);
-      if (mine.length === 0)
+    for (const type of new Set(listed.map((t) => t.type))) {
+      const mine = listed.filter((t) => t.type === type);
+      if (!TYPE_NAME.test(type)) {
         problems.push(
-          `task type "${type}" has no handler: add a provider decorated with @HandlesTask('${type}')`,
+          `task type "${type}" is not a valid name: use 1-64 of a-z, 0-9 and _, starting with a letter`,
         );
-      if (mine.length > 1)
+      } else if (mine.length > 1) {
         problems.push(
-          `task type "${type}" has ${mine.length} handlers (${mine.map((h) => h.name).join(', ')}): keep one`,
+          `task type "${type}" has ${mine.length} handlers (${mine.map((t) => t.name).join(', ')}): keep one`,
         );
-      if (mine.length === 1) this.handlers.set(type, mine[0].instance);
-    }
-    for (const h of found) {
-      if (!(TASK_TYPES as readonly string[]).includes(h.type)) {
-        problems.push(
-          `${h.name} handles "${h.type}", which is not in TASK_TYPES: add it there or fix the name`,
-        );
+      } else {
+        this.types.set(type as TaskType, mine[0]);
       }
     }
     if (problems.length > 0) {
       throw new TaskRegistryError(
-        `Task handlers do not match the task types:\n  - ${problems.join('\n  - ')}`,
+        `TASK_TYPE_LIST (src/tasks/types/index.ts) is not valid:\n  - ${problems.join('\n  - ')}`,
       );
     }
   }
 
   handler(type: TaskType): TaskHandler {
-    const handler = this.handlers.get(type);
-    if (!handler) throw new TaskRegistryError(`no handler for task type "${type}"`);
-    return handler;
+    return this.registered(type).instance;
   }
 
   /**
@@ -74,7 +76,7 @@ export class TaskRegistry implements OnModuleInit {
    * @throws TaskDataError naming each problem by its pointer under `/data`
    */
   parse(type: TaskType, input: unknown): object {
-    const { value, problems } = validatePlain(this.handler(type).dataClass, input, '/data');
+    const { value, problems } = validatePlain(this.registered(type).data, input, '/data');
     if (!value) throw new TaskDataError(problems);
     return value;
   }
@@ -92,6 +94,12 @@ export class TaskRegistry implements OnModuleInit {
     const over = handler.cost?.(value).find((cost) => !(cost.amount <= cost.limit));
     if (over) throw new TaskCostError(type, over);
     return value;
+  }
+
+  private registered(type: TaskType): RegisteredTaskType {
+    const registered = this.types.get(type);
+    if (!registered) throw new TaskRegistryError(`no handler for task type "${type}"`);
+    return registered;
   }
 }
 

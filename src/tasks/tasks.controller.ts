@@ -34,9 +34,7 @@ import { ProblemException } from '../problem/problem.exception';
 import { SubmitTaskDto } from './dto/submit-task.dto';
 import { TaskAcceptedView, TaskView } from './dto/task-view.dto';
 import { TasksService } from './tasks.service';
-import { BatchVarData } from './types/batch-var/batch-var.data';
-import { CalculateVarData } from './types/calculate-var/calculate-var.data';
-import { EchoData } from './types/echo/echo.data';
+import { TASK_TYPE_LIST } from './types';
 
 const UNAVAILABLE =
   'Redis is unavailable; the request may not have been applied. Retry after the Retry-After delay, with an Idempotency-Key to be safe.';
@@ -46,7 +44,7 @@ const UNAVAILABLE =
  * @see docs/api.md
  */
 @ApiTags('tasks')
-@ApiExtraModels(CalculateVarData, BatchVarData, EchoData)
+@ApiExtraModels(...TASK_TYPE_LIST.map((type) => type.data))
 @Controller('api/v1/tasks')
 export class TasksController {
   constructor(private readonly tasks: TasksService) {}

@@ -3,6 +3,7 @@ import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { QueuesModule } from '../queues/queues.module';
 import { QuotasModule } from '../quotas/quotas.module';
 import { TaskTypesModule } from './task-types.module';
+import { IdempotentSubmit } from './idempotent-submit';
 import { TasksController } from './tasks.controller';
 import { SubmissionChecker } from './submission/submission-checker';
 import { TasksService } from './tasks.service';
@@ -10,6 +11,6 @@ import { TasksService } from './tasks.service';
 @Module({
   imports: [QueuesModule, QuotasModule, TaskTypesModule, IdempotencyModule],
   controllers: [TasksController],
-  providers: [TasksService, SubmissionChecker],
+  providers: [TasksService, IdempotentSubmit, SubmissionChecker],
 })
 export class TasksModule {}

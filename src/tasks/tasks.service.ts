@@ -1,29 +1,22 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import type { AppLogger as Logger } from '../logging/logger';
+import { createHash, randomUUID } from 'node:crypto';
 import { isGranted } from '../auth/grants';
+import { AppConfig } from '../config/app-config';
 import { flowContext } from '../context/flow-context';
+import type { AppLogger as Logger } from '../logging/logger';
 import { PINO } from '../logging/logging.module';
 import { redactDeep } from '../logging/redact';
-import { createHash, randomUUID } from 'node:crypto';
-import { IdempotencyRepository, type StoredResponse } from '../idempotency/idempotency.repository';
-import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from '../idempotency/idempotency-key';
 import { ProblemException } from '../problem/problem.exception';
 import { TaskQueueRepository } from '../queues/task-queue.repository';
-import { QuotaRepository } from '../quotas/quota.repository';
 import { quotaProblem } from '../quotas/quota-problem';
-import { AppConfig } from '../config/app-config';
-import { taskLink, taskLinks, toTaskView, type TaskView } from './dto/task-view.dto';
-import type { NewTask, TaskSnapshot } from './task';
+import { QuotaRepository } from '../quotas/quota.repository';
+import { toTaskView, type TaskView } from './dto/task-view.dto';
+import { checkIdempotencyKey, IdempotentSubmit } from './idempotent-submit';
 import { type CheckedSubmission } from './submission/submission-check';
 import { SubmissionChecker } from './submission/submission-checker';
-
-/** The answer to a submission: fresh, or replayed for an Idempotency-Key seen before. */
-export interface SubmitOutcome {
-  status: number;
-  body: string;
-  location: string;
-  replayed: boolean;
-}
+import { accepted, type SubmitOutcome } from './submit-outcome';
+import type { NewTask } from './task';
+import { joinFlow, visible } from './task-flow';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -33,7 +26,7 @@ export class TasksService {
   constructor(
     private readonly queue: TaskQueueRepository,
     private readonly checker: SubmissionChecker,
-    private readonly idempotency: IdempotencyRepository,
+    private readonly idempotent: IdempotentSubmit,
     private readonly quotas: QuotaRepository,
     @Inject(PINO) private readonly log: Logger,
     private readonly config: AppConfig,
@@ -41,81 +34,20 @@ export class TasksService {
 
   /**
    * Validates and queues a task. With an Idempotency-Key, the same key and body always give
-   * the same task and the first response; nothing is stored for a request that fails validation.
+   * the same task and the first response (IdempotentSubmit); nothing is stored for a request
+   * that fails validation.
    */
   async submit(body: string, idempotencyKey: string | undefined): Promise<SubmitOutcome> {
-    if (idempotencyKey !== undefined && !isValidIdempotencyKey(idempotencyKey)) {
-      throw badRequest(
-        'Invalid Idempotency-Key',
-        `Idempotency-Key must be ${IDEMPOTENCY_KEY_RULE}.`,
-      );
-    }
+    checkIdempotencyKey(idempotencyKey);
     const submission = await this.checker.check({
       body,
       highAllowed: isGranted(this.config.API_KEYS !== '', 'high'),
       fingerprint: idempotencyKey !== undefined,
     });
-    if (idempotencyKey === undefined) {
-      return this.enqueue(randomUUID(), submission);
-    }
-    const fingerprint = submission.fingerprint ?? '';
-    // Each API key has keys of its own: another's same key neither replays nor blocks it.
-    const owner = flowContext.get()?.owner;
-    if (owner) idempotencyKey = `${owner}/${idempotencyKey}`;
-    const claim = await this.idempotency.claim(idempotencyKey, fingerprint, randomUUID());
-    const record = claim.record;
-    if (claim.kind === 'existing') {
-      if (record.fingerprint !== fingerprint) {
-        throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-          title: 'Idempotency-Key reused',
-          detail:
-            'This Idempotency-Key was first used with a different request body. Use a new key for a new request.',
-        });
-      }
-      if (record.state === 'in-flight' || !record.response) {
-        throw new ProblemException(HttpStatus.CONFLICT, {
-          title: 'Request in progress',
-          detail:
-            'A request with this Idempotency-Key is still being processed. Retry after it completes.',
-          headers: { 'Retry-After': '1' },
-        });
-      }
-      flowContext.assign({ task_id: record.task_id });
-      flowContext.get()?.setHeader?.('X-Task-ID', record.task_id);
-      this.log.info(
-        { 'event.action': 'task-replayed' },
-        `Idempotency-Key seen before: replaying the response for task ${record.task_id}`,
-      );
-      return { ...replay(record.response), replayed: true };
-    }
-    if (claim.kind === 'taken-over') {
-      // An earlier request with this key died after claiming it. If it queued the task, answer
-      // for that task rather than queueing it again (it may have run, or been cancelled).
-      const existing = await this.queue.find(record.task_id);
-      if (existing) {
-        joinFlow(existing);
-        const body = acceptedBody(existing, this.config.KIBANA_URL);
-        const location = taskLink(existing.id);
-        const response = { status: HttpStatus.ACCEPTED, body, location };
-        await this.idempotency.complete(idempotencyKey, record, response).catch(() => undefined);
-        return { ...response, replayed: true };
-      }
-    }
-    let outcome: SubmitOutcome;
-    try {
-      outcome = await this.enqueue(record.task_id, submission);
-    } catch (error) {
-      await this.idempotency.abandon(idempotencyKey, record).catch(() => undefined);
-      throw error;
-    }
-    await this.idempotency
-      .complete(idempotencyKey, record, {
-        status: outcome.status,
-        body: outcome.body,
-        location: outcome.location,
-      })
-      .catch(() => undefined); // The lease runs out and a retry completes it, with the same task.
-    return outcome;
+    if (idempotencyKey === undefined) return this.enqueue(randomUUID(), submission);
+    return this.idempotent.submit(idempotencyKey, submission.fingerprint ?? '', (id) =>
+      this.enqueue(id, submission),
+    );
   }
 
   async get(id: string): Promise<TaskView> {
@@ -212,19 +144,7 @@ export class TasksService {
       await this.quotas.release(client, id).catch(() => undefined);
       throw error;
     }
-    const body = acceptedBody(
-      {
-        id,
-        type: dto.type,
-        queue: dto.queue,
-        priority: dto.priority,
-        status: 'queued',
-        created_at: new Date(createdAt).toISOString(),
-      },
-      this.config.KIBANA_URL,
-    );
     flowContext.assign({ task_id: id });
-    flowContext.get()?.setHeader?.('X-Task-ID', id);
     this.log.info(
       {
         'event.action': 'task-queued',
@@ -238,47 +158,19 @@ export class TasksService {
       },
       `task ${id} queued on ${dto.queue}${children ? ` with ${children.length} child tasks` : ''}`,
     );
-    return { status: HttpStatus.ACCEPTED, body, location: taskLink(id), replayed: false };
+    return accepted(
+      {
+        id,
+        type: dto.type,
+        queue: dto.queue,
+        priority: dto.priority,
+        status: 'queued',
+        created_at: new Date(createdAt).toISOString(),
+      },
+      this.config.KIBANA_URL,
+      false,
+    );
   }
-}
-
-/** The body of a 202 for a task: what the client needs to poll it. */
-function acceptedBody(
-  task: Pick<TaskSnapshot, 'id' | 'type' | 'queue' | 'priority' | 'status' | 'created_at'>,
-  kibanaUrl: string,
-): string {
-  const { id, type, queue, priority, status, created_at } = task;
-  return JSON.stringify({
-    task_id: id,
-    type,
-    queue,
-    priority,
-    status,
-    created_at,
-    links: taskLinks(id, kibanaUrl),
-  });
-}
-
-/**
- * Whether the request may see `task`: with API keys on, only the key that submitted it may;
- * to any other the task does not exist (404, so that ids cannot be probed).
- */
-function visible(task: TaskSnapshot): boolean {
-  const owner = flowContext.get()?.owner;
-  return owner === undefined || task.owner === owner;
-}
-
-/**
- * A request about a task joins that task's flow: its lines (the access line too) carry the
- * task's `correlation_id` and `task_id` beside the request's own `request_id`.
- */
-function joinFlow(task: TaskSnapshot): void {
-  const context = flowContext.get();
-  if (!context) return;
-  const correlation_id = task.correlation_id ?? context.correlation_id;
-  flowContext.assign({ task_id: task.id, correlation_id });
-  context.setHeader?.('X-Task-ID', task.id);
-  if (correlation_id) context.setHeader?.('X-Correlation-ID', correlation_id);
 }
 
 /** A UUID (version 5 form) for the `index`-th child of a parent task. */
@@ -288,16 +180,12 @@ export function childTaskId(parentId: string, index: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-function replay(response: StoredResponse): Omit<SubmitOutcome, 'replayed'> {
-  return { status: response.status, body: response.body, location: response.location ?? '' };
-}
-
 function checkId(id: string): void {
   if (!UUID.test(id)) {
-    throw badRequest(
-      'Malformed task id',
-      `"${id.slice(0, 64).replace(/[^\x20-\x7e]/g, '?')}" is not a task id; task ids are UUIDs such as 0b8c0c9e-7d0f-4a51-9d4c-3f1b7f2a9e11.`,
-    );
+    throw new ProblemException(HttpStatus.BAD_REQUEST, {
+      title: 'Malformed task id',
+      detail: `"${id.slice(0, 64).replace(/[^\x20-\x7e]/g, '?')}" is not a task id; task ids are UUIDs such as 0b8c0c9e-7d0f-4a51-9d4c-3f1b7f2a9e11.`,
+    });
   }
 }
 
@@ -305,17 +193,5 @@ function notFound(id: string): ProblemException {
   return new ProblemException(HttpStatus.NOT_FOUND, {
     title: 'Task not found',
     detail: `No task ${id}: it never existed, or it finished more than the result retention (RESULT_TTL_S) ago.`,
-  });
-}
-
-function badRequest(
-  title: string,
-  detail: string,
-  errors?: readonly { pointer: string; detail: string }[],
-): ProblemException {
-  return new ProblemException(HttpStatus.BAD_REQUEST, {
-    title,
-    detail,
-    ...(errors ? { extensions: { errors } } : {}),
   });
 }

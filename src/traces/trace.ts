@@ -1,6 +1,8 @@
-/** The ID fields a trace can start from. */
-export const TRACE_ID_FIELDS = ['request_id', 'correlation_id', 'task_id', 'trace.id'] as const;
-export type TraceIdField = (typeof TRACE_ID_FIELDS)[number];
+import { EVENT_ACTION } from '../logging/event-actions.mjs';
+import type { TraceIdField } from '../context/flow-fields';
+
+/** The ID fields a trace can start from: those the flow's field table marks `traceId`. */
+export { TRACE_ID_FIELDS, type TraceIdField } from '../context/flow-fields';
 
 /** One log line as stored in Elasticsearch (ECS, dotted keys as the processes write them). */
 export interface TraceLine {
@@ -131,7 +133,7 @@ export function buildTrace(
 
   for (const line of lines) {
     const action = line['event.action'];
-    if (action === 'http-request' && line.request_id) {
+    if (action === EVENT_ACTION.httpRequest && line.request_id) {
       const request = requests.get(line.request_id) ?? {
         request_id: line.request_id,
         at: line['@timestamp'],
@@ -155,9 +157,9 @@ export function buildTrace(
     }
     if (!line.task_id) continue;
     const summary = task(line.task_id, line);
-    if (action === 'task-queued') {
+    if (action === EVENT_ACTION.taskQueued) {
       summary.request_id ??= line.request_id ?? null;
-    } else if (action === 'task-started') {
+    } else if (action === EVENT_ACTION.taskStarted) {
       summary.attempts.push({
         attempt: line['task.attempt'] ?? summary.attempts.length + 1,
         started_at: line['@timestamp'],
@@ -168,15 +170,15 @@ export function buildTrace(
       });
       summary.status = 'running';
     } else if (
-      action === 'task-completed' ||
-      action === 'task-retried' ||
-      action === 'task-failed'
+      action === EVENT_ACTION.taskCompleted ||
+      action === EVENT_ACTION.taskRetried ||
+      action === EVENT_ACTION.taskFailed
     ) {
       const attempt = summary.attempts.at(-1);
       const outcome: AttemptOutcome =
-        action === 'task-completed'
+        action === EVENT_ACTION.taskCompleted
           ? 'completed'
-          : action === 'task-retried'
+          : action === EVENT_ACTION.taskRetried
             ? 'retried'
             : 'failed';
       if (attempt && attempt.outcome === 'running') {

@@ -1,10 +1,13 @@
 import { Inject, Module, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { TracePageController } from './page/trace-page.controller';
 import { TraceSearch } from './trace-search';
-import { TracePageController } from '../trace-page/trace-page.controller';
 import { TracesController } from './traces.controller';
 
-/** The flow of any ID over HTTP; the CLI builds the same TraceSearch itself. */
+/**
+ * The flow of any ID over HTTP: as JSON (`/api/v1/traces/:id`) and as the trace page (`/trace`).
+ * The CLI builds the same TraceSearch itself.
+ */
 @Module({
   providers: [
     {

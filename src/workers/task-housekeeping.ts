@@ -9,7 +9,7 @@ import { AppConfig } from '../config/app-config';
 import { TaskQueueRepository } from '../queues/task-queue.repository';
 import { QuotaRepository, TASK_RECORD_BYTES } from '../quotas/quota.repository';
 import { RedisRepository } from '../redis/redis.repository';
-import type { TaskEnvelope } from '../tasks/task';
+import type { TaskEnvelope } from '../queues/task';
 import type { Job } from 'bullmq';
 
 /** Claims looked at per pass of a sweep, and passes per sweep: bounds one sweep's work. */
@@ -80,7 +80,9 @@ export class TaskHousekeeping implements OnApplicationBootstrap, BeforeApplicati
    * the batch's claim.
    */
   async ended(job: Job<TaskEnvelope>, outcome: 'completed' | 'failed'): Promise<void> {
-    const { meta } = job.data;
+    // A job queued without Threadline's envelope (by hand) has no input to drop and no claim.
+    const meta = job.data?.meta as TaskEnvelope['meta'] | undefined;
+    if (!meta) return;
     if (job.data.input !== null) {
       await job.updateData({ ...job.data, input: null }).catch(() => undefined);
     }

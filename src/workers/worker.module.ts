@@ -8,6 +8,7 @@ import { RedisModule } from '../redis/redis.module';
 import { TaskTypesModule } from '../tasks/task-types.module';
 import { PriorityWorker } from './priority-worker';
 import { TaskHousekeeping } from './task-housekeeping';
+import { TaskRun } from './task-run';
 import { WorkerRegistryModule } from './worker-registry.module';
 
 /** A worker process: no HTTP server, only the task loop. */
@@ -25,7 +26,7 @@ export class WorkerModule {
         TaskTypesModule,
         WorkerRegistryModule,
       ],
-      providers: [PriorityWorker, TaskHousekeeping],
+      providers: [PriorityWorker, TaskRun, TaskHousekeeping],
     };
   }
 }

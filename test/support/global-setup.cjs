@@ -18,7 +18,9 @@ module.exports = async function globalSetup() {
     throw new Error(`npm run services -- up failed (exit ${result.status}); see the lines above`);
   }
   const services = JSON.parse(result.stdout);
-  globalThis.__THREADLINE_STARTED__ = services
-    .filter((s) => s.state === 'started')
-    .map((s) => s.name);
+  // Each project that uses it (integration, e2e) runs this setup: keep what an earlier one started.
+  globalThis.__THREADLINE_STARTED__ = [
+    ...(globalThis.__THREADLINE_STARTED__ ?? []),
+    ...services.filter((s) => s.state === 'started').map((s) => s.name),
+  ];
 };

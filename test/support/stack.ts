@@ -20,9 +20,9 @@ export interface RunningProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-function launch(entry: string, env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, [join(repoRoot, 'dist', entry)], {
-    cwd: repoRoot,
+function launch(entry: string, env: Record<string, string>, root = repoRoot): RunningProcess {
+  const child = spawn(process.execPath, [join(root, 'dist', entry)], {
+    cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -92,7 +92,11 @@ export class TestStack {
   /** Every process started, for its log lines (stopped ones included). */
   private readonly started: RunningProcess[] = [];
 
-  constructor(env: Record<string, string> = {}) {
+  /** `root`: the project whose build (`dist/`) runs; the repository unless a test built another. */
+  constructor(
+    env: Record<string, string> = {},
+    private readonly root = repoRoot,
+  ) {
     this.env = {
       REDIS_URL,
       ELASTICSEARCH_URL,
@@ -111,7 +115,7 @@ export class TestStack {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     this.baseUrl = url;
-    const api = launch('main.js', { ...this.env, PORT: String(port), ...env });
+    const api = launch('main.js', { ...this.env, PORT: String(port), ...env }, this.root);
     this.api = api;
     this.apis.push({ process: api, url });
     this.started.push(api);
@@ -125,7 +129,7 @@ export class TestStack {
 
   /** Starts a worker process without waiting for it (for one that may crash at once). */
   launchWorker(env: Record<string, string> = {}): RunningProcess {
-    const worker = launch('worker.js', { ...this.env, LOG_LEVEL: 'info', ...env });
+    const worker = launch('worker.js', { ...this.env, LOG_LEVEL: 'info', ...env }, this.root);
     this.workers.push(worker);
     this.started.push(worker);
     return worker;

@@ -1,7 +1,7 @@
 // The trace page in a real headless Chromium: a seeded flow (a retried task and a batch with
 // two children, through nginx, the API and the worker) drawn as a waterfall; a live task
 // followed to its end without a reload; clear messages for an unknown ID and for an
-// Elasticsearch that does not answer.
+// Elasticsearch that does not answer; and the headers the page and its script are served with.
 import { Client } from '@elastic/elasticsearch';
 import { mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -85,6 +85,22 @@ describe('trace page', () => {
     await page.waitForURL(`**/trace/${retried.task_id}`);
     await page.waitForSelector('[data-status]');
     expect(await page.inputValue('#id')).toBe(retried.task_id);
+  });
+
+  it('serves the page, and its script as modules from the same API, under its CSP', async () => {
+    const html = await fetch(`${stack.baseUrl}/trace/${flow}`);
+    expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const csp = html.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    const script = /<script type="module" src="([^"]+)">/.exec(await html.text())?.[1];
+    expect(script).toMatch(/^\/trace\/assets\/.+\.mjs$/);
+    const served = await fetch(`${stack.baseUrl}${script}`);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const unknown = await fetch(`${stack.baseUrl}/trace/assets/main.js`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-type')).toContain('application/problem+json');
   });
 
   it('says above the waterfall when the flow was cut', async () => {

@@ -1,11 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { IsIn, IsInt, IsObject, IsOptional, Max, Min } from 'class-validator';
 import { DEFAULT_QUEUE, TASK_QUEUES, type TaskQueue } from '../../queues/queue-names';
-import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../task';
-import { TASK_TYPES, type TaskType } from '../task-handler';
-import { BatchVarData } from '../types/batch-var/batch-var.data';
-import { CalculateVarData } from '../types/calculate-var/calculate-var.data';
-import { EchoData } from '../types/echo/echo.data';
+import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../queues/task';
+import { TASK_TYPE_LIST, TASK_TYPES, type TaskType } from '../types';
 
 /** Fields a client may not set: the server owns them. */
 export const SERVER_OWNED_FIELDS = [
@@ -40,11 +37,7 @@ export class SubmitTaskDto {
 
   @ApiProperty({
     description: "The task's input; its form depends on `type` (see docs/tasks.md).",
-    oneOf: [
-      { $ref: getSchemaPath(CalculateVarData) },
-      { $ref: getSchemaPath(BatchVarData) },
-      { $ref: getSchemaPath(EchoData) },
-    ],
+    oneOf: TASK_TYPE_LIST.map((type) => ({ $ref: getSchemaPath(type.data) })),
     example: {
       method: 'parametric',
       positions: [{ asset: 'AAPL', value: 1000000 }],

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { TASK_QUEUES, type TaskQueue } from '../../queues/queue-names';
-import { TASK_STATUSES, type TaskSnapshot, type TaskStatus } from '../task';
-import { discoverLink } from '../../traces/discover-link';
+import { TASK_STATUSES, type TaskSnapshot, type TaskStatus } from '../../queues/task';
+import { discoverLink } from '../../traces/trace-format.mjs';
 
 export class TaskErrorView {
   @ApiProperty({

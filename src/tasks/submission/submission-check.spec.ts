@@ -1,23 +1,20 @@
-import type { DiscoveryService } from '@nestjs/core';
+import type { ModuleRef } from '@nestjs/core';
 import { loadConfig } from '../../config/load-config';
 import { TaskRegistry } from '../task-registry';
-import { BatchVarHandler } from '../types/batch-var/batch-var.handler';
-import { CalculateVarHandler } from '../types/calculate-var/calculate-var.handler';
-import { EchoHandler } from '../types/echo/echo.handler';
+import { TASK_TYPE_LIST } from '../types';
 import { checkSubmission, MAX_BODY_DEPTH, type SubmissionInput } from './submission-check';
 
 describe(checkSubmission.name, () => {
   const config = loadConfig({});
-  const registry = new TaskRegistry({} as DiscoveryService);
-  registry.register([
-    {
-      type: 'calculate_var',
-      name: 'CalculateVarHandler',
-      instance: new CalculateVarHandler(config),
-    },
-    { type: 'batch_var', name: 'BatchVarHandler', instance: new BatchVarHandler(config) },
-    { type: 'echo', name: 'EchoHandler', instance: new EchoHandler(config) },
-  ]);
+  const registry = new TaskRegistry({} as ModuleRef);
+  registry.register(
+    TASK_TYPE_LIST.map((type) => ({
+      type: type.name,
+      name: type.handler.name,
+      instance: new type.handler(config),
+      data: type.data,
+    })),
+  );
   const check = (body: unknown, more: Partial<SubmissionInput> = {}) =>
     checkSubmission(registry, {
       body: typeof body === 'string' ? body : JSON.stringify(body),

@@ -7,8 +7,9 @@ import type { TaskQueue } from '../../queues/queue-names';
 import { SERVER_OWNED_FIELDS, SubmitTaskDto } from '../dto/submit-task.dto';
 import { TaskCostError } from '../task-cost';
 import { TaskDataError } from '../task-data.error';
-import type { ChildTask, TaskType } from '../task-handler';
-import type { TaskRegistry } from '../task-registry';
+import type { ChildTask } from '../task-handler';
+import { isTaskType, type TaskRegistry, TaskRegistryError } from '../task-registry';
+import type { TaskType } from '../types';
 
 /** Largest task input copied into the "task queued" line, as JSON; larger inputs give their size. */
 export const MAX_LOGGED_INPUT = 2048;
@@ -154,6 +155,11 @@ function dataRefused(type: TaskType, error: unknown): RefusedSubmission {
 }
 
 function childJson(child: ChildTask): { type: TaskType; inputJson: string } {
+  if (!isTaskType(child.type)) {
+    throw new TaskRegistryError(
+      `a handler made a child task of type "${child.type}", which is not in TASK_TYPE_LIST`,
+    );
+  }
   return { type: child.type, inputJson: JSON.stringify(child.input) };
 }
 

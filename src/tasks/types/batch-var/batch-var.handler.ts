@@ -1,13 +1,9 @@
+import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../../config/app-config';
 import type { TaskCost } from '../../task-cost';
-import {
-  HandlesTask,
-  type ChildTask,
-  type ParentTaskHandler,
-  type TaskContext,
-} from '../../task-handler';
+import type { ChildTask, ParentTaskHandler, TaskContext } from '../../task-handler';
 import { checkVarData, varCost } from '../calculate-var/calculate-var.handler';
-import { varOperations, type VarResult } from '../calculate-var/value-at-risk';
+import { varOperations, type VarResult } from '../calculate-var/var-request';
 import { BatchVarData } from './batch-var.data';
 
 export interface BatchVarResult {
@@ -25,10 +21,8 @@ export interface BatchVarResult {
  * BullMQ flow); this parent runs once all children have finished and aggregates them. It keeps
  * no input of its own: the portfolios are stored once, in the children.
  */
-@HandlesTask('batch_var')
+@Injectable()
 export class BatchVarHandler implements ParentTaskHandler<BatchVarData, BatchVarResult> {
-  readonly dataClass = BatchVarData;
-
   constructor(private readonly config: AppConfig) {}
 
   check(data: BatchVarData): void {

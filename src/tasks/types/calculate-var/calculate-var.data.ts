@@ -15,7 +15,7 @@ import {
   registerDecorator,
   ValidateNested,
 } from 'class-validator';
-import { VAR_METHODS, type VarMethod } from './value-at-risk';
+import { VAR_METHODS, type VarMethod } from './var-request';
 
 /** Largest inputs accepted: enough for real portfolios, small enough to run in seconds. */
 export const VAR_LIMITS = { assets: 200, observations: 20_000, simulations: 1_000_000 } as const;

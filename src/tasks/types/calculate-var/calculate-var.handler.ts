@@ -1,22 +1,16 @@
-import { type OnApplicationShutdown } from '@nestjs/common';
-import { UnrecoverableError } from 'bullmq';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { AppConfig } from '../../../config/app-config';
 import { ThreadPool, ThreadTaskError, ThreadTimeoutError } from '../../../threads/thread-pool';
 import type { TaskCost } from '../../task-cost';
+import { PermanentTaskError } from '../../permanent-task.error';
 import { TaskDataError } from '../../task-data.error';
-import { HandlesTask, type LeafTaskHandler, type TaskContext } from '../../task-handler';
+import type { LeafTaskHandler, TaskContext } from '../../task-handler';
 import { CalculateVarData } from './calculate-var.data';
-import {
-  checkVarRequest,
-  DEFAULT_SIMULATIONS,
-  VarInputError,
-  VarNotFiniteError,
-  varOperations,
-  type VarRequest,
-  type VarResult,
-} from './value-at-risk';
+import { VarNotFiniteError } from './value-at-risk';
+import { checkVarRequest, VarInputError } from './var-input';
+import { DEFAULT_SIMULATIONS, varOperations, type VarRequest, type VarResult } from './var-request';
 
 /** Converts a VaR input error into a task data error located under `base`. */
 export function checkVarData(data: CalculateVarData, base = ''): void {
@@ -61,11 +55,10 @@ export function varCost(data: VarRequest, limit: number, pointer?: string): Task
  * worker thread (a pool of at most WORKER_CONCURRENCY, and no more than the cores), where it
  * cannot stop the worker renewing its locks or running its other tasks.
  */
-@HandlesTask('calculate_var')
+@Injectable()
 export class CalculateVarHandler
   implements LeafTaskHandler<CalculateVarData, VarResult>, OnApplicationShutdown
 {
-  readonly dataClass = CalculateVarData;
   private pool: ThreadPool | undefined;
 
   constructor(private readonly config: AppConfig) {}
@@ -105,12 +98,12 @@ export class CalculateVarHandler
 
 /** What the worker should do with a failure on the thread: bad input and overruns never retry. */
 function asTaskError(error: unknown): unknown {
-  if (error instanceof ThreadTimeoutError) return new UnrecoverableError(error.message);
+  if (error instanceof ThreadTimeoutError) return new PermanentTaskError(error.message);
   if (!(error instanceof ThreadTaskError)) return error;
   if (error.thrownName === VarInputError.name) {
     const pointer = typeof error.fields.pointer === 'string' ? error.fields.pointer : '';
     return new TaskDataError([{ pointer: `/data${pointer}`, detail: error.message }]);
   }
-  if (error.thrownName === VarNotFiniteError.name) return new UnrecoverableError(error.message);
+  if (error.thrownName === VarNotFiniteError.name) return new PermanentTaskError(error.message);
   return error;
 }

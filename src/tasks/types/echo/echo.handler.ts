@@ -1,9 +1,10 @@
-import { UnrecoverableError } from 'bullmq';
+import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../../config/app-config';
 import type { TaskCost } from '../../task-cost';
+import { PermanentTaskError } from '../../permanent-task.error';
 import { TaskDataError } from '../../task-data.error';
-import { HandlesTask, type LeafTaskHandler, type TaskContext } from '../../task-handler';
+import type { LeafTaskHandler, TaskContext } from '../../task-handler';
 import { EchoData } from './echo.data';
 
 export interface EchoResult {
@@ -21,10 +22,8 @@ export class InjectedFailureError extends Error {
 }
 
 /** `echo`: returns its input after an optional delay; for smoke tests, demos and benchmarks. */
-@HandlesTask('echo')
+@Injectable()
 export class EchoHandler implements LeafTaskHandler<EchoData, EchoResult> {
-  readonly dataClass = EchoData;
-
   constructor(private readonly config: AppConfig) {}
 
   check(data: EchoData): void {
@@ -77,7 +76,7 @@ export class EchoHandler implements LeafTaskHandler<EchoData, EchoResult> {
     ) {
       if (fail.kind === 'crash') process.kill(process.pid, 'SIGKILL');
       if (fail.kind === 'fatal')
-        throw new UnrecoverableError(`injected fatal failure on attempt ${context.attempt}`);
+        throw new PermanentTaskError(`injected fatal failure on attempt ${context.attempt}`);
       throw new InjectedFailureError(`injected retryable failure on attempt ${context.attempt}`);
     }
     return { message: data.message ?? null, attempt: context.attempt, delay_ms: data.delay_ms };

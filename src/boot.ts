@@ -1,7 +1,7 @@
-import { ensureSpoolUsable } from '../logging/spool-check';
-import type { AppConfig } from './app-config';
-import { InvalidConfigError } from './invalid-config.error';
-import { loadConfig } from './load-config';
+import { ensureSpoolUsable } from './logging/spool-check';
+import type { AppConfig } from './config/app-config';
+import { InvalidConfigError } from './config/invalid-config.error';
+import { loadConfig } from './config/load-config';
 
 /** EX_CONFIG from sysexits.h: the configuration is wrong, so restarting will not help. */
 export const EXIT_CONFIG = 78;

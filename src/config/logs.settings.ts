@@ -1,0 +1,111 @@
+import { IsIn, IsNotEmpty, IsString, Matches, ValidateIf } from 'class-validator';
+import { BooleanFlag } from './boolean-flag.decorator';
+import { IntRange } from './int-range.decorator';
+import { IsServiceUrl, IsServiceUrlList } from './is-service-url.validator';
+import { NotAbove } from './not-above.validator';
+import { RedisSettings } from './redis.settings';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Log lines: their level and context, shipping them to Elasticsearch, and reading them back as traces. One section of `AppConfig`, which callers use. */
+export class LogSettings extends RedisSettings {
+  /**
+   * Elasticsearch receiving the log lines: one node's URL, or several nodes of one cluster
+   * separated by commas; requests go round them, and skip one that fails.
+   * Default: `http://127.0.0.1:9200`.
+   * @see docs/elasticsearch-node.md#a-cluster-of-several-nodes
+   */
+  @IsServiceUrlList(
+    ['http:', 'https:'],
+    'http://127.0.0.1:9200',
+    'http://10.0.0.1:9200,http://10.0.0.2:9200,http://10.0.0.3:9200',
+  )
+  ELASTICSEARCH_URL = 'http://127.0.0.1:9200';
+
+  /** Data stream receiving the log lines. Default: `logs-threadline-default`. */
+  @Matches(/^logs-[a-z0-9_.]+-[a-z0-9_.]+$/, {
+    message:
+      'must be a data stream name like logs-<dataset>-<namespace>, lower case, e.g. logs-threadline-default',
+  })
+  LOG_DATA_STREAM = 'logs-threadline-default';
+
+  /** How long log lines are kept (the data stream lifecycle's retention). Default: `7d`. */
+  @Matches(/^\d+[dhm]$/, { message: 'must be a duration such as 7d, 36h or 90m' })
+  LOG_RETENTION = '7d';
+
+  /** Install or update the log index template when the API starts. Default: `true`. */
+  @BooleanFlag()
+  ES_SETUP_ON_START = true;
+
+  /**
+   * Ship log lines to Elasticsearch (besides stdout), through the on-disk spool. Turn off where
+   * another shipper reads stdout. Default: `true`.
+   */
+  @BooleanFlag()
+  LOG_SHIPPING = true;
+
+  /**
+   * Directory of the log spool, shared by the processes of a machine: lines wait here until
+   * Elasticsearch has them, and a process that starts delivers what a stopped one left.
+   * Default: `.log-spool` (in the working directory).
+   */
+  @IsString()
+  @IsNotEmpty({ message: 'must be a directory path, e.g. LOG_SPOOL_DIR=/var/spool/threadline' })
+  LOG_SPOOL_DIR = '.log-spool';
+
+  /** Most bytes one process's spool holds; beyond it new lines are dropped and counted. Default: 256 MiB. */
+  @IntRange(16384, Infinity, 'bytes')
+  LOG_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
+
+  /**
+   * Largest the dead-letter file (`LOG_SPOOL_DIR/dead-letter.ndjson`, the lines Elasticsearch
+   * refused for good) grows; later refusals are counted and reported, not kept. Default: 16 MiB.
+   */
+  @IntRange(4096, Infinity, 'bytes')
+  LOG_DEAD_LETTER_MAX_BYTES = 16 * 1024 * 1024;
+
+  /** Largest `_bulk` request the shipper sends, in bytes. Default: 1 MiB. */
+  @IntRange(1024, 100 * 1024 * 1024, 'bytes')
+  LOG_SHIP_BULK_BYTES = 1024 * 1024;
+
+  /** Longest a line waits for a fuller `_bulk` request, in ms. Default: `50`. */
+  @IntRange(1, 60000, 'milliseconds')
+  LOG_SHIP_FLUSH_MS = 50;
+
+  /**
+   * Kibana's address as users reach it, e.g. `http://localhost:5601`: task responses then link
+   * to the task's lifecycle in Discover (`links.kibana`). Default: unset (no link).
+   */
+  @ValidateIf((config: LogSettings) => config.KIBANA_URL !== '')
+  @IsServiceUrl(['http:', 'https:'], 'http://localhost:5601')
+  KIBANA_URL = '';
+
+  /** Lowest level written to the log. Default: `info`. */
+  @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevel = 'info';
+
+  /**
+   * Stamp every log line with the flow context (request_id, correlation_id, task_id, trace)
+   * and echo the ID headers. Turn off only to measure what it costs. Default: `true`.
+   */
+  @BooleanFlag()
+  LOG_CONTEXT = true;
+
+  /**
+   * Lines a trace (`GET /api/v1/traces/:id`, the trace page) answers with when the request
+   * names no `limit`: the flow's first ones in time order, the answer marked `truncated` when
+   * there are more. At most TRACE_MAX_LIMIT. Default: `1000`.
+   * @see docs/trace.md#a-trace-has-a-bound
+   */
+  @IntRange(1, 100_000, 'lines', 'TRACE_DEFAULT_LIMIT=1000')
+  @NotAbove('TRACE_MAX_LIMIT', 'TRACE_DEFAULT_LIMIT=1000 with TRACE_MAX_LIMIT=10000')
+  TRACE_DEFAULT_LIMIT = 1000;
+
+  /**
+   * Most lines one trace answer may hold (its `limit`); a larger `limit` is a 400. Bounds the
+   * memory one trace request takes in the API. Default: `10000`.
+   */
+  @IntRange(1, 100_000, 'lines', 'TRACE_MAX_LIMIT=10000')
+  TRACE_MAX_LIMIT = 10_000;
+}

@@ -1,0 +1,242 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Job, UnrecoverableError, type Worker } from 'bullmq';
+import type { AppLogger as Pino } from '../logging/logger';
+import { AppConfig } from '../config/app-config';
+import { type FlowContext, flowContext } from '../context/flow-context';
+import { decodeFlow } from '../context/job-meta.codec';
+import { PINO } from '../logging/logging.module';
+import type { TaskQueue } from '../queues/queue-names';
+import { type TaskEnvelope, taskInput } from '../queues/task';
+import { PermanentTaskError } from '../tasks/permanent-task.error';
+import { TaskDataError } from '../tasks/task-data.error';
+import type { TaskContext } from '../tasks/task-handler';
+import { isTaskType, TaskRegistry } from '../tasks/task-registry';
+import type { TaskType } from '../tasks/types';
+import { expiredMessage, TaskHousekeeping } from './task-housekeeping';
+
+/**
+ * The flow a task run belongs to, restored from the job's metadata: the submitting
+ * request's IDs, a new span of the submitter's trace, and the task's own fields.
+ */
+export function contextOf(job: Job<TaskEnvelope>): FlowContext {
+  const parent_id = job.parentKey?.split(':').pop();
+  return decodeFlow(job.data.meta, {
+    task_id: job.id,
+    task: {
+      type: job.name,
+      queue: job.queueName,
+      attempt: job.attemptsStarted,
+      ...(parent_id ? { parent_id } : {}),
+    },
+  });
+}
+
+/**
+ * The run of one task a worker has taken (and holds the lock of): restores the task's flow
+ * context, runs its handler, classifies a failure (retried, failed for good, stalled) and
+ * records the outcome in BullMQ, writing the task's lifecycle lines.
+ * @see docs/queues.md
+ */
+@Injectable()
+export class TaskRun {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly registry: TaskRegistry,
+    /** The task's own lines (lifecycle, progress, outcome), stamped with its flow context. */
+    @Inject(PINO) private readonly taskLog: Pino,
+    private readonly housekeeping: TaskHousekeeping,
+  ) {}
+
+  /** Runs a task taken with the lock `token`, inside its flow context. */
+  async run(job: Job<TaskEnvelope>, token: string): Promise<void> {
+    if (typeof job.data?.meta !== 'object' || job.data.meta === null) {
+      // Not queued by Threadline (e.g. added by hand): fail it rather than crash on it.
+      await this.fail(
+        job,
+        token,
+        new UnrecoverableError('the job has no Threadline envelope ({input, meta})'),
+        0,
+      );
+      return;
+    }
+    await flowContext.run(contextOf(job), () => this.attempt(job, token));
+  }
+
+  /** One attempt of a task, inside its flow context, writing the lifecycle lines. */
+  private async attempt(job: Job<TaskEnvelope>, token: string): Promise<void> {
+    const started = performance.now();
+    const attempt = job.attemptsStarted;
+    const queueWaitMs =
+      attempt === 1 && job.processedOn ? job.processedOn - job.timestamp : undefined;
+    this.taskLog.info(
+      {
+        'event.action': 'task-started',
+        ...(queueWaitMs === undefined ? {} : { 'task.queue_wait_ms': queueWaitMs }),
+      },
+      `task ${job.id} started (attempt ${attempt}${queueWaitMs === undefined ? '' : `, waited ${queueWaitMs} ms`})`,
+    );
+    try {
+      if (job.deferredFailure) {
+        // BullMQ marks a task that lost its worker too often (WORKER_MAX_STALLED) and leaves
+        // the failing to whoever takes it next: fail it without running it again.
+        throw new UnrecoverableError(job.deferredFailure);
+      }
+      if (!isTaskType(job.name)) {
+        throw new UnrecoverableError(`unknown task type "${job.name}"`);
+      }
+      const type: TaskType = job.name;
+      const waitedMs = Date.now() - job.timestamp;
+      // A batch's parent waits for its children by design; anything else expires unstarted.
+      if (attempt === 1 && job.data.meta.children === undefined && waitedMs > this.maxWaitMs) {
+        throw new TaskExpiredError(expiredMessage(waitedMs, this.config.TASK_MAX_WAIT_S));
+      }
+      const context: TaskContext = {
+        taskId: job.id ?? '',
+        attempt,
+        queue: job.queueName as TaskQueue,
+        progress: async (percent) => {
+          const value = Math.max(0, Math.min(100, Math.round(percent)));
+          await job.updateProgress(value);
+          this.taskLog.info(
+            { 'event.action': 'task-progress', 'task.progress': value },
+            `task ${job.id} at ${value}%`,
+          );
+        },
+        childResults: async <T>() => {
+          const values = await job.getChildrenValues<{ result: T; index: number }>();
+          return Object.values(values)
+            .sort((a, b) => a.index - b.index)
+            .map((v) => v.result);
+        },
+      };
+      const handler = this.registry.handler(type);
+      const result = handler.children
+        ? await handler.combine(context)
+        : await handler.run(this.registry.parse(type, taskInput(job.data)), context);
+      // Children report their index so that the parent can keep the given order.
+      const stored =
+        job.data.meta.index === undefined ? result : { result, index: job.data.meta.index };
+      try {
+        await job.moveToCompleted(stored, token, false);
+      } catch (error) {
+        // The work is done; if its lock is lost, another worker will run it again.
+        this.taskLog.warn(
+          { 'event.action': 'task-completion-lost', 'error.message': (error as Error).message },
+          `task ${job.id} finished but its completion could not be recorded; it may run again`,
+        );
+        return;
+      }
+      await this.housekeeping.ended(job, 'completed');
+      const runMs = performance.now() - started;
+      this.taskLog.info(
+        {
+          'event.action': 'task-completed',
+          'event.duration': Math.round(runMs * 1e6),
+          'task.run_ms': Math.round(runMs),
+          ...(queueWaitMs === undefined ? {} : { 'task.queue_wait_ms': queueWaitMs }),
+        },
+        `task ${job.id} completed in ${Math.round(runMs)} ms`,
+      );
+    } catch (error) {
+      await this.fail(job, token, error, performance.now() - started);
+    }
+  }
+
+  /** Records a failed attempt: retried with backoff, or failed for good (see failureOf). */
+  private async fail(
+    job: Job<TaskEnvelope>,
+    token: string,
+    error: unknown,
+    runMs: number,
+  ): Promise<void> {
+    const failure = failureOf(error);
+    const attempts = job.opts.attempts ?? 1;
+    const willRetry = !isPermanent(failure) && job.attemptsMade + 1 < attempts;
+    const retryInMs = this.config.TASK_BACKOFF_MS * 2 ** job.attemptsMade;
+    const recorded = await job.moveToFailed(withNamedStack(failure), token, false).then(
+      () => true,
+      (e: Error) => {
+        this.taskLog.warn(`task ${job.id}: could not record its failure: ${e.message}`);
+        return false;
+      },
+    );
+    if (recorded && !willRetry) await this.housekeeping.ended(job, 'failed');
+    const fields = {
+      'event.action': willRetry ? 'task-retried' : 'task-failed',
+      'event.duration': Math.round(runMs * 1e6),
+      'task.run_ms': Math.round(runMs),
+      'error.type': failure.name,
+      'error.message': failure.message,
+      ...(willRetry ? { 'task.retry_in_ms': retryInMs } : {}),
+    };
+    if (willRetry) {
+      this.taskLog.warn(
+        fields,
+        `task ${job.id} failed on attempt ${job.attemptsStarted} (${failure.name}); retrying in ${retryInMs} ms`,
+      );
+    } else {
+      this.taskLog.error(
+        fields,
+        `task ${job.id} failed for good on attempt ${job.attemptsStarted}: ${failure.name}: ${failure.message}`,
+      );
+    }
+  }
+
+  /**
+   * A task whose worker stopped, put back in its queue by the stalled check of `worker`
+   * (which serves `queue`): says so in the task's flow.
+   */
+  async stalled(worker: Worker<TaskEnvelope>, queue: TaskQueue, jobId: string): Promise<void> {
+    const job = await Job.fromId<TaskEnvelope>(worker, jobId).catch(() => undefined);
+    const line = (): void =>
+      this.taskLog.warn(
+        { 'event.action': 'task-stalled' },
+        `task ${jobId} stalled: its worker stopped responding; it goes back to ${queue}`,
+      );
+    if (!job) return line();
+    const context = contextOf(job);
+    // By the time this line is written another worker may have started the next attempt.
+    const restarted = (await job.getState().catch(() => 'unknown')) === 'active';
+    if (context.task && restarted) context.task.attempt -= 1;
+    flowContext.run(context, line);
+  }
+
+  private get maxWaitMs(): number {
+    return this.config.TASK_MAX_WAIT_S * 1000;
+  }
+}
+
+/** A task that waited longer than TASK_MAX_WAIT_S for its first run: failed without running. */
+class TaskExpiredError extends UnrecoverableError {
+  override readonly name = 'TaskExpired';
+}
+
+/**
+ * What a handler threw, as the Error to record. Invalid data and Threadline's permanent
+ * failures become BullMQ's UnrecoverableError, which it does not retry.
+ */
+function failureOf(error: unknown): Error {
+  return error instanceof TaskDataError
+    ? new UnrecoverableError(`invalid task data: ${error.message}`)
+    : error instanceof PermanentTaskError
+      ? new UnrecoverableError(error.message)
+      : error instanceof Error
+        ? error
+        : new Error(String(error));
+}
+
+/** A failure that no retry can mend: the task fails for good at once. */
+function isPermanent(failure: Error): boolean {
+  return failure instanceof UnrecoverableError;
+}
+
+/**
+ * V8 may write an error's stack header before a subclass sets its `name`, so the stack of an
+ * `UnrecoverableError` can start with "Error:". BullMQ keeps the stack, and the API reads the
+ * error's type from its first line: make that line say the real class.
+ */
+function withNamedStack(error: Error): Error {
+  const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  error.stack = [`${error.name}: ${error.message}`, ...frames].join('\n');
+  return error;
+}
