@@ -1,4 +1,13 @@
-import type { TraceContext } from './ids';
+/**
+ * W3C Trace Context of the current hop (declared here, in a file without Node imports,
+ * because the trace page's browser script reads these types too).
+ */
+export interface TraceContext {
+  trace_id: string;
+  span_id: string;
+  parent_span_id?: string;
+  flags: string;
+}
 
 /** The task a worker is running: read from its job, not from the job's metadata. */
 export interface TaskFields {

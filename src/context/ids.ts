@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
-/** W3C Trace Context of the current hop. */
-export interface TraceContext {
-  trace_id: string;
-  span_id: string;
-  parent_span_id?: string;
-  flags: string;
-}
+import type { TraceContext } from './flow-fields';
+
+export type { TraceContext } from './flow-fields';
 
 /**
  * The rule for inbound `X-Request-ID` and `X-Correlation-ID`: 1 to 128 characters from
