@@ -4,6 +4,7 @@ import { AuthModule } from './auth/auth.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
+import { LogStoreModule } from './logging/log-store.module';
 import { LoggingModule } from './logging/logging.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { ProblemDetailsFilter } from './problem/problem-details.filter';
@@ -20,6 +21,8 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot('threadline-api'),
+        // Installs the log index template at start-up (ES_SETUP_ON_START).
+        LogStoreModule,
         RedisModule,
         AuthModule,
         HealthModule,

@@ -1,4 +1,4 @@
-import { ensureSpoolUsable } from './logging/log-shipping';
+import { ensureSpoolUsable } from './logging/spool-check';
 import type { AppConfig } from './config/app-config';
 import { InvalidConfigError } from './config/invalid-config.error';
 import { loadConfig } from './config/load-config';

@@ -4,8 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from './config/app-config';
 import { loadConfigOrExit } from './boot';
 import { ConfigModule } from './config/config.module';
-import { ElasticsearchModule } from './elasticsearch/elasticsearch.module';
-import { LogStore } from './elasticsearch/log-store';
+import { LogStore } from './logging/log-store';
+import { LogStoreModule } from './logging/log-store.module';
 import { LoggingModule } from './logging/logging.module';
 
 /** `npm run es:setup`: installs or updates the log index template, then exits. */
@@ -17,7 +17,7 @@ class EsSetupModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot('threadline-api'),
-        ElasticsearchModule,
+        LogStoreModule,
       ],
     };
   }

@@ -37,8 +37,10 @@ type Logger = Pick<pino.Logger, 'info'>;
 const { loadConfig } = require(join(root, 'dist', 'config', 'load-config.js')) as {
   loadConfig(this: void, env?: NodeJS.ProcessEnv): Record<string, unknown>;
 };
-const { LogShipping } = require(join(root, 'dist', 'logging', 'log-shipping.js')) as {
-  LogShipping: { start(config: unknown, service: string): Shipping };
+const { LogTransportHandle } = require(
+  join(root, 'dist', 'logging', 'log-transport-handle.js'),
+) as {
+  LogTransportHandle: { start(config: unknown, service: string): Shipping };
 };
 const { createLogger } = require(join(root, 'dist', 'logging', 'logger.js')) as {
   createLogger(
@@ -72,7 +74,7 @@ function threadlineLogger(): { logger: Logger; shipping: Shipping } {
     LOG_SPOOL_DIR: spoolDir,
     LOG_SHIP_BULK_BYTES: String(bulkBytes),
   });
-  const shipping = LogShipping.start(config, 'threadline-api');
+  const shipping = LogTransportHandle.start(config, 'threadline-api');
   const logger = createLogger({
     service: 'threadline-api',
     level: 'info',

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ElasticsearchRepository } from './elasticsearch.repository';
-import { LogStore } from './log-store';
 
+/** Elasticsearch for the API's own use (health checks, the index template). */
 @Module({
-  providers: [ElasticsearchRepository, LogStore],
-  exports: [ElasticsearchRepository, LogStore],
+  providers: [ElasticsearchRepository],
+  exports: [ElasticsearchRepository],
 })
 export class ElasticsearchModule {}

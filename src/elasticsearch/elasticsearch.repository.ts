@@ -1,7 +1,7 @@
-import { Client } from '@elastic/elasticsearch';
+import type { Client } from '@elastic/elasticsearch';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { elasticsearchNodes } from './nodes';
+import { createElasticsearchClient } from './elasticsearch-client';
 
 export type ClusterStatus = 'green' | 'yellow' | 'red';
 
@@ -11,12 +11,8 @@ export class ElasticsearchRepository implements OnModuleDestroy {
   private readonly client: Client;
 
   constructor(config: AppConfig) {
-    const nodes = elasticsearchNodes(config.ELASTICSEARCH_URL);
-    this.client = new Client({
-      node: nodes,
-      requestTimeout: config.READY_TIMEOUT_MS,
-      // One node that is down is no outage of a cluster: a request it refuses goes to the next.
-      maxRetries: nodes.length - 1,
+    this.client = createElasticsearchClient(config.ELASTICSEARCH_URL, {
+      requestTimeoutMs: config.READY_TIMEOUT_MS,
     });
   }
 

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/terminus';
 import { AppConfig } from '../config/app-config';
 import { ElasticsearchRepository } from '../elasticsearch/elasticsearch.repository';
-import { LogShipping } from '../logging/log-shipping';
+import { LogTransportHandle } from '../logging/log-transport-handle';
 import { ProblemException } from '../problem/problem.exception';
 import { EventLoopMonitor } from './event-loop-monitor';
 import { RedisRepository } from '../redis/redis.repository';
@@ -29,7 +29,7 @@ export class HealthController {
     private readonly redis: RedisRepository,
     private readonly elasticsearch: ElasticsearchRepository,
     private readonly config: AppConfig,
-    private readonly logShipping: LogShipping,
+    private readonly logShipping: LogTransportHandle,
     private readonly eventLoop: EventLoopMonitor,
   ) {}
 

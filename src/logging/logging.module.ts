@@ -2,7 +2,7 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { AppLogger as Logger } from './logger';
 import { AppConfig } from '../config/app-config';
 import { createLogger, type ServiceName } from './logger';
-import { LogShipping } from './log-shipping';
+import { LogTransportHandle } from './log-transport-handle';
 import { PinoNestLogger } from './nest-logger';
 
 /** Injection token of the process's pino logger. */
@@ -17,20 +17,20 @@ export class LoggingModule {
       module: LoggingModule,
       providers: [
         {
-          provide: LogShipping,
+          provide: LogTransportHandle,
           inject: [AppConfig],
           // Nothing logs before the transport thread runs: lines written earlier would die
           // with a process killed in its first milliseconds.
           useFactory: async (config: AppConfig) => {
-            const shipping = LogShipping.start(config, service);
+            const shipping = LogTransportHandle.start(config, service);
             await shipping.ready;
             return shipping;
           },
         },
         {
           provide: PINO,
-          inject: [AppConfig, LogShipping],
-          useFactory: (config: AppConfig, shipping: LogShipping) =>
+          inject: [AppConfig, LogTransportHandle],
+          useFactory: (config: AppConfig, shipping: LogTransportHandle) =>
             createLogger({
               service,
               level: config.LOG_LEVEL,
@@ -44,7 +44,7 @@ export class LoggingModule {
           useFactory: (pino: Logger) => new PinoNestLogger(pino),
         },
       ],
-      exports: [PINO, PinoNestLogger, LogShipping],
+      exports: [PINO, PinoNestLogger, LogTransportHandle],
     };
   }
 }

@@ -1,4 +1,5 @@
-import { Client, errors } from '@elastic/elasticsearch';
+import { type Client, errors } from '@elastic/elasticsearch';
+import { createElasticsearchClient } from '../elasticsearch/elasticsearch-client';
 import { describeNodes, elasticsearchNodes } from '../elasticsearch/nodes';
 import {
   TRACE_ID_FIELDS,
@@ -74,16 +75,12 @@ export class TraceSearch {
       : options.username
         ? { username: options.username, password: options.password ?? '' }
         : undefined;
-    const nodes = elasticsearchNodes(url);
-    const client = new Client({
-      node: nodes,
+    const client = createElasticsearchClient(url, {
+      requestTimeoutMs: 30_000,
       auth,
-      requestTimeout: 30_000,
-      // One node that is down is no outage of a cluster: a request it refuses goes to the next.
-      maxRetries: nodes.length - 1,
-      tls: options.insecure ? { rejectUnauthorized: false } : undefined,
+      insecure: options.insecure,
     });
-    return new TraceSearch(client, index, describeNodes(nodes));
+    return new TraceSearch(client, index, describeNodes(elasticsearchNodes(url)));
   }
 
   /**

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config';
-import { LogShipping } from '../logging/log-shipping';
+import { LogTransportHandle } from '../logging/log-transport-handle';
 import type { TaskQueue } from '../config/queue-names';
 import type { TaskEnvelope } from '../queues/task';
 import { createRedisClient, type RedisClient } from '../redis/redis-client';
@@ -54,7 +54,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly config: AppConfig,
     private readonly taskRun: TaskRun,
     private readonly workerRegistry: WorkerRegistryRepository,
-    private readonly logShipping: LogShipping,
+    private readonly logShipping: LogTransportHandle,
   ) {
     this.queues = config.workerQueues;
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import type { LogShippingStatus } from '../logging/log-shipping';
+import type { LogShippingStatus } from '../logging/log-transport-handle';
 import type { TaskQueue } from '../config/queue-names';
 import { RedisRepository } from '../redis/redis.repository';
 

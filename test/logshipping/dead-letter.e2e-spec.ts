@@ -14,10 +14,10 @@ import { TEST_DATA_STREAM } from '../support/stack';
 /** A process that logs five lines in one batch, the third with task.attempt as a string. */
 const WRITER = `
 const { loadConfig } = require('./dist/config/load-config.js');
-const { LogShipping } = require('./dist/logging/log-shipping.js');
+const { LogTransportHandle } = require('./dist/logging/log-transport-handle.js');
 const { createLogger } = require('./dist/logging/logger.js');
 const config = loadConfig();
-const shipping = LogShipping.start(config, 'threadline-worker');
+const shipping = LogTransportHandle.start(config, 'threadline-worker');
 shipping.ready.then(() => {
   const log = createLogger({ service: 'threadline-worker', level: 'info', destination: shipping.destination });
   const marker = process.env.MARKER;

@@ -11,9 +11,9 @@ import { eventually, repoRoot } from './services';
 const WRITER = `
 const readline = require('node:readline');
 const { loadConfig } = require('./dist/config/load-config.js');
-const { LogShipping } = require('./dist/logging/log-shipping.js');
+const { LogTransportHandle } = require('./dist/logging/log-transport-handle.js');
 const { createLogger } = require('./dist/logging/logger.js');
-const shipping = LogShipping.start(loadConfig(), 'threadline-worker');
+const shipping = LogTransportHandle.start(loadConfig(), 'threadline-worker');
 const report = (what) =>
   process.stderr.write(JSON.stringify({ what, pid: process.pid, ...shipping.status() }) + '\\n');
 shipping.ready.then(() => {
@@ -38,6 +38,7 @@ export interface WriterStatus {
   state: string;
   accepted: number;
   shipped: number;
+  duplicates: number;
   dropped: number;
   dead_lettered: number;
   spool_write_errors: number;

@@ -1,9 +1,13 @@
-import { BulkRequestError, type BulkItemResult, type BulkTarget } from './bulk-target';
-import { splitEntries, wholeEntries } from './spool';
+import {
+  type EntryResult,
+  type LogEntry,
+  type ShippingTarget,
+  TargetRequestError,
+} from './shipping-target';
 
-/** Item statuses worth sending again: Elasticsearch is busy or briefly unavailable. */
+/** Item statuses worth sending again: the target is busy or briefly unavailable. */
 const RETRYABLE = new Set([408, 429, 502, 503, 504]);
-/** A document answered 500 this many times is taken as refused for good. */
+/** An entry answered 500 this many times is taken as refused for good. */
 const MAX_SERVER_ERRORS = 5;
 
 /** What a delivery needs from the shipper that runs it. */
@@ -12,8 +16,8 @@ export interface BatchDeliveryHooks {
   failed(reason: string): void;
   /** Waits out the back-off; throws when the shipper closes. */
   pause(): Promise<void>;
-  /** Keeps an entry Elasticsearch refused for good. */
-  deadLetter(entry: Buffer, result: BulkItemResult): void;
+  /** Keeps an entry the target refused for good. */
+  deadLetter(entry: LogEntry, result: EntryResult): void;
 }
 
 export interface Delivered {
@@ -21,15 +25,20 @@ export interface Delivered {
   duplicates: number;
 }
 
+interface Pending {
+  entry: LogEntry;
+  serverErrors: number;
+}
+
 /**
- * Sends one `_bulk` batch until every entry is settled: stored (201), already stored (409), or
- * refused for good (dead-lettered). Only the entries that failed for a passing reason are sent
- * again; a batch too large for Elasticsearch (413) goes in halves.
+ * Sends one batch of entries until every entry is settled: stored (201), already stored (409),
+ * or refused for good (dead-lettered). Only the entries that failed for a passing reason are
+ * sent again; a batch too large for the target (413) goes in halves.
  * @see docs/log-shipping.md
  */
 export class BatchDelivery {
   constructor(
-    private readonly target: BulkTarget,
+    private readonly target: ShippingTarget,
     private readonly hooks: BatchDeliveryHooks,
   ) {}
 
@@ -37,23 +46,20 @@ export class BatchDelivery {
    * Delivers one batch: returns once every entry is stored, was already stored, or is in the
    * dead-letter file. Retries, with back-off, whatever failed for a passing reason.
    */
-  async deliver(body: Buffer): Promise<Delivered> {
+  async deliver(entries: readonly LogEntry[]): Promise<Delivered> {
     const done = { stored: 0, duplicates: 0 };
-    let pendingBody = body;
-    // Split into entries only when some need handling of their own (rare).
-    let pending: { entry: Buffer; serverErrors: number }[] | undefined;
-    const entries = () =>
-      (pending ??= splitEntries(body).map((entry) => ({ entry, serverErrors: 0 })));
+    if (entries.length === 0) return done;
+    let pending: Pending[] = entries.map((entry) => ({ entry, serverErrors: 0 }));
     for (;;) {
-      let results: BulkItemResult[];
+      let results: EntryResult[];
       try {
-        results = await this.target.bulk(pendingBody);
+        results = await this.target.send(pending.map((p) => p.entry));
       } catch (error) {
         const failure =
-          error instanceof BulkRequestError ? error : new BulkRequestError(String(error));
+          error instanceof TargetRequestError ? error : new TargetRequestError(String(error));
         if (failure.status === 413) {
           const rest = await this.deliverTooLarge(
-            entries().map((p) => p.entry),
+            pending.map((p) => p.entry),
             failure,
           );
           return {
@@ -65,21 +71,22 @@ export class BatchDelivery {
         await this.hooks.pause();
         continue;
       }
-      const expected = pending?.length ?? wholeEntries(pendingBody).lines;
-      if (results.length !== expected) {
+      if (results.length !== pending.length) {
         // Not an answer about every line: nothing can be taken as stored but the 201s and
         // 409s, which a resend turns into 409s anyway.
-        this.hooks.failed(`Elasticsearch answered for ${results.length} of ${expected} lines`);
+        this.hooks.failed(
+          `${this.target.name} answered for ${results.length} of ${pending.length} lines`,
+        );
         await this.hooks.pause();
         continue;
       }
-      const retry: { entry: Buffer; serverErrors: number }[] = [];
+      const retry: Pending[] = [];
       let retryReason = '';
       results.forEach((result, i) => {
         if (result.status === 200 || result.status === 201) done.stored += 1;
         else if (result.status === 409) done.duplicates += 1;
         else {
-          const item = entries()[i];
+          const item = pending[i];
           if (!item) return;
           const passing =
             RETRYABLE.has(result.status) ||
@@ -90,15 +97,17 @@ export class BatchDelivery {
         }
       });
       if (retry.length === 0) return done;
-      this.hooks.failed(`Elasticsearch answered ${retryReason} for ${retry.length} lines`);
+      this.hooks.failed(`${this.target.name} answered ${retryReason} for ${retry.length} lines`);
       pending = retry;
-      pendingBody = Buffer.concat(retry.map((r) => r.entry));
       await this.hooks.pause();
     }
   }
 
-  /** A 413: Elasticsearch's http.max_content_length is below the batch; send it in halves. */
-  private async deliverTooLarge(entries: Buffer[], failure: BulkRequestError): Promise<Delivered> {
+  /** A 413: the target takes less than the batch in one request; send it in halves. */
+  private async deliverTooLarge(
+    entries: LogEntry[],
+    failure: TargetRequestError,
+  ): Promise<Delivered> {
     if (entries.length === 1 && entries[0]) {
       this.hooks.deadLetter(entries[0], {
         status: 413,
@@ -107,8 +116,8 @@ export class BatchDelivery {
       return { stored: 0, duplicates: 0 };
     }
     const half = Math.ceil(entries.length / 2);
-    const first = await this.deliver(Buffer.concat(entries.slice(0, half)));
-    const second = await this.deliver(Buffer.concat(entries.slice(half)));
+    const first = await this.deliver(entries.slice(0, half));
+    const second = await this.deliver(entries.slice(half));
     return {
       stored: first.stored + second.stored,
       duplicates: first.duplicates + second.duplicates,

@@ -1,5 +1,5 @@
 import { closeSync, fchmodSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
-import type { BulkItemResult } from './bulk-target';
+import type { EntryResult, LogEntry } from './shipping-target';
 import type { ShipperNotice, ShippingStats } from './shipping-stats';
 import { FILE_MODE } from './spool-lease';
 
@@ -9,7 +9,7 @@ export const DEAD_LETTER_FILE = 'dead-letter.ndjson';
 const WARNING_MS = 10_000;
 
 /**
- * The file that keeps the lines Elasticsearch refused for good, one JSON record a line, shared
+ * The file that keeps the lines the target refused for good, one JSON record a line, shared
  * by the processes of a spool root. It stops growing at `maxBytes` (LOG_DEAD_LETTER_MAX_BYTES):
  * the first refusals, which usually name the cause, are kept; later ones are counted
  * (`dead_letter_dropped`) and reported, not written.
@@ -22,30 +22,25 @@ export class DeadLetterFile {
     readonly path: string,
     private readonly maxBytes: number,
     private readonly service: string,
+    /** The target's name, for messages (`Elasticsearch`). */
+    private readonly targetName: string,
     private readonly stats: ShippingStats,
     private readonly notice: ShipperNotice,
   ) {}
 
-  /** Keeps a `_bulk` entry Elasticsearch refused for good, with the reason; never throws. */
-  keep(entry: Buffer, result: BulkItemResult): void {
-    const text = entry.toString('utf8');
-    const split = text.indexOf('\n');
-    let id: string | null = null;
-    try {
-      id = (JSON.parse(text.slice(0, split)) as { create?: { _id?: string } }).create?._id ?? null;
-    } catch {
-      // Every entry the spool writes has its action line; the document is kept either way.
-    }
+  /** Keeps an entry the target refused for good, with the reason; never throws. */
+  keep(entry: LogEntry, result: EntryResult): void {
     const error = result.error ?? { type: 'unknown', reason: `status ${result.status}` };
     const record = {
       '@timestamp': new Date().toISOString(),
       'service.name': this.service,
-      _id: id,
+      // An entry whose spooled header could not be read has no id (null).
+      _id: entry.id === '' ? null : entry.id,
       status: result.status,
       error,
-      document: text.slice(split + 1, text.length - 1),
+      document: entry.document.toString('utf8'),
     };
-    const refusal = `Elasticsearch refused a log line for good (${error.type}: ${error.reason.slice(0, 200)})`;
+    const refusal = `${this.targetName} refused a log line for good (${error.type}: ${error.reason.slice(0, 200)})`;
     let kept: 'written' | 'full' | Error;
     try {
       kept = this.append(JSON.stringify(record));
@@ -72,6 +67,20 @@ export class DeadLetterFile {
       'error',
       'log-dead-letter-dropped',
       `${refusal} and not kept: ${why}. ${this.stats.get('dead_letter_dropped')} refused lines not kept in all`,
+    );
+  }
+
+  /** Keeps a spooled entry whose header names no id (a damaged disk): it cannot be sent. */
+  keepUnreadable(header: string, document: Buffer): void {
+    this.keep(
+      { id: '', document },
+      {
+        status: 0,
+        error: {
+          type: 'unreadable_spool_entry',
+          reason: `the spooled entry's header names no id: ${header.slice(0, 100)}`,
+        },
+      },
     );
   }
 

@@ -8,7 +8,7 @@ import type { DestinationStream } from 'pino';
  * do; `npm run bench -- --only ship` measures the difference.
  *
  * The price: a process killed with SIGKILL loses up to `delayMs` more of its last lines. On a
- * normal exit, or a crash, {@link flush} runs first (see LogShipping.start).
+ * normal exit, or a crash, {@link flush} runs first (see LogTransportHandle.start).
  */
 export class LineBatcher implements DestinationStream {
   private pending: string[] = [];

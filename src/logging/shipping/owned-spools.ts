@@ -12,6 +12,7 @@ export class OwnedSpools {
   own: Spool;
   /** Spools left by stopped processes, oldest first. */
   private readonly adopted: Spool[] = [];
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     root: string,
@@ -31,6 +32,29 @@ export class OwnedSpools {
   renew(busy: boolean): void {
     if (!this.directory.renew() && !busy) this.reclaim();
     this.adoptLeftBehind();
+  }
+
+  /**
+   * Renews the lease and adopts what stopped processes left every `everyMs`, until close();
+   * `busy` tells whether a delivery is under way, and `then` runs after each round. A round
+   * that fails (a full disk, say) is reported and tried again at the next, well within the
+   * lease's time.
+   */
+  renewEvery(everyMs: number, busy: () => boolean, then: () => void): void {
+    this.renewTimer = setInterval(() => {
+      try {
+        this.renew(busy());
+      } catch (error) {
+        const reason = (error as Error).message;
+        this.notice(
+          'warn',
+          'log-spool-lease-failed',
+          `cannot renew the log spool's lease: ${reason}`,
+        );
+      }
+      then();
+    }, everyMs);
+    this.renewTimer.unref();
   }
 
   get hasAdopted(): boolean {
@@ -61,6 +85,7 @@ export class OwnedSpools {
 
   /** Leaves the folder: removed when `empty`, else released for the next process. */
   close(empty: boolean): void {
+    clearInterval(this.renewTimer);
     for (const spool of this.all()) spool.close();
     this.directory.release(empty);
   }

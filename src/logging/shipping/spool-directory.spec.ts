@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { SpoolDirectory, foreignEntries } from './spool-directory';
 import { LEASE_FILE, LEASE_MS, MARKER_FILE, writeMarker } from './spool-lease';
 
-/** A process's folder name, as LogShipper makes them: `<prefix>-<8 hex>`, sorted by prefix. */
+/** A process's folder name, as TransportShipper makes them: `<prefix>-<8 hex>`, sorted by prefix. */
 const instance = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
 
 describe(SpoolDirectory.name, () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { FOLDER_MODE, SpoolLease, isLeaseFree, markerProblem, writeMarker } from './spool-lease';
 
 const ADOPTED = 'adopted-';
-/** The name of a process's folder: its start time and a random part (LogShipper makes it). */
+/** The name of a process's folder: its start time and a random part (TransportShipper makes it). */
 const INSTANCE = /^[0-9a-z]+-[0-9a-f]{8}$/;
 /** Files the spool writes in a spool folder; nothing else is ever deleted. */
 const SPOOL_FILE =

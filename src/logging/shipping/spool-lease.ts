@@ -33,7 +33,14 @@ export const LEASE_MS = 60_000;
 export const LEASE_RENEW_MS = 10_000;
 
 export const SPOOL_FORMAT = 'threadline-log-spool';
-export const SPOOL_VERSION = 1;
+/**
+ * The version this Threadline writes. 2: an entry's header is neutral, `{"id":…}`
+ * (spool-entry.ts); 1: it was Elasticsearch's `_bulk` action. Both are read, so that lines
+ * spooled before an upgrade are delivered; an older Threadline refuses to start beside a
+ * version it cannot read, rather than send what it cannot frame.
+ */
+export const SPOOL_VERSION = 2;
+const READABLE_VERSIONS: readonly unknown[] = [1, 2];
 
 /** Folders the spool makes are for its processes alone (lines may hold personal data). */
 export const FOLDER_MODE = 0o700;
@@ -88,7 +95,9 @@ export function markerProblem(dir: string): string | undefined {
     return code === 'ENOENT' ? `a folder without ${MARKER_FILE}` : `an unreadable ${MARKER_FILE}`;
   }
   if (marker.format !== SPOOL_FORMAT) return `a ${MARKER_FILE} of another format`;
-  if (marker.version !== SPOOL_VERSION) return `a spool of version ${String(marker.version)}`;
+  if (!READABLE_VERSIONS.includes(marker.version)) {
+    return `a spool of version ${String(marker.version)}, which this Threadline cannot read`;
+  }
   return undefined;
 }
 

@@ -1,12 +1,13 @@
 import { Writable } from 'node:stream';
 import SonicBoom from 'sonic-boom';
-import { ElasticsearchBulkTarget } from './bulk-target';
-import { LogShipper } from './log-shipper';
+import type { ServiceName } from '../logger';
+import { ElasticsearchTarget } from './elasticsearch-target';
+import { TransportShipper } from './transport-shipper';
 import { ShippingStats } from './shipping-stats';
 
 /** What the main thread tells the transport thread (structured-cloned: plain data only). */
 export interface ShippingTransportOptions {
-  service: string;
+  service: ServiceName;
   elasticsearchUrl: string;
   dataStream: string;
   spoolDir: string;
@@ -29,14 +30,14 @@ export default function shippingTransport(options: ShippingTransportOptions): Wr
   // Synchronous in this thread, so that a line is on stdout as soon as the thread has it:
   // the main thread never waits for it.
   const stdout = new SonicBoom({ fd: 1, sync: true });
-  const shipper = new LogShipper({
+  const shipper = new TransportShipper({
     service: options.service,
     spoolRoot: options.spoolDir,
     spoolMaxBytes: options.spoolMaxBytes,
     deadLetterMaxBytes: options.deadLetterMaxBytes,
     bulkBytes: options.bulkBytes,
     flushMs: options.flushMs,
-    target: new ElasticsearchBulkTarget(options.elasticsearchUrl, options.dataStream),
+    target: new ElasticsearchTarget(options.elasticsearchUrl, options.dataStream),
     stats: new ShippingStats(options.stats),
     stdout: (line) => stdout.write(line),
   });

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/load-config';
-import type { AppLogger } from '../logging/logger';
-import type { ElasticsearchRepository } from './elasticsearch.repository';
+import type { ElasticsearchRepository } from '../elasticsearch/elasticsearch.repository';
+import type { AppLogger } from './logger';
 import { LogStore } from './log-store';
 
 interface TemplateBody {

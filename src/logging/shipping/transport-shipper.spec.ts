@@ -1,36 +1,32 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BulkRequestError, type BulkItemResult, type BulkTarget } from './bulk-target';
-import { DEAD_LETTER_FILE, LogShipper, splitEntries } from './log-shipper';
+import { DEAD_LETTER_FILE } from './dead-letter-file';
+import {
+  type EntryResult,
+  type LogEntry,
+  type ShippingTarget,
+  TargetRequestError,
+} from './shipping-target';
 import { ShippingStats } from './shipping-stats';
+import { TransportShipper } from './transport-shipper';
 
-/** Our BulkTarget adapter, stubbed: stores documents by id like Elasticsearch would. */
-class StubTarget implements BulkTarget {
+/** A target, stubbed: stores documents by id like Elasticsearch would. */
+class StubTarget implements ShippingTarget {
+  readonly name = 'Stub';
   readonly description = 'stub';
   readonly stored = new Map<string, Record<string, unknown>>();
   up = true;
   hasTemplate = true;
   /** Decides a document's answer before it is stored; undefined stores it. */
-  answer: (doc: Record<string, unknown>) => BulkItemResult | undefined = () => undefined;
+  answer: (doc: Record<string, unknown>) => EntryResult | undefined = () => undefined;
 
-  bulk(body: Buffer): Promise<BulkItemResult[]> {
-    if (!this.up) return Promise.reject(new BulkRequestError('connect ECONNREFUSED'));
+  send(entries: readonly LogEntry[]): Promise<EntryResult[]> {
+    if (!this.up) return Promise.reject(new TargetRequestError('connect ECONNREFUSED'));
     return Promise.resolve(
-      splitEntries(body).map((entry) => {
-        const [action, doc] = entry.toString().trimEnd().split('\n');
-        const id = (JSON.parse(action ?? '{}') as { create: { _id: string } }).create._id;
-        const parsed = JSON.parse(doc ?? '{}') as Record<string, unknown>;
+      entries.map(({ id, document }) => {
+        const parsed = JSON.parse(document.toString()) as Record<string, unknown>;
         const special = this.answer(parsed);
         if (special) return special;
         if (this.stored.has(id)) return { status: 409 };
@@ -40,14 +36,12 @@ class StubTarget implements BulkTarget {
     );
   }
 
-  ready(): Promise<boolean> {
-    if (!this.up) return Promise.reject(new BulkRequestError('connect ECONNREFUSED'));
-    return Promise.resolve(this.hasTemplate);
+  missing(): Promise<string | undefined> {
+    if (!this.up) return Promise.reject(new TargetRequestError('connect ECONNREFUSED'));
+    return Promise.resolve(this.hasTemplate ? undefined : 'no template: run npm run es:setup');
   }
 
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
+  close = (): Promise<void> => Promise.resolve();
 
   values(): number[] {
     return [...this.stored.values()]
@@ -69,22 +63,18 @@ const lines = (from: number, to: number): string =>
     JSON.stringify({ n: from + i, message: `line ${from + i}` }),
   ).join('\n');
 
-describe('LogShipper', () => {
+/** The options a test may set. */
+type Knob = 'spoolMaxBytes' | 'bulkBytes' | 'adoptEveryMs' | 'deadLetterMaxBytes';
+
+describe(TransportShipper.name, () => {
   let root: string;
   let target: StubTarget;
   let stats: ShippingStats;
   let stdout: string[];
-  const shippers: LogShipper[] = [];
+  const shippers: TransportShipper[] = [];
 
-  const start = (
-    options: Partial<{
-      spoolMaxBytes: number;
-      bulkBytes: number;
-      adoptEveryMs: number;
-      deadLetterMaxBytes: number;
-    }> = {},
-  ): LogShipper => {
-    const shipper = new LogShipper({
+  const start = (options: Partial<Record<Knob, number>> = {}): TransportShipper => {
+    const shipper = new TransportShipper({
       service: 'threadline-api',
       spoolRoot: root,
       spoolMaxBytes: options.spoolMaxBytes ?? 1 << 20,
@@ -103,7 +93,7 @@ describe('LogShipper', () => {
     stdout.map((line) => (JSON.parse(line) as { 'event.action': string })['event.action']);
 
   beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'shipper-spec-'));
+    root = fs.mkdtempSync(join(tmpdir(), 'shipper-spec-'));
     target = new StubTarget();
     stats = new ShippingStats();
     stdout = [];
@@ -111,7 +101,7 @@ describe('LogShipper', () => {
   afterEach(async () => {
     target.up = false;
     await Promise.all(shippers.splice(0).map((s) => s.close(0)));
-    rmSync(root, { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
   });
 
   it('delivers every line once, in order, in batches', async () => {
@@ -147,13 +137,13 @@ describe('LogShipper', () => {
   it('resends after a lost answer without storing twice: the copies count as duplicates', async () => {
     const shipper = start();
     // Elasticsearch stores the batch, but the connection drops before its answer arrives.
-    const bulk = target.bulk.bind(target);
+    const send = target.send.bind(target);
     let lost = false;
-    target.bulk = async (body) => {
-      const results = await bulk(body);
+    target.send = async (entries) => {
+      const results = await send(entries);
       if (lost) return results;
       lost = true;
-      throw new BulkRequestError('socket hang up');
+      throw new TargetRequestError('socket hang up');
     };
     shipper.accept(lines(0, 5));
     await until(() => stats.get('duplicates') === 5, 'the resend');
@@ -187,14 +177,15 @@ describe('LogShipper', () => {
       () => stats.get('dead_lettered') === 1 && target.stored.size === 4,
       'the batch to settle',
     );
-    const [record] = readFileSync(join(root, DEAD_LETTER_FILE), 'utf8')
+    const [record] = fs
+      .readFileSync(join(root, DEAD_LETTER_FILE), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(record).toMatchObject({ status: 400, error: { type: 'document_parsing_exception' } });
     expect(JSON.parse(String(record?.document))).toMatchObject({ n: 2 });
     expect(actions()).toContain('log-line-dead-lettered');
-    expect(statSync(join(root, DEAD_LETTER_FILE)).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(join(root, DEAD_LETTER_FILE)).mode & 0o777).toBe(0o600);
   });
 
   it('keeps the dead-letter file within its bound, and counts and reports what it does not keep', async () => {
@@ -206,8 +197,8 @@ describe('LogShipper', () => {
       () => stats.get('dead_lettered') + stats.get('dead_letter_dropped') === 40,
       'every refusal to be settled',
     );
-    const kept = readFileSync(join(root, DEAD_LETTER_FILE), 'utf8').trim().split('\n');
-    expect(statSync(join(root, DEAD_LETTER_FILE)).size).toBeLessThanOrEqual(4096);
+    const kept = fs.readFileSync(join(root, DEAD_LETTER_FILE), 'utf8').trim().split('\n');
+    expect(fs.statSync(join(root, DEAD_LETTER_FILE)).size).toBeLessThanOrEqual(4096);
     expect(kept).toHaveLength(stats.get('dead_lettered'));
     expect(stats.get('dead_letter_dropped')).toBeGreaterThan(0);
     const report = stdout.find((line) => line.includes('"log-dead-letter-dropped"'));
@@ -219,16 +210,16 @@ describe('LogShipper', () => {
     shipper.accept(lines(0, 5));
     await until(() => target.values().length === 5, 'the first lines');
     // The segment being written cannot be opened any more (as a disk that takes no writes).
-    const [own] = readdirSync(root);
+    const [own] = fs.readdirSync(root);
     const segment = join(root, own ?? '', '0000000002.ndjson');
     (shipper as unknown as { spools: { own: { nextSegment(): void } } }).spools.own.nextSegment();
-    mkdirSync(segment);
+    fs.mkdirSync(segment);
     expect(() => shipper.accept(lines(5, 10))).not.toThrow();
     expect(stats.get('dropped')).toBe(5);
     expect(stats.get('spool_write_errors')).toBeGreaterThan(0);
     const report = stdout.find((line) => line.includes('"log-lines-dropped"'));
     expect(report).toContain('EISDIR');
-    rmSync(segment, { recursive: true });
+    fs.rmSync(segment, { recursive: true });
     shipper.accept(lines(10, 15));
     await until(() => target.values().length === 10, 'the lines after');
     expect(target.values()).toEqual([0, 1, 2, 3, 4, 10, 11, 12, 13, 14]);
@@ -254,7 +245,7 @@ describe('LogShipper', () => {
     const first = start();
     first.accept(lines(0, 30));
     await first.close(0);
-    expect(readdirSync(root).filter((name) => !name.endsWith('.ndjson'))).toHaveLength(1);
+    expect(fs.readdirSync(root).filter((name) => !name.endsWith('.ndjson'))).toHaveLength(1);
     target.up = true;
     const second = start();
     second.accept(lines(30, 40));
@@ -277,12 +268,12 @@ describe('LogShipper', () => {
 
   it('carries on in a new directory when another process took its own', async () => {
     const shipper = start({ adoptEveryMs: 50 });
-    const [own] = readdirSync(root);
-    renameSync(join(root, own ?? ''), join(root, 'taken-elsewhere'));
+    const [own] = fs.readdirSync(root);
+    fs.renameSync(join(root, own ?? ''), join(root, 'taken-elsewhere'));
     await until(() => actions().includes('log-spool-taken'), 'the shipper to notice');
     shipper.accept(lines(0, 5));
     await until(() => target.values().length === 5, 'lines written after');
-    expect(readdirSync(root)).toContain(own);
+    expect(fs.readdirSync(root)).toContain(own);
   });
 
   it('delivers what it holds on close when Elasticsearch answers, and removes its directory', async () => {
@@ -290,7 +281,7 @@ describe('LogShipper', () => {
     shipper.accept(lines(0, 10));
     await shipper.close();
     expect(target.stored.size).toBe(10);
-    expect(readdirSync(root)).toEqual([]);
+    expect(fs.readdirSync(root)).toEqual([]);
   });
 
   it('waits for an index template before shipping, and says how to install one', async () => {
@@ -302,6 +293,6 @@ describe('LogShipper', () => {
     expect(target.stored.size).toBe(0);
     target.hasTemplate = true;
     await until(() => target.stored.size >= 3, 'the lines, once the template exists');
-    expect(existsSync(join(root, DEAD_LETTER_FILE))).toBe(false);
+    expect(fs.existsSync(join(root, DEAD_LETTER_FILE))).toBe(false);
   });
 });

@@ -1,11 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BulkRequestError, ElasticsearchBulkTarget } from './bulk-target';
+import { ElasticsearchTarget, bulkBody } from './elasticsearch-target';
+import { TargetRequestError } from './shipping-target';
 
 /** An HTTP server answering `_bulk` as Elasticsearch does; counts the requests it took. */
 interface FakeNode {
   url: string;
   bulks: number;
+  /** The last `_bulk` body it took. */
+  body: string;
   server: Server;
 }
 
@@ -18,11 +21,15 @@ function listen(server: Server): Promise<string> {
 }
 
 async function fakeNode(): Promise<FakeNode> {
-  const node: FakeNode = { url: '', bulks: 0, server: createServer() };
+  const node: FakeNode = { url: '', bulks: 0, body: '', server: createServer() };
   node.server.on('request', (request, response) => {
-    request.resume();
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      if (request.url?.includes('/_bulk')) node.bulks += 1;
+      if (request.url?.includes('/_bulk')) {
+        node.bulks += 1;
+        node.body = Buffer.concat(chunks).toString();
+      }
       response.writeHead(200, {
         'content-type': 'application/json',
         'x-elastic-product': 'Elasticsearch',
@@ -42,9 +49,9 @@ async function deadNode(): Promise<string> {
   return url;
 }
 
-const ENTRY = Buffer.from('{"create":{"_id":"a"}}\n{"message":"x"}\n');
+const ENTRY = { id: 'a', document: Buffer.from('{"message":"x"}') };
 
-describe(ElasticsearchBulkTarget.name, () => {
+describe(ElasticsearchTarget.name, () => {
   let live: FakeNode[];
   let dead: string;
 
@@ -59,7 +66,7 @@ describe(ElasticsearchBulkTarget.name, () => {
   // The shipper's client does not retry (the shipper does, from its spool): what matters is
   // that the attempt after a refused one goes to a node that is up.
   it('sends the attempt after a failure to another node of ELASTICSEARCH_URL', async () => {
-    const target = new ElasticsearchBulkTarget(
+    const target = new ElasticsearchTarget(
       [dead, ...live.map((n) => n.url)].join(','),
       'logs-threadline-test',
       2_000,
@@ -67,10 +74,10 @@ describe(ElasticsearchBulkTarget.name, () => {
     const outcomes: ('stored' | 'failed')[] = [];
     try {
       for (let attempt = 0; attempt < 30; attempt++) {
-        const result = await target.bulk(ENTRY).then(
+        const result = await target.send([ENTRY]).then(
           () => 'stored' as const,
           (error: unknown) => {
-            expect(error).toBeInstanceOf(BulkRequestError);
+            expect(error).toBeInstanceOf(TargetRequestError);
             return 'failed' as const;
           },
         );
@@ -89,7 +96,7 @@ describe(ElasticsearchBulkTarget.name, () => {
   });
 
   it('names every node, without credentials, in its description', async () => {
-    const target = new ElasticsearchBulkTarget(
+    const target = new ElasticsearchTarget(
       'http://user:secret@10.0.0.1:9200, http://10.0.0.2:9200',
       'logs-threadline-test',
     );
@@ -97,5 +104,36 @@ describe(ElasticsearchBulkTarget.name, () => {
     expect(target.description).toBe(
       'logs-threadline-test at http://10.0.0.1:9200, http://10.0.0.2:9200',
     );
+  });
+
+  it('frames entries as _bulk create actions with their ids, each followed by its document', async () => {
+    const [node] = live;
+    const target = new ElasticsearchTarget(node?.url ?? '', 'logs-threadline-test');
+    try {
+      expect(await target.send([ENTRY])).toEqual([{ status: 201, error: undefined }]);
+    } finally {
+      await target.close();
+    }
+    expect(node?.body).toBe('{"create":{"_id":"a"}}\n{"message":"x"}\n');
+    const two = bulkBody([ENTRY, { id: 'b"2', document: Buffer.from('{"n":2}') }]).toString();
+    expect(two).toBe(
+      '{"create":{"_id":"a"}}\n{"message":"x"}\n{"create":{"_id":"b\\"2"}}\n{"n":2}\n',
+    );
+  });
+
+  it('says lines wait, and how to install the template, while there is no data stream', async () => {
+    const bare = createServer((_request, response) => {
+      response.writeHead(404, { 'x-elastic-product': 'Elasticsearch' });
+      response.end();
+    });
+    const target = new ElasticsearchTarget(await listen(bare), 'logs-threadline-test');
+    try {
+      const missing = await target.missing();
+      expect(missing).toContain('no index template or data stream for logs-threadline-test');
+      expect(missing).toContain('npm run es:setup');
+    } finally {
+      await target.close();
+      await new Promise((resolve) => bare.close(resolve));
+    }
   });
 });

@@ -1,13 +1,9 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino, { type DestinationStream } from 'pino';
 import type { AppConfig } from '../config/app-config';
-import { InvalidConfigError } from '../config/invalid-config.error';
 import type { ServiceName } from './logger';
 import { type ShippingSnapshot, ShippingStats } from './shipping/shipping-stats';
 import { LineBatcher } from './shipping/line-batcher';
-import { foreignEntries } from './shipping/spool-directory';
-import { FOLDER_MODE } from './shipping/spool-lease';
 import type { ShippingTransportOptions } from './shipping/transport';
 
 /** How long the main thread collects lines before handing them to the transport thread. */
@@ -15,8 +11,13 @@ const HANDOFF_MS = 10;
 
 export type LogShippingStatus = { enabled: false } | ({ enabled: true } & ShippingSnapshot);
 
-/** The main thread's view of log shipping: where lines go, and the shipper's counters. */
-export class LogShipping {
+/**
+ * The main thread's handle on log shipping: it starts pino's transport thread (where the
+ * `TransportShipper` spools and ships every line), gives the logger its destination, and reads
+ * the shipper's counters from memory the two threads share.
+ * @see docs/log-shipping.md
+ */
+export class LogTransportHandle {
   private constructor(
     readonly destination: DestinationStream | undefined,
     private readonly stats: ShippingStats | undefined,
@@ -28,8 +29,8 @@ export class LogShipping {
    * Starts pino's transport thread (the spool and Elasticsearch, then stdout) when
    * LOG_SHIPPING is on; else lines go to stdout only, from this thread.
    */
-  static start(config: AppConfig, service: ServiceName): LogShipping {
-    if (!config.LOG_SHIPPING) return new LogShipping(undefined, undefined);
+  static start(config: AppConfig, service: ServiceName): LogTransportHandle {
+    if (!config.LOG_SHIPPING) return new LogTransportHandle(undefined, undefined);
     const spoolDir = resolve(config.LOG_SPOOL_DIR);
     const stats = new ShippingStats();
     const options: ShippingTransportOptions = {
@@ -56,47 +57,10 @@ export class LogShipping {
         reject(new Error(`the log transport did not start: ${error.message}`)),
       );
     });
-    return new LogShipping(batcher, stats, ready);
+    return new LogTransportHandle(batcher, stats, ready);
   }
 
   status(): LogShippingStatus {
     return this.stats ? { enabled: true, ...this.stats.snapshot() } : { enabled: false };
   }
-}
-
-/** How many foreign entries the boot message names before it says how many more. */
-const FOREIGN_SHOWN = 5;
-
-/**
- * The process refuses to start (called at boot, with the rest of the configuration's checks)
- * when the spool cannot be written, which would lose every line, or when LOG_SPOOL_DIR holds
- * anything the spool did not make: the spool adopts and deletes its own folders, so it must
- * never share a directory with anything else.
- */
-export function ensureSpoolUsable(config: AppConfig): void {
-  if (!config.LOG_SHIPPING) return;
-  const dir = resolve(config.LOG_SPOOL_DIR);
-  let foreign: string[];
-  try {
-    mkdirSync(dir, { recursive: true, mode: FOLDER_MODE });
-    accessSync(dir, constants.W_OK);
-    foreign = foreignEntries(dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new InvalidConfigError([
-      {
-        variable: 'LOG_SPOOL_DIR',
-        expected: `must be a writable directory; ${dir} is not (${code}). Point it elsewhere, or set LOG_SHIPPING=false`,
-      },
-    ]);
-  }
-  if (foreign.length === 0) return;
-  const more = foreign.length - FOREIGN_SHOWN;
-  const found = foreign.slice(0, FOREIGN_SHOWN).join(', ') + (more > 0 ? ` and ${more} more` : '');
-  throw new InvalidConfigError([
-    {
-      variable: 'LOG_SPOOL_DIR',
-      expected: `must be a directory of the log spool's own; ${dir} holds what the spool did not make: ${found}. The spool never adopts or deletes those. Point LOG_SPOOL_DIR at an empty or new directory, or move them out of ${dir} (a spool left by an older Threadline counts too: docs/log-shipping.md says how to send its lines)`,
-    },
-  ]);
 }

@@ -7,9 +7,9 @@ import {
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig } from '../config/app-config';
-import { PINO } from '../logging/logging.module';
-import type { AppLogger } from '../logging/logger';
-import { ElasticsearchRepository } from './elasticsearch.repository';
+import { ElasticsearchRepository } from '../elasticsearch/elasticsearch.repository';
+import type { AppLogger } from './logger';
+import { PINO } from './logging.module';
 
 /** Where the committed template lives, from src/ or dist/ alike. */
 const TEMPLATE_FILE = join(__dirname, '..', '..', 'elk', 'elasticsearch', 'index-template.json');
@@ -18,8 +18,8 @@ const RETRY_MS = 30_000;
 /**
  * The log data stream's layout in Elasticsearch: installs the index template of
  * `elk/elasticsearch/index-template.json`, named after LOG_DATA_STREAM and with its retention.
- * The API does it at start-up (ES_SETUP_ON_START), retrying while Elasticsearch is away;
- * `npm run es:setup` does it on demand.
+ * The API does it at start-up (ES_SETUP_ON_START), retrying while Elasticsearch is away, by
+ * importing {@link LogStoreModule}; `npm run es:setup` does it on demand.
  * @see docs/elasticsearch-layout.md
  */
 @Injectable()
