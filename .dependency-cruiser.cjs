@@ -12,6 +12,15 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'no-folder-cycles',
+      severity: 'error',
+      comment:
+        'Folders are layers (docs/architecture.md): a folder that imports one which imports it back is no longer a layer, and the pair can only be understood, moved or tested together.',
+      scope: 'folder',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
       name: 'context-is-the-base',
       severity: 'error',
       comment:

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { flowContext } from '../context/flow-context';
 import type { AppLogger as Logger } from './logger';
 import { loggableHeaders } from './redact';
+import { EVENT_ACTION } from './event-actions.mjs';
 
 /**
  * Writes each request's access line once, when the response finishes or the client goes away,
@@ -23,7 +24,7 @@ export function accessLogMiddleware(logger: Logger) {
       const write = (): void =>
         logger.info(
           {
-            'event.action': 'http-request',
+            'event.action': EVENT_ACTION.httpRequest,
             'event.duration': Number(ns),
             'http.request.method': req.method,
             'http.request.headers': loggableHeaders(req.headers),

@@ -71,4 +71,20 @@ describe('EVENT_ACTION', () => {
     expect(named).toContain('http-request');
     expect(named.filter((value) => !KNOWN.has(value))).toEqual([]);
   });
+
+  it('is what the code writes: no other file spells an event.action out', () => {
+    const SRC = join(ROOT, 'src');
+    const sources = (readdirSync(SRC, { recursive: true }) as string[]).filter(
+      (file) => /\.m?ts$/.test(file) && !/\.spec\.ts$|event-actions\.mts$/.test(file),
+    );
+    const spelled = sources.flatMap((file) =>
+      [...readFileSync(join(SRC, file), 'utf8').matchAll(/'event\.action':\s*'([^']*)'/g)].map(
+        (m) => `${file}: ${m[1] ?? ''}`,
+      ),
+    );
+    // The only exception: src/context imports no other folder of src (docs/architecture.md),
+    // so its one line names its action itself. The value must still be in the vocabulary.
+    expect(spelled).toEqual([join('context', 'http-context.middleware.ts') + ': id-replaced']);
+    expect(KNOWN.has('id-replaced')).toBe(true);
+  });
 });

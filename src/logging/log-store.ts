@@ -10,6 +10,7 @@ import { AppConfig } from '../config/app-config';
 import { ElasticsearchRepository } from '../elasticsearch/elasticsearch.repository';
 import type { AppLogger } from './logger';
 import { PINO } from './logging.module';
+import { EVENT_ACTION } from './event-actions.mjs';
 
 /** Where the committed template lives, from src/ or dist/ alike. */
 const TEMPLATE_FILE = join(__dirname, '..', '..', 'elk', 'elasticsearch', 'index-template.json');
@@ -62,12 +63,15 @@ export class LogStore implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await this.install();
       this.log.info(
-        { 'event.action': 'es-template-installed' },
+        { 'event.action': EVENT_ACTION.esTemplateInstalled },
         `index template for ${this.config.LOG_DATA_STREAM} installed`,
       );
     } catch (error) {
       this.log.warn(
-        { 'event.action': 'es-template-failed', 'error.message': (error as Error).message },
+        {
+          'event.action': EVENT_ACTION.esTemplateFailed,
+          'error.message': (error as Error).message,
+        },
         `could not install the index template for ${this.config.LOG_DATA_STREAM}; retrying in ${RETRY_MS / 1000} s (or run npm run es:setup)`,
       );
       this.retry = setTimeout(() => void this.installUntilDone(), RETRY_MS);

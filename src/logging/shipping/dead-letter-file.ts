@@ -2,6 +2,7 @@ import { closeSync, fchmodSync, fstatSync, ftruncateSync, openSync, writeSync } 
 import type { EntryResult, LogEntry } from './shipping-target';
 import type { ShipperNotice, ShippingStats } from './shipping-stats';
 import { FILE_MODE } from './spool-lease';
+import { EVENT_ACTION } from '../event-actions.mjs';
 
 export const DEAD_LETTER_FILE = 'dead-letter.ndjson';
 
@@ -51,7 +52,7 @@ export class DeadLetterFile {
       this.stats.add('dead_lettered', 1);
       return this.notice(
         'error',
-        'log-line-dead-lettered',
+        EVENT_ACTION.logLineDeadLettered,
         `${refusal}; it is kept in ${this.path}`,
       );
     }
@@ -65,7 +66,7 @@ export class DeadLetterFile {
         : `${this.path} cannot be written (${kept.message})`;
     this.notice(
       'error',
-      'log-dead-letter-dropped',
+      EVENT_ACTION.logDeadLetterDropped,
       `${refusal} and not kept: ${why}. ${this.stats.get('dead_letter_dropped')} refused lines not kept in all`,
     );
   }

@@ -2,6 +2,7 @@ import { Spool } from './spool';
 import { SpoolDirectory, removeSpoolFolder } from './spool-directory';
 import type { ShipperNotice } from './shipping-stats';
 import { LEASE_MS } from './spool-lease';
+import { EVENT_ACTION } from '../event-actions.mjs';
 
 /**
  * The spools one process delivers: its own, and those stopped processes left in the spool
@@ -48,7 +49,7 @@ export class OwnedSpools {
         const reason = (error as Error).message;
         this.notice(
           'warn',
-          'log-spool-lease-failed',
+          EVENT_ACTION.logSpoolLeaseFailed,
           `cannot renew the log spool's lease: ${reason}`,
         );
       }
@@ -106,7 +107,7 @@ export class OwnedSpools {
     this.own = Spool.open(this.directory.own, this.segmentBytes);
     this.notice(
       'warn',
-      'log-spool-taken',
+      EVENT_ACTION.logSpoolTaken,
       `another process took over this one's log spool (it missed its ${LEASE_MS / 1000} s lease); carrying on in a new one`,
     );
   }
@@ -120,7 +121,7 @@ export class OwnedSpools {
       if (!spool.empty) {
         this.notice(
           'info',
-          'log-spool-adopted',
+          EVENT_ACTION.logSpoolAdopted,
           `delivering ${spool.backlogLines} log lines left by a stopped process`,
         );
       }

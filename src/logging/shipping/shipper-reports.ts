@@ -1,4 +1,5 @@
 import type { ShipperNotice, ShippingStats } from './shipping-stats';
+import { EVENT_ACTION } from '../event-actions.mjs';
 
 /** How often a lasting outage, or lines dropped, is reported again. */
 const REPEAT_WARNING_MS = 60_000;
@@ -49,7 +50,7 @@ export class ShipperReports {
     this.lastFailureWarning = now;
     this.options.notice(
       'warn',
-      'log-shipping-failed',
+      EVENT_ACTION.logShippingFailed,
       `cannot ship log lines to ${this.options.target}: ${reason}. ${this.options.backlog().lines} lines wait in the spool (${this.fillPercent()}% of LOG_SPOOL_MAX_BYTES) and are sent when it answers`,
     );
   }
@@ -60,7 +61,7 @@ export class ShipperReports {
       const seconds = Math.round((Date.now() - this.failingSince) / 1000);
       this.options.notice(
         'info',
-        'log-shipping-recovered',
+        EVENT_ACTION.logShippingRecovered,
         `log shipping to ${this.options.target} recovered after ${seconds} s; every spooled line is delivered`,
       );
     }
@@ -86,7 +87,7 @@ export class ShipperReports {
     const resumes = error ? '. Spooling resumes by itself once the disk takes writes again' : '';
     this.options.notice(
       'error',
-      'log-lines-dropped',
+      EVENT_ACTION.logLinesDropped,
       `${cause}: dropped ${reported} lines, ${stats.get('dropped')} in all; they are still on stdout${resumes}`,
     );
   }
@@ -104,7 +105,7 @@ export class ShipperReports {
     this.writeFailingSince = undefined;
     this.options.notice(
       'info',
-      'log-spool-resumed',
+      EVENT_ACTION.logSpoolResumed,
       `the log spool takes writes again after ${seconds} s; ${this.options.stats.get('dropped')} lines were dropped in all (they are on stdout)`,
     );
   }
@@ -117,7 +118,7 @@ export class ShipperReports {
     this.fillWarned = level;
     this.options.notice(
       'warn',
-      'log-spool-filling',
+      EVENT_ACTION.logSpoolFilling,
       `the log spool is ${this.fillPercent()}% full (${this.options.backlog().lines} lines); new lines are dropped at 100% (LOG_SPOOL_MAX_BYTES)`,
     );
   }

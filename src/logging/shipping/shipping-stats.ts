@@ -1,3 +1,4 @@
+import type { EventAction } from '../event-actions.mjs';
 /**
  * The shipper's counters, in memory shared between the logging thread that ships and the main
  * thread that reports them (`/ready`, the worker heartbeat). One writer, any number of readers.
@@ -6,7 +7,7 @@
 /** Writes one of the shipper's own log lines (to stdout, and to the spool when it can). */
 export type ShipperNotice = (
   level: 'info' | 'warn' | 'error',
-  action: string,
+  action: EventAction,
   message: string,
 ) => void;
 
