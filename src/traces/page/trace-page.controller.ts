@@ -15,6 +15,7 @@ import { STYLE, tracePage } from './trace-page.html';
  */
 export const BROWSER_MODULES = [
   'traces/page/trace-page.browser.mjs',
+  'traces/page/waterfall-rows.mjs',
   'traces/trace-format.mjs',
   'logging/event-actions.mjs',
 ] as const;
