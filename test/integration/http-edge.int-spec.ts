@@ -10,13 +10,11 @@ import type { Response } from 'express';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { accessLogMiddleware } from '../../src/logging/access-log.middleware';
-import { createLogger } from '../../src/logging/logger';
 import { ProblemDetailsFilter } from '../../src/problem/problem-details.filter';
 import { ProblemException } from '../../src/problem/problem.exception';
 import { flowContext } from '../../src/context/flow-context';
 import { httpContextMiddleware } from '../../src/context/http-context.middleware';
-
-type Line = Record<string, unknown>;
+import { type Line, MemoryLog } from '../support/in-process';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const INBOUND_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -64,15 +62,12 @@ class ProbeController {
 }
 
 describe(httpContextMiddleware.name, () => {
-  const lines: Line[] = [];
+  const log = new MemoryLog('threadline-api', 'info');
+  const { lines } = log;
   let app: INestApplication<App>;
 
   beforeAll(async () => {
-    const logger = createLogger({
-      service: 'threadline-api',
-      level: 'info',
-      destination: { write: (line: string) => void lines.push(JSON.parse(line) as Line) },
-    });
+    const logger = log.logger;
     const moduleRef = await Test.createTestingModule({
       controllers: [ProbeController],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],

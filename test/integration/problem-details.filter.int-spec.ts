@@ -15,7 +15,6 @@ import { Test } from '@nestjs/testing';
 import { IsInt, Max } from 'class-validator';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { createLogger } from '../../src/logging/logger';
 import { PinoNestLogger } from '../../src/logging/nest-logger';
 import { RedisUnavailableError } from '../../src/redis/redis-unavailable.error';
 import { validatePlain } from '../../src/validation/validate-plain';
@@ -24,8 +23,7 @@ import {
   PROBLEM_CONTENT_TYPE,
 } from '../../src/problem/problem-details.filter';
 import { ProblemException } from '../../src/problem/problem.exception';
-
-type Line = Record<string, unknown>;
+import { MemoryLog } from '../support/in-process';
 
 const mediaType = (header: string | undefined) => header?.split(';')[0];
 
@@ -82,15 +80,12 @@ class FailingController {
 }
 
 describe(ProblemDetailsFilter.name, () => {
-  const lines: Line[] = [];
+  const log = new MemoryLog('threadline-api', 'info');
+  const { lines } = log;
   let app: INestApplication<App>;
 
   beforeAll(async () => {
-    const pino = createLogger({
-      service: 'threadline-api',
-      level: 'info',
-      destination: { write: (line: string) => void lines.push(JSON.parse(line) as Line) },
-    });
+    const pino = log.logger;
     const moduleRef = await Test.createTestingModule({
       controllers: [FailingController],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],

@@ -2,7 +2,6 @@
 // Idempotency-Key replay, conflict and take-over, ownership, and joining a task's flow.
 import { HttpException } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { ConfigModule } from '../../src/config/config.module';
 import { loadConfig } from '../../src/config/load-config';
@@ -10,32 +9,26 @@ import { type FlowContext, flowContext } from '../../src/context/flow-context';
 import { continueTrace } from '../../src/context/ids';
 import { requestFingerprint } from '../../src/idempotency/idempotency-key';
 import { IdempotencyRepository } from '../../src/idempotency/idempotency.repository';
-import { createLogger } from '../../src/logging/logger';
 import { LoggingModule, PINO } from '../../src/logging/logging.module';
 import type { RedisClient } from '../../src/redis/redis-client';
 import { REDIS } from '../../src/redis/redis.constants';
 import { RedisModule } from '../../src/redis/redis.module';
 import { TasksModule } from '../../src/tasks/tasks.module';
 import { TasksService } from '../../src/tasks/tasks.service';
-
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-
-type Line = Record<string, unknown>;
+import { deleteKeys, MemoryLog } from '../support/in-process';
+import { REDIS_URL } from '../support/services';
 
 describe(TasksService.name, () => {
   const prefix = `tl-int-${randomUUID().slice(0, 8)}`;
-  const lines: Line[] = [];
+  const log = new MemoryLog('threadline-api', 'info');
+  const { lines } = log;
   let moduleRef: TestingModule;
   let tasks: TasksService;
   let records: IdempotencyRepository;
 
   beforeAll(async () => {
     const config = loadConfig({ REDIS_URL, REDIS_PREFIX: prefix, LOG_SHIPPING: 'false' });
-    const logger = createLogger({
-      service: 'threadline-api',
-      level: 'info',
-      destination: { write: (line: string) => void lines.push(JSON.parse(line) as Line) },
-    });
+    const logger = log.logger;
     moduleRef = await Test.createTestingModule({
       imports: [
         ConfigModule.forRoot(config),
@@ -58,14 +51,7 @@ describe(TasksService.name, () => {
 
   afterAll(async () => {
     await moduleRef.close();
-    const redis = new Redis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    await redis.quit();
+    await deleteKeys(prefix);
   });
 
   /** A request's flow context, as the HTTP middleware (and the API key check) would open it. */

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import type { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
-import { type AppLogger, createLogger } from '../../src/logging/logger';
+import { type AppLogger, createLogger, type ServiceName } from '../../src/logging/logger';
 import { REDIS_URL } from './services';
 
 export type Line = Record<string, unknown>;
@@ -23,11 +23,15 @@ export function inProcessConfig(env: Record<string, string> = {}): AppConfig {
 /** The process's real logger (ECS lines stamped with the flow context), writing to memory. */
 export class MemoryLog {
   readonly lines: Line[] = [];
-  readonly logger: AppLogger = createLogger({
-    service: 'threadline-worker',
-    level: 'debug',
-    destination: { write: (line: string) => void this.lines.push(JSON.parse(line) as Line) },
-  });
+  readonly logger: AppLogger;
+
+  constructor(service: ServiceName = 'threadline-worker', level = 'debug') {
+    this.logger = createLogger({
+      service,
+      level,
+      destination: { write: (line: string) => void this.lines.push(JSON.parse(line) as Line) },
+    });
+  }
 
   /** The lines about one task, in the order they were written. */
   of(taskId: string): Line[] {
