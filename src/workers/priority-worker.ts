@@ -14,6 +14,7 @@ import type { TaskQueue } from '../config/queue-names';
 import type { TaskEnvelope } from '../queues/task';
 import { createRedisClient, type RedisClient } from '../redis/redis-client';
 import { TaskRun } from './task-run';
+import { TaskTaker } from './task-taker';
 import { WorkerRegistryRepository } from './worker-registry.repository';
 
 const HEARTBEAT_MS = 5_000;
@@ -25,11 +26,12 @@ const IDLE_WAIT_S = 1;
  * from `high` if it has a task, else `medium`, else `low` (in the order of WORKER_QUEUES),
  * like the old stack's `BRPOP high medium low`.
  *
- * BullMQ workers each serve one queue, so this uses them in manual mode (`getNextJob`): one
- * BullMQ Worker per queue owns the locks and the stalled-job checks, and this loop decides
- * which queue to take from. When every queue is empty, one blocking `BZPOPMIN` on the
- * queues' BullMQ marker keys wakes the loop as soon as any task arrives. The run of each task
- * it takes is {@link TaskRun}'s; this loop holds the task's lock while it runs.
+ * BullMQ workers each serve one queue, so this uses them in manual mode: one BullMQ Worker per
+ * queue owns the locks and the stalled-job checks, and {@link TaskTaker} takes the first task
+ * of the first non-empty queue in one script (BullMQ's own moveToActive on each queue in
+ * turn). When every queue is empty, one blocking `BZPOPMIN` on the queues' BullMQ marker keys
+ * wakes the loop as soon as any task arrives. The run of each task it takes is
+ * {@link TaskRun}'s; this loop holds the task's lock while it runs.
  * @see docs/queues.md
  * @see https://docs.bullmq.io/patterns/manually-fetching-jobs
  */
@@ -41,6 +43,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
   private readonly workers = new Map<TaskQueue, Worker<TaskEnvelope>>();
   private connection!: RedisClient;
   private blocking!: RedisClient;
+  private taker!: TaskTaker;
   private accepting = true;
   private readonly slots: Promise<void>[] = [];
   /** Tasks running now, with the lock token each was taken with. */
@@ -88,6 +91,10 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       this.workers.set(queue, worker);
       void worker.startStalledCheckTimer();
     }
+    this.taker = new TaskTaker(this.connection, [...this.workers.values()], {
+      ms: this.config.WORKER_LOCK_MS,
+      workerName: this.id,
+    });
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     // Said before the first task is taken, so that it is written even if that task kills us.
@@ -149,14 +156,9 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  /** The first task in priority order, or undefined when every queue is empty. */
+  /** The first task in priority order, or undefined when every queue is empty (one script). */
   private async takeNext(token: string): Promise<Job<TaskEnvelope> | undefined> {
-    for (const queue of this.queues) {
-      if (!this.accepting) return undefined;
-      const job = await this.workers.get(queue)?.getNextJob(token, { block: false });
-      if (job) return job;
-    }
-    return undefined;
+    return this.accepting ? this.taker.take(token) : undefined;
   }
 
   /** Blocks until any served queue signals new work, or IDLE_WAIT_S passes; shared by idle slots. */
