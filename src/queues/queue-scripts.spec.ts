@@ -1,18 +1,25 @@
 import { RedisQueueBackend } from 'bullmq';
 import { moveToActive } from 'bullmq/dist/cjs/scripts/moveToActive-11';
+import { moveToFinished } from 'bullmq/dist/cjs/scripts/moveToFinished-14';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BULLMQ_VERSION, TAKE_KEY_NAMES, TAKE_LUA } from './queue-scripts';
+import { BULLMQ_VERSION, FINISH_AND_TAKE_LUA, FINISH_KEYS, TAKE_KEY_NAMES } from './queue-scripts';
 
 const root = join(__dirname, '..', '..');
 const json = (path: string): Record<string, unknown> =>
   JSON.parse(readFileSync(join(root, path), 'utf8')) as Record<string, unknown>;
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** The Lua of BullMQ 6.7.0's scripts that queue-scripts.ts wraps, as reviewed. */
+/**
+ * What queue-scripts.ts was written against in BullMQ 6.7.0, as reviewed: the Lua of the two
+ * scripts it wraps, and the source of RedisQueueBackend.moveToFinishedArgs, which builds the
+ * completion's 14 keys and 9 arguments (fetch-next 6th, job fields to update 9th).
+ */
 const REVIEWED = {
   moveToActive: '7d35069db0b831af1bd1b2d5eb8d524e86fc7d3280b8c684a96b6614bad7d79a',
+  moveToFinished: '8e744ec5d65dbe9e7ffb6e39a96c0268bba65e4f0b1d04e2d2a42ccb71b45a6d',
+  moveToFinishedArgs: 'c0d6d9c7df54de57c29cb341d30ef917c79b86983a5923718050724cfcc5522e',
 };
 
 /** Fails loudly when a BullMQ upgrade changes what the worker's scripts are built from. */
@@ -24,11 +31,20 @@ describe('queue scripts: the BullMQ they wrap', () => {
   });
 
   it('wraps moveToActive as reviewed: the same Lua, the same 11 keys', () => {
-    // On a mismatch, read the new script and RedisQueueBackend.moveToActive, adapt
-    // queue-scripts.ts, then record the new hash here.
+    // On a mismatch, read the new script and the BullMQ code that calls it, adapt
+    // queue-scripts.ts and task-taker.ts, then record the new hash here.
     expect(sha256(moveToActive.content)).toBe(REVIEWED.moveToActive);
     expect(moveToActive.keys).toBe(TAKE_KEY_NAMES.length);
-    expect(TAKE_LUA).toContain(moveToActive.content);
+    expect(FINISH_AND_TAKE_LUA).toContain(moveToActive.content);
+  });
+
+  it('wraps moveToFinished as reviewed, with its arguments built by BullMQ as reviewed', () => {
+    expect(sha256(moveToFinished.content)).toBe(REVIEWED.moveToFinished);
+    expect(moveToFinished.keys).toBe(FINISH_KEYS);
+    expect(FINISH_AND_TAKE_LUA).toContain(moveToFinished.content);
+    expect(sha256(RedisQueueBackend.prototype['moveToFinishedArgs'].toString())).toBe(
+      REVIEWED.moveToFinishedArgs,
+    );
   });
 
   it("lays out moveToActive's keys and arguments as BullMQ itself calls it", () => {

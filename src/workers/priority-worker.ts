@@ -13,6 +13,7 @@ import { LogTransportHandle } from '../logging/log-transport-handle';
 import type { TaskQueue } from '../config/queue-names';
 import type { TaskEnvelope } from '../queues/task';
 import { createRedisClient, type RedisClient } from '../redis/redis-client';
+import { TaskHousekeeping } from './task-housekeeping';
 import { TaskRun } from './task-run';
 import { TaskTaker } from './task-taker';
 import { WorkerRegistryRepository } from './worker-registry.repository';
@@ -29,9 +30,10 @@ const IDLE_WAIT_S = 1;
  * BullMQ workers each serve one queue, so this uses them in manual mode: one BullMQ Worker per
  * queue owns the locks and the stalled-job checks, and {@link TaskTaker} takes the first task
  * of the first non-empty queue in one script (BullMQ's own moveToActive on each queue in
- * turn). When every queue is empty, one blocking `BZPOPMIN` on the queues' BullMQ marker keys
- * wakes the loop as soon as any task arrives. The run of each task it takes is
- * {@link TaskRun}'s; this loop holds the task's lock while it runs.
+ * turn), the same script that records the completion of the slot's last task, so that a busy
+ * slot makes one round trip per task. When every queue is empty, one blocking `BZPOPMIN` on
+ * the queues' BullMQ marker keys wakes the loop as soon as any task arrives. The run of each
+ * task it takes is {@link TaskRun}'s; this loop holds the task's lock while it runs.
  * @see docs/queues.md
  * @see https://docs.bullmq.io/patterns/manually-fetching-jobs
  */
@@ -58,6 +60,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly taskRun: TaskRun,
     private readonly workerRegistry: WorkerRegistryRepository,
     private readonly logShipping: LogTransportHandle,
+    private readonly housekeeping: TaskHousekeeping,
   ) {
     this.queues = config.workerQueues;
   }
@@ -131,29 +134,49 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
         [...this.active].map(([job, token]) => job.moveToWait(token).catch(() => undefined)),
       );
     }
+    // The quota settles of the last tasks, which their slots did not wait for.
+    await this.housekeeping.settled();
     await this.workerRegistry.remove(this.id).catch(() => undefined);
     await Promise.all([...this.workers.values()].map((w) => w.close(!finished)));
     this.connection.disconnect();
   }
 
+  /**
+   * One slot: runs a task, and takes its next one with the task's completion (one round trip
+   * per task); only when that finds none, or the task failed, does it take on its own, and
+   * wait for work when every queue is empty.
+   */
   private async runSlot(): Promise<void> {
     let failures = 0;
-    while (this.accepting) {
-      const token = `${this.id}:${this.tokenCounter++}`;
-      let job: Job<TaskEnvelope> | undefined;
-      try {
-        job = await this.takeNext(token);
-        failures = 0;
-      } catch (error) {
-        failures++;
-        if (failures === 1)
-          this.logger.warn(`cannot fetch tasks: ${(error as Error).message}; retrying`);
-        await sleep(Math.min(2000, 100 * 2 ** failures));
-        continue;
+    let next: { job: Job<TaskEnvelope>; token: string } | undefined;
+    while (next || this.accepting) {
+      if (!next) {
+        const token = this.newToken();
+        let job: Job<TaskEnvelope> | undefined;
+        try {
+          job = await this.takeNext(token);
+          failures = 0;
+        } catch (error) {
+          failures++;
+          if (failures === 1)
+            this.logger.warn(`cannot fetch tasks: ${(error as Error).message}; retrying`);
+          await sleep(Math.min(2000, 100 * 2 ** failures));
+          continue;
+        }
+        if (!job) {
+          await this.waitForWork();
+          continue;
+        }
+        next = { job, token };
       }
-      if (job) await this.process(job, token);
-      else await this.waitForWork();
+      // A task taken with the last completion is run even if a SIGTERM came meanwhile: it is
+      // locked by this worker, as one that getNextJob had just returned.
+      next = await this.process(next.job, next.token);
     }
+  }
+
+  private newToken(): string {
+    return `${this.id}:${this.tokenCounter++}`;
   }
 
   /** The first task in priority order, or undefined when every queue is empty (one script). */
@@ -176,17 +199,26 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     return this.wake;
   }
 
-  private async process(job: Job<TaskEnvelope>, token: string): Promise<void> {
+  /** Runs a task; returns the next one if its completion took one (while accepting). */
+  private async process(
+    job: Job<TaskEnvelope>,
+    token: string,
+  ): Promise<{ job: Job<TaskEnvelope>; token: string } | undefined> {
     this.active.set(job, token);
     const renew = setInterval(() => {
       job.extendLock(token, this.config.WORKER_LOCK_MS).catch((error: Error) => {
         this.logger.warn(`task ${job.id}: lock renewal failed: ${error.message}`);
       });
     }, this.config.WORKER_LOCK_MS / 2);
+    const nextToken = this.newToken();
     try {
-      await this.taskRun.run(job, token);
+      const next = await this.taskRun.run(job, token, (done, result) =>
+        this.taker.complete(done, token, result, this.accepting ? nextToken : undefined),
+      );
+      return next ? { job: next, token: nextToken } : undefined;
     } catch (error) {
       this.logger.error(`task ${job.id}: ${(error as Error).message}`);
+      return undefined;
     } finally {
       clearInterval(renew);
       this.active.delete(job);

@@ -44,6 +44,8 @@ export class TaskHousekeeping implements OnApplicationBootstrap, BeforeApplicati
   private readonly logger = new Logger('housekeeping');
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  /** Claims being settled, off the task slots' path: awaited at shutdown. */
+  private readonly settling = new Set<Promise<unknown>>();
   private readonly token = randomUUID();
 
   constructor(
@@ -66,6 +68,12 @@ export class TaskHousekeeping implements OnApplicationBootstrap, BeforeApplicati
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.sweeping;
+    await this.settled();
+  }
+
+  /** Resolves when every claim whose settling has begun is settled (or has failed to be). */
+  async settled(): Promise<void> {
+    while (this.settling.size > 0) await Promise.all(this.settling);
   }
 
   /** How often a worker tries to sweep: often enough to expire tasks near their time. */
@@ -77,7 +85,10 @@ export class TaskHousekeeping implements OnApplicationBootstrap, BeforeApplicati
    * A task's last run has ended (completed, or failed with no retry left): its input is no
    * longer needed, and its claim is settled: its tasks no longer count, and what Redis keeps
    * of it counts until its result expires. A child's failure fails its batch, so that settles
-   * the batch's claim.
+   * the batch's claim. Resolves once the input is dropped (a completion drops it itself); the
+   * claim is settled in the background, so that the task's slot goes on to its next task
+   * without waiting for that round trip (see {@link settled}). A settle lost to a crash or to
+   * Redis is made by the sweep, which finds the task ended and settles its claim then.
    */
   async ended(job: Job<TaskEnvelope>, outcome: 'completed' | 'failed'): Promise<void> {
     // A job queued without Threadline's envelope (by hand) has no input to drop and no claim.
@@ -95,7 +106,10 @@ export class TaskHousekeeping implements OnApplicationBootstrap, BeforeApplicati
       outcome === 'completed'
         ? jsonBytes(job.returnvalue) * (meta.children === undefined ? 1 : 2)
         : jsonBytes(job.failedReason) + FAILURE_TRACE_BYTES;
-    await this.settle(meta.client, claimed, kept).catch(() => undefined);
+    const settling: Promise<unknown> = this.settle(meta.client, claimed, kept)
+      .catch(() => undefined)
+      .finally(() => this.settling.delete(settling));
+    this.settling.add(settling);
   }
 
   /**

@@ -33,6 +33,17 @@ export function contextOf(job: Job<TaskEnvelope>): FlowContext {
 }
 
 /**
+ * Records that a task (held with the lock it was taken with) completed with `result`, and
+ * drops its input; returns the slot's next task when it takes one in the same call
+ * (TaskTaker.complete).
+ * @throws when the completion could not be recorded (the lock was lost, Redis is away)
+ */
+export type Completion = (
+  job: Job<TaskEnvelope>,
+  result: unknown,
+) => Promise<Job<TaskEnvelope> | undefined>;
+
+/**
  * The run of one task a worker has taken (and holds the lock of): restores the task's flow
  * context, runs its handler, classifies a failure (retried, failed for good, stalled) and
  * records the outcome in BullMQ, writing the task's lifecycle lines.
@@ -48,8 +59,16 @@ export class TaskRun {
     private readonly housekeeping: TaskHousekeeping,
   ) {}
 
-  /** Runs a task taken with the lock `token`, inside its flow context. */
-  async run(job: Job<TaskEnvelope>, token: string): Promise<void> {
+  /**
+   * Runs a task taken with the lock `token`, inside its flow context. Its completion is
+   * recorded by `complete`, which may take the slot's next task in the same call: that task is
+   * returned, locked (failures are recorded apart, and return none).
+   */
+  async run(
+    job: Job<TaskEnvelope>,
+    token: string,
+    complete: Completion,
+  ): Promise<Job<TaskEnvelope> | undefined> {
     if (typeof job.data?.meta !== 'object' || job.data.meta === null) {
       // Not queued by Threadline (e.g. added by hand): fail it rather than crash on it.
       await this.fail(
@@ -58,13 +77,17 @@ export class TaskRun {
         new UnrecoverableError('the job has no Threadline envelope ({input, meta})'),
         0,
       );
-      return;
+      return undefined;
     }
-    await flowContext.run(contextOf(job), () => this.attempt(job, token));
+    return flowContext.run(contextOf(job), () => this.attempt(job, token, complete));
   }
 
   /** One attempt of a task, inside its flow context, writing the lifecycle lines. */
-  private async attempt(job: Job<TaskEnvelope>, token: string): Promise<void> {
+  private async attempt(
+    job: Job<TaskEnvelope>,
+    token: string,
+    complete: Completion,
+  ): Promise<Job<TaskEnvelope> | undefined> {
     const started = performance.now();
     const attempt = job.attemptsStarted;
     const queueWaitMs =
@@ -117,8 +140,9 @@ export class TaskRun {
       // Children report their index so that the parent can keep the given order.
       const stored =
         job.data.meta.index === undefined ? result : { result, index: job.data.meta.index };
+      let next: Job<TaskEnvelope> | undefined;
       try {
-        await job.moveToCompleted(stored, token, false);
+        next = await complete(job, stored);
       } catch (error) {
         // The work is done; if its lock is lost, another worker will run it again.
         this.taskLog.warn(
@@ -128,7 +152,7 @@ export class TaskRun {
           },
           `task ${job.id} finished but its completion could not be recorded; it may run again`,
         );
-        return;
+        return undefined;
       }
       await this.housekeeping.ended(job, 'completed');
       const runMs = performance.now() - started;
@@ -141,8 +165,10 @@ export class TaskRun {
         },
         `task ${job.id} completed in ${Math.round(runMs)} ms`,
       );
+      return next;
     } catch (error) {
       await this.fail(job, token, error, performance.now() - started);
+      return undefined;
     }
   }
 

@@ -1,23 +1,50 @@
-import { Job, type JobJson, raw2NextJobData, type Worker } from 'bullmq';
-import { TAKE_KEY_NAMES, TAKE_LUA, takeArgs, takeKeys } from '../queues/queue-scripts';
+import {
+  Job,
+  type JobJson,
+  type JobsOptions,
+  type KeysMap,
+  raw2NextJobData,
+  type Worker,
+} from 'bullmq';
+import { FINISH_AND_TAKE_LUA, finishAndTakeCall, type ScriptCall } from '../queues/queue-scripts';
 import type { TaskEnvelope } from '../queues/task';
 import type { RedisClient } from '../redis/redis-client';
 
-const TAKE_COMMAND = 'threadlineTake';
+const COMMAND = 'threadlineFinishAndTake';
 
 /** The connection, with the script defined on it (ioredis sends EVALSHA, EVAL on NOSCRIPT). */
 type Scripted = RedisClient & {
-  [TAKE_COMMAND](numberOfKeys: number, ...keysThenArgs: string[]): Promise<unknown>;
+  [COMMAND](numberOfKeys: number, ...keysThenArgs: (string | Buffer)[]): Promise<unknown>;
 };
 
+/** BullMQ's own builder of moveToFinished's keys and arguments (protected in its types). */
+interface FinishArgsBuilder {
+  moveToFinishedArgs(
+    job: Job<TaskEnvelope>,
+    value: string,
+    property: 'returnvalue',
+    shouldRemove: JobsOptions['removeOnComplete'],
+    target: 'completed',
+    token: string,
+    timestamp: number,
+    fetchNext: boolean,
+    fieldsToUpdate?: Record<string, string>,
+  ): (string | number | boolean | Buffer | undefined)[];
+}
+
+type Reply = [number, string[]?, string?];
+
 /**
- * How a worker process takes its tasks: one script call takes the first task of the first
- * non-empty queue it serves, in strict priority order (queue-scripts.ts), through the queues'
- * BullMQ workers in manual mode, which own the locks and the stalled-job checks.
+ * How a worker process takes its tasks and records their completion: one script call
+ * (queue-scripts.ts) completes a task, drops its input and takes the slot's next task from the
+ * first non-empty queue it serves, in strict priority order, through the queues' BullMQ
+ * workers in manual mode, which own the locks and the stalled-job checks. A slot that keeps
+ * finding work makes one round trip per task, as a plain BullMQ worker does with fetch-next.
  * @see docs/queues.md
  */
 export class TaskTaker {
   private readonly connection: Scripted;
+  private readonly byQueue: Map<string, Worker<TaskEnvelope>>;
 
   /**
    * @param workers one BullMQ worker per served queue, in priority order, all on `connection`
@@ -28,25 +55,75 @@ export class TaskTaker {
     private readonly workers: readonly Worker<TaskEnvelope>[],
     private readonly lock: { ms: number; workerName: string },
   ) {
-    connection.defineCommand(TAKE_COMMAND, { lua: TAKE_LUA });
+    connection.defineCommand(COMMAND, { lua: FINISH_AND_TAKE_LUA });
     this.connection = connection as Scripted;
+    this.byQueue = new Map(workers.map((w) => [w.name, w]));
   }
 
   /** The first task in priority order, locked with `token`; undefined when there is none. */
   async take(token: string): Promise<Job<TaskEnvelope> | undefined> {
-    const keys = this.workers.map((w) => w.keys);
-    const reply = (await this.connection[TAKE_COMMAND](
-      keys.length * TAKE_KEY_NAMES.length,
-      ...takeKeys(keys),
-      ...takeArgs(keys, { token, ...this.lock }),
-    )) as [number, string[]?, string?];
+    const reply = await this.call(finishAndTakeCall(this.keys, { token, ...this.lock }));
     return this.taken(reply, token);
   }
 
-  private taken(
-    [queue, raw, id]: [number, string[]?, string?],
+  /**
+   * Records that `job`, held with `token`, completed with `result`, drops its input (its
+   * envelope keeps `input: null`), and, when `nextToken` is given, takes the next task in
+   * priority order, locked with it: all in one atomic call, which takes nothing when the
+   * completion is refused.
+   * @throws BullMQ's error for the code moveToFinished returned (lock lost, not active, …)
+   */
+  async complete(
+    job: Job<TaskEnvelope>,
     token: string,
-  ): Job<TaskEnvelope> | undefined {
+    result: unknown,
+    nextToken?: string,
+  ): Promise<Job<TaskEnvelope> | undefined> {
+    const worker = this.byQueue.get(job.queueName);
+    if (!worker) throw new Error(`task ${job.id} is on queue ${job.queueName}, not served here`);
+    const now = Date.now();
+    const dropInput = job.data.input !== null;
+    const finish = (worker.backend as unknown as FinishArgsBuilder).moveToFinishedArgs(
+      job,
+      // As Job.moveToCompleted: a result that cannot be stringified throws here.
+      JSON.stringify(result),
+      'returnvalue',
+      job.opts.removeOnComplete,
+      'completed',
+      token,
+      now,
+      false,
+      dropInput ? { data: JSON.stringify({ ...job.data, input: null }) } : undefined,
+    );
+    const queues = nextToken === undefined ? [] : this.keys;
+    const reply = await this.call(
+      finishAndTakeCall(queues, { token: nextToken ?? '', ...this.lock }, finish, now),
+    );
+    if (reply[0] < 0) {
+      throw worker.backend.finishedErrors({
+        code: reply[0],
+        jobId: job.id,
+        command: 'moveToFinished',
+        state: 'active',
+      });
+    }
+    // What Job.moveToCompleted records on the job object.
+    job.returnvalue = result || undefined;
+    job.finishedOn = now;
+    job.attemptsMade += 1;
+    if (dropInput) job.data = { ...job.data, input: null };
+    return nextToken === undefined ? undefined : this.taken(reply, nextToken);
+  }
+
+  private get keys(): KeysMap[] {
+    return this.workers.map((w) => w.keys);
+  }
+
+  private async call({ numberOfKeys, keysThenArgs }: ScriptCall): Promise<Reply> {
+    return (await this.connection[COMMAND](numberOfKeys, ...keysThenArgs)) as Reply;
+  }
+
+  private taken([queue, raw, id]: Reply, token: string): Job<TaskEnvelope> | undefined {
     const worker = this.workers[queue - 1];
     if (!worker || !raw) return undefined;
     const [json, jobId] = raw2NextJobData([raw, id, 0, 0]) as [JobJson, string];

@@ -18,6 +18,7 @@ import { RedisModule } from '../../src/redis/redis.module';
 import { TaskTypesModule } from '../../src/tasks/task-types.module';
 import { TaskHousekeeping } from '../../src/workers/task-housekeeping';
 import { TaskRun } from '../../src/workers/task-run';
+import { TaskTaker } from '../../src/workers/task-taker';
 import { deleteKeys, inProcessConfig, type Line, MemoryLog } from '../support/in-process';
 import { eventually, REDIS_URL } from '../support/services';
 
@@ -34,6 +35,7 @@ describe(TaskRun.name, () => {
   let taskRun: TaskRun;
   let queue: TaskQueueRepository;
   let worker: Worker<TaskEnvelope>;
+  let taker: TaskTaker;
   let connection: Redis;
   let tokens = 0;
 
@@ -58,6 +60,7 @@ describe(TaskRun.name, () => {
       prefix: config.keyPrefix,
       autorun: false,
     });
+    taker = new TaskTaker(connection, [worker], { ms: 30_000, workerName: 'test' });
   });
 
   afterAll(async () => {
@@ -100,6 +103,11 @@ describe(TaskRun.name, () => {
     return { job, token };
   }
 
+  /** Runs a taken task as a worker slot does, its completion recorded by the taker. */
+  async function run(job: Job<TaskEnvelope>, token: string): Promise<void> {
+    await taskRun.run(job, token, (done, result) => taker.complete(done, token, result));
+  }
+
   async function state(id: string): Promise<Job<TaskEnvelope>> {
     const job = await Job.fromId<TaskEnvelope>(worker, id);
     if (!job) throw new Error(`task ${id} is gone from Redis`);
@@ -140,7 +148,7 @@ describe(TaskRun.name, () => {
     const id = await submit(flow, { message: { hello: 'world' }, delay_ms: 100 });
     const { job, token } = await take(id);
 
-    await taskRun.run(job, token);
+    await run(job, token);
 
     const done = await state(id);
     expect(await done.getState()).toBe('completed');
@@ -171,7 +179,7 @@ describe(TaskRun.name, () => {
     const id = await submit(flow, { message: 'again', fail: { kind: 'retryable', attempts: 1 } });
     const first = await take(id);
 
-    await taskRun.run(first.job, first.token);
+    await run(first.job, first.token);
 
     const retrying = await state(id);
     expect(['delayed', 'waiting']).toContain(await retrying.getState());
@@ -188,7 +196,7 @@ describe(TaskRun.name, () => {
     expect(log.of(id).some((l) => l['event.action'] === 'task-failed')).toBe(false);
 
     const second = await take(id);
-    await taskRun.run(second.job, second.token);
+    await run(second.job, second.token);
 
     const done = await state(id);
     expect(await done.getState()).toBe('completed');
@@ -211,7 +219,7 @@ describe(TaskRun.name, () => {
     const id = await submit(flow, { fail: { kind: 'fatal' } });
     const { job, token } = await take(id);
 
-    await taskRun.run(job, token);
+    await run(job, token);
 
     const failed = await state(id);
     expect(await failed.getState()).toBe('failed');
@@ -239,7 +247,7 @@ describe(TaskRun.name, () => {
     const id = await submit(flow, { delay_ms: -5 });
     const { job, token } = await take(id);
 
-    await taskRun.run(job, token);
+    await run(job, token);
 
     const failed = await state(id);
     expect(await failed.getState()).toBe('failed');
@@ -258,7 +266,7 @@ describe(TaskRun.name, () => {
     await medium.add('echo', { not: 'an envelope' }, { jobId: id, attempts: 3 });
     const { job, token } = await take(id);
 
-    await taskRun.run(job, token);
+    await run(job, token);
 
     const failed = await state(id);
     expect(await failed.getState()).toBe('failed');
@@ -293,7 +301,7 @@ describe(TaskRun.name, () => {
       log.of(id).filter((l) => l['event.action'] === 'task-stalled' && l['task.attempt'] === 1),
     ).toHaveLength(2);
     expectFlow(log.of(id), id, flow);
-    await taskRun.run(second.job, second.token);
+    await run(second.job, second.token);
     expect(await (await state(id)).getState()).toBe('completed');
   });
 });

@@ -1,6 +1,6 @@
 // How a worker takes its tasks, on the real Redis: one script over the queues it serves, in
 // strict priority order, built from BullMQ's own moveToActive (src/queues/queue-scripts.ts).
-import { Job, Queue, Worker } from 'bullmq';
+import { FlowProducer, Job, Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,7 +8,7 @@ import { TASK_QUEUES, type TaskQueue } from '../../src/config/queue-names';
 import type { TaskEnvelope } from '../../src/queues/task';
 import { TaskTaker } from '../../src/workers/task-taker';
 import { deleteKeys } from '../support/in-process';
-import { REDIS_URL } from '../support/services';
+import { eventually, REDIS_URL } from '../support/services';
 
 const LOCK_MS = 30_000;
 
@@ -32,6 +32,9 @@ describe(TaskTaker.name, () => {
           prefix,
           autorun: false,
           lockDuration: LOCK_MS,
+          // Started only where a test kills a worker.
+          stalledInterval: 100,
+          maxStalledCount: 1,
         }),
     );
   });
@@ -44,12 +47,23 @@ describe(TaskTaker.name, () => {
   });
 
   /** A taker serving `served`, in that order, as a worker with WORKER_QUEUES=served. */
-  function taker(served: TaskQueue[] = ['high', 'medium', 'low']): TaskTaker {
+  function taker(served: TaskQueue[] = ['high', 'medium', 'low'], lockMs = LOCK_MS): TaskTaker {
     return new TaskTaker(
       connection,
       served.map((name) => workers[name]),
-      { ms: LOCK_MS, workerName: 'test-worker' },
+      { ms: lockMs, workerName: 'test-worker' },
     );
+  }
+
+  function nextToken(): string {
+    return `test:${tokens++}`;
+  }
+
+  async function held(from: TaskTaker): Promise<{ job: Job<TaskEnvelope>; token: string }> {
+    const token = nextToken();
+    const job = await from.take(token);
+    if (!job) throw new Error('no task to take');
+    return { job, token };
   }
 
   async function add(queue: TaskQueue, label: string, delay = 0): Promise<string> {
@@ -139,5 +153,145 @@ describe(TaskTaker.name, () => {
     // The worker's own BullMQ calls accept the lock: the task completes with its token.
     await job?.moveToCompleted({ ok: true }, token, false);
     expect(await queues.medium.getJobState('medium-1')).toBe('completed');
+  });
+
+  describe('complete', () => {
+    it('records the result, drops the input and takes the next task, in one round trip', async () => {
+      for (const label of ['1', '2']) await add('medium', label);
+      const loop = taker();
+      const first = await held(loop);
+      const sent = jest.spyOn(connection, 'sendCommand');
+      const token = nextToken();
+
+      const next = await loop.complete(first.job, first.token, { ok: 1 }, token);
+
+      expect(sent.mock.calls.map(([command]) => command.name)).toEqual(['evalsha']);
+      sent.mockRestore();
+      expect(next).toMatchObject({ id: 'medium-2', token, attemptsStarted: 1 });
+      expect(await connection.get(`${prefix}:medium:medium-2:lock`)).toBe(token);
+      expect(first.job).toMatchObject({ returnvalue: { ok: 1 }, attemptsMade: 1 });
+      expect(first.job.data.input).toBeNull();
+      const done = await Job.fromId<TaskEnvelope>(queues.medium, 'medium-1');
+      expect(await done?.getState()).toBe('completed');
+      expect(done?.returnvalue).toEqual({ ok: 1 });
+      expect(done?.data).toEqual({ input: null, meta: first.job.data.meta });
+      expect(done?.attemptsMade).toBe(1);
+    });
+
+    it('takes a high task queued while mediums are drained next, not the next medium', async () => {
+      for (const label of ['1', '2']) await add('medium', label);
+      await add('low', '1');
+      const loop = taker();
+      const first = await held(loop);
+      await add('high', '1');
+
+      const high = await loop.complete(first.job, first.token, null, nextToken());
+      expect(high?.id).toBe('high-1');
+      const medium = await loop.complete(
+        high as Job<TaskEnvelope>,
+        high?.token ?? '',
+        null,
+        nextToken(),
+      );
+      expect(medium?.id).toBe('medium-2');
+      const low = await loop.complete(
+        medium as Job<TaskEnvelope>,
+        medium?.token ?? '',
+        null,
+        nextToken(),
+      );
+      expect(low?.id).toBe('low-1');
+      expect(
+        await loop.complete(low as Job<TaskEnvelope>, low?.token ?? '', null, nextToken()),
+      ).toBeUndefined();
+      expect(await queues.low.getJobState('low-1')).toBe('completed');
+    });
+
+    it("takes the parent a child releases, in a higher queue, with the child's completion", async () => {
+      const flows = new FlowProducer({ connection, prefix });
+      await flows.add({
+        name: 'batch_var',
+        queueName: 'high',
+        data: { input: null, meta: { submitted_at: new Date().toISOString(), children: 1 } },
+        opts: { jobId: 'parent' },
+        children: [
+          {
+            name: 'echo',
+            queueName: 'medium',
+            data: { input: '1', meta: {} },
+            opts: { jobId: 'child' },
+          },
+        ],
+      });
+      await add('medium', 'other');
+      await flows.close();
+      const loop = taker();
+      const child = await held(loop);
+      expect(child.job.id).toBe('child');
+
+      const next = await loop.complete(child.job, child.token, { index: 0 }, nextToken());
+
+      expect(next?.id).toBe('parent');
+      expect(await next?.getChildrenValues()).toEqual({ [`${prefix}:medium:child`]: { index: 0 } });
+    });
+
+    it('takes nothing, drops nothing and counts nothing when the lock is not its own', async () => {
+      for (const label of ['1', '2']) await add('medium', label);
+      const loop = taker();
+      const first = await held(loop);
+
+      await expect(
+        loop.complete(first.job, 'not-the-token', { ok: 1 }, nextToken()),
+      ).rejects.toThrow(/lock/i);
+
+      expect(await queues.medium.getJobState('medium-1')).toBe('active');
+      expect(await queues.medium.getJobState('medium-2')).toBe('prioritized');
+      const stored = await Job.fromId<TaskEnvelope>(queues.medium, 'medium-1');
+      expect(stored?.data.input).toBe('1');
+      expect(stored?.attemptsMade).toBe(0);
+      expect((await Job.fromId<TaskEnvelope>(queues.medium, 'medium-2'))?.attemptsStarted).toBe(0);
+      // The holder can still complete it.
+      await loop.complete(first.job, first.token, { ok: 1 });
+      expect(await queues.medium.getJobState('medium-1')).toBe('completed');
+    });
+
+    it('takes nothing when given no next token (the worker is stopping)', async () => {
+      for (const label of ['1', '2']) await add('medium', label);
+      const loop = taker();
+      const first = await held(loop);
+
+      expect(await loop.complete(first.job, first.token, { ok: 1 })).toBeUndefined();
+
+      expect(await queues.medium.getJobState('medium-1')).toBe('completed');
+      expect(await queues.medium.getJobState('medium-2')).toBe('prioritized');
+    });
+
+    it('counts attempts the same for a task taken by a completion when its worker dies', async () => {
+      for (const label of ['1', '2', '3']) await add('medium', label);
+      // A worker that dies renews no lock: each runs out after 300 ms.
+      const dying = taker(['high', 'medium', 'low'], 300);
+      const first = await held(dying);
+      const byCompletion = await dying.complete(first.job, first.token, null, nextToken());
+      const byTake = await held(dying);
+      expect([byCompletion?.id, byTake.job.id]).toEqual(['medium-2', 'medium-3']);
+      // The worker is killed here. Another worker's stalled check hands both tasks back.
+      void workers.medium.startStalledCheckTimer();
+      for (const id of ['medium-2', 'medium-3']) {
+        await eventually(
+          // BullMQ puts a stalled task at the head of its queue's wait list.
+          async () => ((await queues.medium.getJobState(id)) === 'waiting' ? true : undefined),
+          `${id} to be back in its queue`,
+        );
+      }
+
+      const rescuer = taker();
+      const again = [await held(rescuer), await held(rescuer)];
+
+      const counted = again.map(({ job }) => [job.id, job.attemptsStarted, job.stalledCounter]);
+      expect(counted.sort()).toEqual([
+        ['medium-2', 2, 1],
+        ['medium-3', 2, 1],
+      ]);
+    });
   });
 });
