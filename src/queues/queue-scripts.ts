@@ -78,35 +78,52 @@ export interface ScriptCall {
   keysThenArgs: (string | Buffer)[];
 }
 
+/** What FINISH_AND_TAKE_LUA needs of the queues to take from, in priority order. */
+export interface TakeFrom {
+  keys: string[];
+  prefixes: string[];
+}
+
+/** The take part of a call, for queues whose BullMQ keys are `queues`: built once per worker. */
+export function takeFrom(queues: readonly KeysMap[]): TakeFrom {
+  return {
+    keys: queues.flatMap((k) => TAKE_KEY_NAMES.map((name) => k[name])),
+    prefixes: queues.map((k) => k['']),
+  };
+}
+
+const NOTHING: TakeFrom = { keys: [], prefixes: [] };
+
 /**
  * The call that completes a task, when `finish` is given (what BullMQ's moveToFinishedArgs
  * returns: 14 keys, then 9 arguments, fetch-next off), and takes the next task from the
- * queues whose BullMQ keys are `queues`, in priority order (none: take nothing).
+ * queues of `take`, in priority order (none: take nothing).
  */
 export function finishAndTakeCall(
-  queues: readonly KeysMap[],
+  take: TakeFrom | undefined,
   lock: { token: string; ms: number; workerName: string },
   finish?: readonly (string | number | boolean | Buffer | undefined)[],
   now = Date.now(),
 ): ScriptCall {
-  const finishKeys = finish ? FINISH_KEYS : 0;
-  const asArg = (value: string | number | boolean | Buffer | undefined): string | Buffer =>
-    value === undefined ? '' : Buffer.isBuffer(value) ? value : String(value);
-  const keys = [
-    ...(finish?.slice(0, FINISH_KEYS) ?? []),
-    ...queues.flatMap((k) => TAKE_KEY_NAMES.map((name) => k[name])),
-  ];
+  const { keys, prefixes } = take ?? NOTHING;
+  const finishKeys = finish ? (finish.slice(0, FINISH_KEYS) as string[]) : [];
+  const finishArgs = finish
+    ? finish
+        .slice(FINISH_KEYS)
+        .map((value) => (value === undefined ? '' : Buffer.isBuffer(value) ? value : String(value)))
+    : [];
   return {
-    numberOfKeys: keys.length,
+    numberOfKeys: finishKeys.length + keys.length,
     keysThenArgs: [
+      ...finishKeys,
       ...keys,
-      String(finishKeys),
+      String(finishKeys.length),
       lock.token,
       String(lock.ms),
       lock.workerName,
       String(now),
-      ...queues.map((k) => k['']),
-      ...(finish?.slice(FINISH_KEYS) ?? []),
-    ].map(asArg),
+      ...prefixes,
+      ...finishArgs,
+    ],
   };
 }

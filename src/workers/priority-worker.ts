@@ -4,7 +4,7 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { type Job, Worker } from 'bullmq';
+import { createRedisBackend, type Job, Worker } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +15,7 @@ import type { TaskEnvelope } from '../queues/task';
 import { createRedisClient, type RedisClient } from '../redis/redis-client';
 import { TaskHousekeeping } from './task-housekeeping';
 import { TaskRun } from './task-run';
+import { LockRenewal } from './lock-renewal';
 import { TaskTaker } from './task-taker';
 import { WorkerRegistryRepository } from './worker-registry.repository';
 
@@ -48,8 +49,8 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
   private taker!: TaskTaker;
   private accepting = true;
   private readonly slots: Promise<void>[] = [];
-  /** Tasks running now, with the lock token each was taken with. */
-  private readonly active = new Map<Job<TaskEnvelope>, string>();
+  /** Tasks running now, with the lock token each was taken with, and their locks kept. */
+  private locks!: LockRenewal;
   private wake: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private tokenCounter = 0;
@@ -78,15 +79,22 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     this.connection.on('error', () => undefined);
     this.blocking.on('error', () => undefined);
     for (const queue of this.queues) {
-      const worker = new Worker<TaskEnvelope>(queue, null, {
-        connection: this.connection,
-        prefix: this.config.keyPrefix,
-        autorun: false,
-        lockDuration: this.config.WORKER_LOCK_MS,
-        stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
-        maxStalledCount: this.config.WORKER_MAX_STALLED,
-        name: this.id,
-      });
+      const worker = new Worker<TaskEnvelope>(
+        queue,
+        null,
+        {
+          connection: this.connection,
+          prefix: this.config.keyPrefix,
+          autorun: false,
+          lockDuration: this.config.WORKER_LOCK_MS,
+          stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
+          maxStalledCount: this.config.WORKER_MAX_STALLED,
+          name: this.id,
+        },
+        // Without the blocking connection a BullMQ worker opens for its own fetch loop, which
+        // a manual-mode worker never uses: this loop waits on `blocking`, one for all queues.
+        (name, options) => createRedisBackend(name, options),
+      );
       worker.on('error', (error) => this.logger.warn(`queue ${queue}: ${error.message}`));
       worker.on('stalled', (jobId) => {
         this.taskRun.stalled(worker, queue, jobId).catch(() => undefined);
@@ -94,6 +102,10 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       this.workers.set(queue, worker);
       void worker.startStalledCheckTimer();
     }
+    this.locks = new LockRenewal(this.workers, this.config.WORKER_LOCK_MS, (message) =>
+      this.logger.warn(message),
+    );
+    this.locks.start();
     this.taker = new TaskTaker(this.connection, [...this.workers.values()], {
       ms: this.config.WORKER_LOCK_MS,
       workerName: this.id,
@@ -120,23 +132,24 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     // Wake idle slots at once: their blocking wait would otherwise last until it times out.
     this.blocking.disconnect();
     this.logger.log(
-      `${signal ?? 'shutdown'}: finishing ${this.active.size} task(s) in flight, taking no new ones`,
+      `${signal ?? 'shutdown'}: finishing ${this.locks.held.size} task(s) in flight, taking no new ones`,
     );
     const drained = Promise.all(this.slots).then(() => true);
     const grace = sleep(this.config.WORKER_SHUTDOWN_GRACE_MS).then(() => false);
     const finished = await Promise.race([drained, grace]);
     if (!finished) {
       this.logger.warn(
-        `grace period over with ${this.active.size} task(s) still running; putting them back in their queues`,
+        `grace period over with ${this.locks.held.size} task(s) still running; putting them back in their queues`,
       );
       // Back to wait now, rather than left locked until they count as stalled.
       await Promise.all(
-        [...this.active].map(([job, token]) => job.moveToWait(token).catch(() => undefined)),
+        [...this.locks.held].map(([job, token]) => job.moveToWait(token).catch(() => undefined)),
       );
     }
     // The quota settles of the last tasks, which their slots did not wait for.
     await this.housekeeping.settled();
     await this.workerRegistry.remove(this.id).catch(() => undefined);
+    this.locks.stop();
     await Promise.all([...this.workers.values()].map((w) => w.close(!finished)));
     this.connection.disconnect();
   }
@@ -204,12 +217,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     job: Job<TaskEnvelope>,
     token: string,
   ): Promise<{ job: Job<TaskEnvelope>; token: string } | undefined> {
-    this.active.set(job, token);
-    const renew = setInterval(() => {
-      job.extendLock(token, this.config.WORKER_LOCK_MS).catch((error: Error) => {
-        this.logger.warn(`task ${job.id}: lock renewal failed: ${error.message}`);
-      });
-    }, this.config.WORKER_LOCK_MS / 2);
+    this.locks.held.set(job, token);
     const nextToken = this.newToken();
     try {
       const next = await this.taskRun.run(job, token, (done, result) =>
@@ -220,8 +228,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       this.logger.error(`task ${job.id}: ${(error as Error).message}`);
       return undefined;
     } finally {
-      clearInterval(renew);
-      this.active.delete(job);
+      this.locks.held.delete(job);
     }
   }
 
@@ -233,7 +240,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
         pid: process.pid,
         queues: this.queues,
         concurrency: this.config.WORKER_CONCURRENCY,
-        active: this.active.size,
+        active: this.locks.held.size,
         started_at: this.startedAt,
         log_shipping: this.logShipping.status(),
       })

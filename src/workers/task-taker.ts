@@ -1,12 +1,11 @@
+import { Job, type JobJson, type JobsOptions, raw2NextJobData, type Worker } from 'bullmq';
 import {
-  Job,
-  type JobJson,
-  type JobsOptions,
-  type KeysMap,
-  raw2NextJobData,
-  type Worker,
-} from 'bullmq';
-import { FINISH_AND_TAKE_LUA, finishAndTakeCall, type ScriptCall } from '../queues/queue-scripts';
+  FINISH_AND_TAKE_LUA,
+  finishAndTakeCall,
+  type ScriptCall,
+  type TakeFrom,
+  takeFrom,
+} from '../queues/queue-scripts';
 import type { TaskEnvelope } from '../queues/task';
 import type { RedisClient } from '../redis/redis-client';
 
@@ -45,6 +44,7 @@ type Reply = [number, string[]?, string?];
 export class TaskTaker {
   private readonly connection: Scripted;
   private readonly byQueue: Map<string, Worker<TaskEnvelope>>;
+  private readonly takeFrom: TakeFrom;
 
   /**
    * @param workers one BullMQ worker per served queue, in priority order, all on `connection`
@@ -58,11 +58,12 @@ export class TaskTaker {
     connection.defineCommand(COMMAND, { lua: FINISH_AND_TAKE_LUA });
     this.connection = connection as Scripted;
     this.byQueue = new Map(workers.map((w) => [w.name, w]));
+    this.takeFrom = takeFrom(workers.map((w) => w.keys));
   }
 
   /** The first task in priority order, locked with `token`; undefined when there is none. */
   async take(token: string): Promise<Job<TaskEnvelope> | undefined> {
-    const reply = await this.call(finishAndTakeCall(this.keys, { token, ...this.lock }));
+    const reply = await this.call(finishAndTakeCall(this.takeFrom, { token, ...this.lock }));
     return this.taken(reply, token);
   }
 
@@ -95,9 +96,9 @@ export class TaskTaker {
       false,
       dropInput ? { data: JSON.stringify({ ...job.data, input: null }) } : undefined,
     );
-    const queues = nextToken === undefined ? [] : this.keys;
+    const take = nextToken === undefined ? undefined : this.takeFrom;
     const reply = await this.call(
-      finishAndTakeCall(queues, { token: nextToken ?? '', ...this.lock }, finish, now),
+      finishAndTakeCall(take, { token: nextToken ?? '', ...this.lock }, finish, now),
     );
     if (reply[0] < 0) {
       throw worker.backend.finishedErrors({
@@ -113,10 +114,6 @@ export class TaskTaker {
     job.attemptsMade += 1;
     if (dropInput) job.data = { ...job.data, input: null };
     return nextToken === undefined ? undefined : this.taken(reply, nextToken);
-  }
-
-  private get keys(): KeysMap[] {
-    return this.workers.map((w) => w.keys);
   }
 
   private async call({ numberOfKeys, keysThenArgs }: ScriptCall): Promise<Reply> {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TASK_QUEUES, type TaskQueue } from '../../src/config/queue-names';
 import type { TaskEnvelope } from '../../src/queues/task';
+import { LockRenewal } from '../../src/workers/lock-renewal';
 import { TaskTaker } from '../../src/workers/task-taker';
 import { deleteKeys } from '../support/in-process';
 import { eventually, REDIS_URL } from '../support/services';
@@ -292,6 +293,35 @@ describe(TaskTaker.name, () => {
         ['medium-2', 2, 1],
         ['medium-3', 2, 1],
       ]);
+    });
+  });
+
+  describe(LockRenewal.name, () => {
+    it('extends every held lock with one call per queue, however many tasks it holds', async () => {
+      for (const label of ['1', '2', '3']) await add('medium', label);
+      await add('high', '1');
+      const shortLocks = taker(['high', 'medium', 'low'], 1000);
+      const renewal = new LockRenewal(new Map(Object.entries(workers)), LOCK_MS, (message) => {
+        throw new Error(message);
+      });
+      const taken = [];
+      for (let i = 0; i < 4; i++) taken.push(await held(shortLocks));
+      for (const { job, token } of taken) renewal.held.set(job, token);
+      const lockKey = (job: Job<TaskEnvelope>): string =>
+        `${prefix}:${job.queueName}:${job.id}:lock`;
+      // Once, so that Redis has BullMQ's script; then the locks are short again.
+      await renewal.renew();
+      for (const { job } of taken) await connection.pexpire(lockKey(job), 1000);
+      const sent = jest.spyOn(connection, 'sendCommand');
+
+      await renewal.renew();
+
+      expect(sent.mock.calls.map(([command]) => command.name)).toEqual(['evalsha', 'evalsha']);
+      sent.mockRestore();
+      for (const { job, token } of taken) {
+        expect(await connection.get(lockKey(job))).toBe(token);
+        expect(await connection.pttl(lockKey(job))).toBeGreaterThan(1000);
+      }
     });
   });
 });

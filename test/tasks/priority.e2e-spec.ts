@@ -1,5 +1,7 @@
 // Strict priority, as the old stack's BRPOP high medium low: a worker always takes from the
 // first non-empty queue it serves; within a queue, lower `priority` runs first.
+import Redis from 'ioredis';
+import { REDIS_URL } from '../support/services';
 import { TestStack, type Task } from '../support/stack';
 
 function started(task: Task): number {
@@ -55,6 +57,26 @@ describe('priority', () => {
     expect(Date.parse(f.started_at ?? '')).toBeGreaterThanOrEqual(
       Date.parse((await stack.task(blocker.task_id)).finished_at ?? ''),
     );
+  });
+
+  it('serves its three queues on one connection and one blocking wait, not one per queue', async () => {
+    const worker = await stack.startWorker();
+    const redis = new Redis(REDIS_URL);
+    try {
+      const names = ((await redis.client('LIST')) as string)
+        .split('\n')
+        .map((client) => / name=(\S*)/.exec(client)?.[1] ?? '')
+        .filter((name) => name.includes(`:${worker.pid}:`));
+      // BullMQ's Worker would add an idle blocking connection per queue (`<prefix>:<queue>:w:<id>`).
+      expect(names.map((name) => name.split(':')[0]).sort()).toEqual([
+        'threadline-worker',
+        'threadline-worker-wait',
+      ]);
+    } finally {
+      await redis.quit();
+      worker.kill('SIGTERM');
+      await worker.exited;
+    }
   });
 
   it('honours WORKER_QUEUES: a worker for high,medium never takes a low task', async () => {
