@@ -37,7 +37,7 @@ export function cacheValidationRules(storage: MetadataStorage = getMetadataStora
   storage.getTargetValidationMetadatas = (target, schema, always, strictGroups, wanted) => {
     const query = `${schema}\u0000${always}\u0000${strictGroups}\u0000${wanted?.join('\u0000') ?? ''}`;
     let byTarget = answers.get(query);
-    if (!byTarget) answers.set(query, (byTarget = new Map()));
+    if (!byTarget) answers.set(query, (byTarget = new Map<unknown, ValidationMetadata[]>()));
     let rules = byTarget.get(target);
     if (!rules)
       byTarget.set(target, (rules = lookup(target, schema, always, strictGroups, wanted)));
