@@ -42,14 +42,7 @@ export class RedisRepository {
 
   /** Runs `script` (EVALSHA, its text sent only when Redis lacks it). */
   async eval(script: LuaScript, call: ScriptCall): Promise<unknown> {
-    return this.run(async (client) => {
-      try {
-        return await client.evalsha(script.sha, call.keys.length, ...call.keys, ...call.args);
-      } catch (error) {
-        if (!isNoScript(error)) throw error;
-        return client.eval(script.source, call.keys.length, ...call.keys, ...call.args);
-      }
-    });
+    return this.run((client) => evalOn(client, script, call));
   }
 
   /**
@@ -84,6 +77,13 @@ export class RedisRepository {
         [new Error('no answer to EVALSHA'), null],
         [null, 0],
       ];
+      if (isRedirection(scriptError)) {
+        // The slot has moved (a failover): the script did not run. ioredis follows a lone
+        // command to the slot's new master (not a pipeline whose WAIT failed beside it), so
+        // the script goes alone, and WAIT after it, on the connection the script used.
+        const reply = await evalOn(client, script, call);
+        return [reply, await waitForReplicas(client, keys[0], wanted, timeoutMs)] as const;
+      }
       if (scriptError) throw scriptError;
       if (waitError) throw waitError;
       return [scriptReply, Number(acknowledged)] as const;
@@ -161,6 +161,21 @@ export class RedisRepository {
       clearTimeout(timer);
     }
   }
+}
+
+/** Runs `script` on `client` by EVALSHA, sending its text only when Redis lacks it. */
+async function evalOn(client: RedisClient, script: LuaScript, call: ScriptCall): Promise<unknown> {
+  try {
+    return await client.evalsha(script.sha, call.keys.length, ...call.keys, ...call.args);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    return client.eval(script.source, call.keys.length, ...call.keys, ...call.args);
+  }
+}
+
+/** A cluster node's answer that the key's slot is served elsewhere: nothing was run. */
+export function isRedirection(error: unknown): boolean {
+  return error instanceof Error && /^(MOVED|ASK) /.test(error.message);
 }
 
 /**
