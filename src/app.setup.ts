@@ -28,6 +28,8 @@ export const API_PATH = '/api/v1';
 export function configureApp(app: NestExpressApplication): void {
   const config = app.get(AppConfig);
   app.disable('x-powered-by');
+  // No ETag: Express would hash every JSON body for it, and no client revalidates an answer.
+  app.set('etag', false);
   // Who may set the client address with X-Forwarded-For (TRUST_PROXY): read by req.ip below.
   app.set('trust proxy', config.trustProxy);
   // First in the chain, so that everything after it (body parsing included) runs in the flow.

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
+import { LuaScript } from '../redis/lua-script';
 import { RedisRepository } from '../redis/redis.repository';
 
 /** The response first given for a key, replayed to every retry. */
@@ -29,24 +30,36 @@ export type Claim = { kind: 'claimed' | 'taken-over' | 'existing'; record: Idemp
  */
 export const IDEMPOTENCY_LEASE_MS = 10_000;
 
-// Atomically: create the record, or take over an abandoned one, or return what is there.
-const CLAIM_SCRIPT = `
-local raw = redis.call('GET', KEYS[1])
-local now = tonumber(ARGV[3])
-if not raw then
-  local rec = cjson.encode({state='in-flight', fingerprint=ARGV[1], task_id=ARGV[2], lease_until=now + tonumber(ARGV[4])})
-  redis.call('SET', KEYS[1], rec, 'EX', tonumber(ARGV[5]))
-  return {'claimed', rec}
+/**
+ * `findIdempotency(recordKey, fingerprint, now, leaseMs)`: nil when the key is free; else
+ * `{'taken-over', record}` for an abandoned claim of the same body, whose lease it renews, or
+ * `{'existing', record}`. A Lua function, so that the one-round-trip submit
+ * (src/tasks/submit-script.ts) runs it too.
+ */
+export const FIND_IDEMPOTENCY_LUA = `
+local function findIdempotency(recordKey, fingerprint, now, leaseMs)
+  local raw = redis.call('GET', recordKey)
+  if not raw then return nil end
+  local rec = cjson.decode(raw)
+  if rec.state == 'in-flight' and rec.fingerprint == fingerprint and tonumber(rec.lease_until) <= now then
+    rec.lease_until = now + leaseMs
+    local enc = cjson.encode(rec)
+    redis.call('SET', recordKey, enc, 'KEEPTTL')
+    return {'taken-over', enc}
+  end
+  return {'existing', raw}
 end
-local rec = cjson.decode(raw)
-if rec.state == 'in-flight' and rec.fingerprint == ARGV[1] and tonumber(rec.lease_until) <= now then
-  rec.lease_until = now + tonumber(ARGV[4])
-  local enc = cjson.encode(rec)
-  redis.call('SET', KEYS[1], enc, 'KEEPTTL')
-  return {'taken-over', enc}
-end
-return {'existing', raw}
 `;
+
+// Atomically: create the record, or take over an abandoned one, or return what is there.
+const CLAIM_SCRIPT = new LuaScript(`${FIND_IDEMPOTENCY_LUA}
+local now = tonumber(ARGV[3])
+local found = findIdempotency(KEYS[1], ARGV[1], now, tonumber(ARGV[4]))
+if found then return found end
+local rec = cjson.encode({state='in-flight', fingerprint=ARGV[1], task_id=ARGV[2], lease_until=now + tonumber(ARGV[4])})
+redis.call('SET', KEYS[1], rec, 'EX', tonumber(ARGV[5]))
+return {'claimed', rec}
+`);
 
 /** Idempotency records in Redis, one per key, expiring after IDEMPOTENCY_TTL_S. */
 @Injectable()
@@ -58,19 +71,16 @@ export class IdempotencyRepository {
 
   /** Claims `key` for a new request with this fingerprint and task id, or returns the existing record. */
   async claim(key: string, fingerprint: string, taskId: string): Promise<Claim> {
-    const reply = await this.redis.run(
-      (client) =>
-        client.eval(
-          CLAIM_SCRIPT,
-          1,
-          this.recordKey(key),
-          fingerprint,
-          taskId,
-          String(Date.now()),
-          String(IDEMPOTENCY_LEASE_MS),
-          String(this.config.IDEMPOTENCY_TTL_S),
-        ) as Promise<[string, string]>,
-    );
+    const reply = (await this.redis.eval(CLAIM_SCRIPT, {
+      keys: [this.recordKey(key)],
+      args: [
+        fingerprint,
+        taskId,
+        String(Date.now()),
+        String(IDEMPOTENCY_LEASE_MS),
+        String(this.config.IDEMPOTENCY_TTL_S),
+      ],
+    })) as [string, string];
     const record = JSON.parse(reply[1]) as IdempotencyRecord;
     return { kind: reply[0] as Claim['kind'], record };
   }
@@ -83,16 +93,23 @@ export class IdempotencyRepository {
     );
   }
 
-  /** Ends the claim early (the request failed): the next retry takes over at once, same task id. */
+  /**
+   * Ends the claim early (the request failed): the next retry takes over at once, same task id.
+   * A record that is not there (its request failed before it was written) stays away.
+   */
   async abandon(key: string, record: IdempotencyRecord): Promise<void> {
-    const released: IdempotencyRecord = { ...record, lease_until: 0 };
     await this.redis.run((client) =>
-      client.set(this.recordKey(key), JSON.stringify(released), 'KEEPTTL'),
+      client.set(this.recordKey(key), JSON.stringify(abandoned(record)), 'KEEPTTL', 'XX'),
     );
   }
 
   /** Keys are hashed: any visible ASCII is allowed in a key, and its length is bounded. */
-  private recordKey(key: string): string {
+  recordKey(key: string): string {
     return `${this.config.keyPrefix}:idempotency:${createHash('sha256').update(key).digest('hex')}`;
   }
+}
+
+/** A claim given up: its lease has run out, so that a retry takes it over. */
+export function abandoned(record: IdempotencyRecord): IdempotencyRecord {
+  return { ...record, lease_until: 0 };
 }

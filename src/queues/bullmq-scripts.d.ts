@@ -1,6 +1,9 @@
-// Types of the two BullMQ scripts that queue-scripts.ts wraps. BullMQ publishes them (the Lua
-// with its includes inlined) in dist/cjs/scripts without declarations; they are declared in
-// dist/esm/scripts/*.d.ts with this shape.
+// BullMQ ships each of its Lua scripts, includes resolved, as a module of dist/cjs/scripts;
+// only its ES module build has declarations for them, with this shape. queue-scripts.ts wraps
+// moveToActive and moveToFinished; the submit script wraps the add scripts.
+declare module 'bullmq/dist/cjs/scripts' {
+  export * from 'bullmq/dist/esm/scripts';
+}
 declare module 'bullmq/dist/cjs/scripts/moveToActive-11' {
   export const moveToActive: { name: string; content: string; keys: number };
 }

@@ -7,6 +7,7 @@ import { encodeFlow } from '../context/job-meta.codec';
 import { RedisRepository } from '../redis/redis.repository';
 import type { NewTask, TaskEnvelope, TaskError, TaskSnapshot } from './task';
 import { fairPriority } from './fair-priority';
+import { type QueueCall, queueCall } from './queue-call';
 import { toSnapshot } from './task-snapshot';
 import { TASK_QUEUES, type TaskQueue } from '../config/queue-names';
 
@@ -56,6 +57,25 @@ export class TaskQueueRepository {
       this.queues[task.queue].add(task.type, envelope(task), this.jobOptions(task)),
     );
     await this.redis.replicated(this.slotKey);
+  }
+
+  /**
+   * The insert of one task as a Lua call (QueueCall), for a script that also claims what the
+   * submission needs, in the same round trip (src/tasks/submit-script.ts). The job is the one
+   * {@link add} queues, its priority set by the script from the client's place in the fair
+   * rotation (`rank`, found there). The script runs with the same key prefix, so on a cluster
+   * its keys share the prefix's hash slot.
+   */
+  async addCall(task: NewTask): Promise<QueueCall> {
+    const queue = this.queues[task.queue];
+    const opts = {
+      ...queue.defaultJobOptions,
+      ...this.jobOptions(task),
+      // The client's own priority: queueTask turns it into fairPriority(priority, rank).
+      priority: task.priority,
+    };
+    const job = new Job<TaskEnvelope>(queue, task.type, envelope(task), opts, task.id);
+    return queueCall((transaction) => job.addJob(transaction));
   }
 
   /** Queues a parent and its children as one BullMQ flow: the parent runs after them all. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { RedisRepository } from '../redis/redis.repository';
+import { LuaScript } from '../redis/lua-script';
+import { RedisRepository, type ScriptCall } from '../redis/redis.repository';
 
 /** What one submission holds against its client's quota until it finishes. */
 export interface QuotaClaim {
@@ -36,23 +37,36 @@ export const TASK_RECORD_BYTES = 1024;
 // One hash per client: a field per unfinished submission ("tasks:bytes"), and the two totals;
 // and one sorted set of every claim, scored by when the housekeeping sweep should check it.
 // A claim is idempotent by task id, so that a retried submission never counts twice.
-const CLAIM = `
-local held = redis.call('HGET', KEYS[1], ARGV[1])
-local tasks = tonumber(redis.call('HGET', KEYS[1], '#tasks') or '0')
-local bytes = tonumber(redis.call('HGET', KEYS[1], '#bytes') or '0')
-if held then return {1, '', tasks, bytes} end
-local askTasks, askBytes = tonumber(ARGV[2]), tonumber(ARGV[3])
-if tasks + askTasks > tonumber(ARGV[4]) then return {0, 'tasks', tasks, bytes} end
-if bytes + askBytes > tonumber(ARGV[5]) then return {0, 'bytes', tasks, bytes} end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
-redis.call('HINCRBY', KEYS[1], '#tasks', askTasks)
-redis.call('HINCRBY', KEYS[1], '#bytes', askBytes)
-redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1] .. ' ' .. ARGV[6])
-return {1, '', tasks, bytes}
+// A Lua function, so that the one-round-trip submit (src/tasks/submit-script.ts) runs it too.
+/**
+ * `claimQuota(quotaKey, checksKey, taskId, tasks, bytes, maxTasks, maxBytes, client, checkAt)`:
+ * `{granted (1 or 0), refused ('tasks', 'bytes' or ''), tasks held before, bytes held before}`.
+ */
+export const CLAIM_QUOTA_LUA = `
+local function claimQuota(quotaKey, checksKey, taskId, askTasks, askBytes, maxTasks, maxBytes, client, checkAt)
+  local held = redis.call('HGET', quotaKey, taskId)
+  local tasks = tonumber(redis.call('HGET', quotaKey, '#tasks') or '0')
+  local bytes = tonumber(redis.call('HGET', quotaKey, '#bytes') or '0')
+  if held then return {1, '', tasks, bytes} end
+  if tasks + tonumber(askTasks) > tonumber(maxTasks) then return {0, 'tasks', tasks, bytes} end
+  if bytes + tonumber(askBytes) > tonumber(maxBytes) then return {0, 'bytes', tasks, bytes} end
+  redis.call('HSET', quotaKey, taskId, askTasks .. ':' .. askBytes)
+  redis.call('HINCRBY', quotaKey, '#tasks', askTasks)
+  redis.call('HINCRBY', quotaKey, '#bytes', askBytes)
+  redis.call('ZADD', checksKey, checkAt, taskId .. ' ' .. client)
+  return {1, '', tasks, bytes}
+end
 `;
 
+const CLAIM = new LuaScript(`${CLAIM_QUOTA_LUA}
+return claimQuota(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+`);
+
+/** What claimQuota answers: granted (1 or 0), which quota refused, tasks and bytes held before. */
+export type QuotaReply = [granted: number, refused: string, tasks: number, bytes: number];
+
 // Releasing twice is harmless: only the first finds the field.
-const RELEASE = `
+const RELEASE = new LuaScript(`
 local held = redis.call('HGET', KEYS[1], ARGV[1])
 if not held then return 0 end
 local sep = string.find(held, ':', 1, true)
@@ -62,12 +76,12 @@ local tasks = redis.call('HINCRBY', KEYS[1], '#tasks', -tonumber(string.sub(held
 local bytes = redis.call('HINCRBY', KEYS[1], '#bytes', -tonumber(string.sub(held, sep + 1)))
 if tasks <= 0 and bytes <= 0 then redis.call('DEL', KEYS[1]) end
 return 1
-`;
+`);
 
 // A claim whose task has ended: its tasks are given back, and its bytes become what the ended
 // task keeps (result, record, ARGV[4] per task of it) until ARGV[5], when the sweep drops them.
 // A claim settled already ("0:<bytes>") is left as it is.
-const SETTLE = `
+const SETTLE = new LuaScript(`
 local held = redis.call('HGET', KEYS[1], ARGV[1])
 if not held then return 0 end
 local sep = string.find(held, ':', 1, true)
@@ -79,12 +93,12 @@ redis.call('HINCRBY', KEYS[1], '#tasks', -tasks)
 redis.call('HINCRBY', KEYS[1], '#bytes', kept - tonumber(string.sub(held, sep + 1)))
 redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1] .. ' ' .. ARGV[2])
 return 1
-`;
+`);
 
 // The due claims, at most ARGV[2]: those settled (their results have expired) are dropped
 // here, in bulk; the others are returned for the sweep to look at. Every client's hash is
 // under ARGV[3], in the one hash slot of the prefix.
-const DROP_EXPIRED = `
+const DROP_EXPIRED = new LuaScript(`
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local dropped, open = 0, {}
 for _, member in ipairs(due) do
@@ -107,7 +121,7 @@ for _, member in ipairs(due) do
   end
 end
 return {dropped, open}
-`;
+`);
 
 /**
  * Per-client quotas of unfinished tasks and of the bytes a client keeps in Redis, shared by
@@ -126,25 +140,28 @@ export class QuotaRepository {
   ) {}
 
   async claim(claim: QuotaClaim): Promise<QuotaDecision> {
-    const limits = {
-      tasks: this.config.QUOTA_TASKS_PER_CLIENT,
-      bytes: this.config.QUOTA_BYTES_PER_CLIENT,
-    };
-    const reply = (await this.redis.run((client) =>
-      client.eval(
-        CLAIM,
-        2,
-        this.keyOf(claim.client),
-        this.checksKey,
+    const reply = (await this.redis.eval(CLAIM, this.claimCall(claim))) as QuotaReply;
+    return this.decision(claim, reply);
+  }
+
+  /** The keys and arguments of `claimQuota` (CLAIM_QUOTA_LUA) for `claim`, in its order. */
+  claimCall(claim: QuotaClaim): ScriptCall & { keys: [string, string] } {
+    return {
+      keys: [this.keyOf(claim.client), this.checksKey],
+      args: [
         claim.taskId,
         claim.tasks,
         claim.bytes,
-        limits.tasks,
-        limits.bytes,
+        this.config.QUOTA_TASKS_PER_CLIENT,
+        this.config.QUOTA_BYTES_PER_CLIENT,
         claim.client,
         Date.now() + this.recheckMs,
-      ),
-    )) as [number, string, number, number];
+      ],
+    };
+  }
+
+  /** What `claimQuota`'s reply to `claim` means. */
+  decision(claim: QuotaClaim, reply: QuotaReply): QuotaDecision {
     const [granted, refused, tasks, bytes] = reply;
     if (granted === 1) return { granted: true, backlog: tasks };
     return refused === 'tasks'
@@ -152,23 +169,24 @@ export class QuotaRepository {
           granted: false,
           quota: 'QUOTA_TASKS_PER_CLIENT',
           used: tasks,
-          limit: limits.tasks,
+          limit: this.config.QUOTA_TASKS_PER_CLIENT,
           asked: claim.tasks,
         }
       : {
           granted: false,
           quota: 'QUOTA_BYTES_PER_CLIENT',
           used: bytes,
-          limit: limits.bytes,
+          limit: this.config.QUOTA_BYTES_PER_CLIENT,
           asked: claim.bytes,
         };
   }
 
   /** Gives back what `taskId` holds of `client`'s quota; true when it held anything. */
   async release(client: string, taskId: string): Promise<boolean> {
-    const released = await this.redis.run((redis) =>
-      redis.eval(RELEASE, 2, this.keyOf(client), this.checksKey, taskId, client),
-    );
+    const released = await this.redis.eval(RELEASE, {
+      keys: [this.keyOf(client), this.checksKey],
+      args: [taskId, client],
+    });
     return released === 1;
   }
 
@@ -193,19 +211,16 @@ export class QuotaRepository {
     kept: { bytes: number; bytesPerTask: number },
     now = Date.now(),
   ): Promise<boolean> {
-    const settled = await this.redis.run((redis) =>
-      redis.eval(
-        SETTLE,
-        2,
-        this.keyOf(client),
-        this.checksKey,
+    const settled = await this.redis.eval(SETTLE, {
+      keys: [this.keyOf(client), this.checksKey],
+      args: [
         taskId,
         client,
         Math.ceil(kept.bytes),
         kept.bytesPerTask,
         now + this.config.RESULT_TTL_S * 1000,
-      ),
-    );
+      ],
+    });
     return settled === 1;
   }
 
@@ -219,9 +234,10 @@ export class QuotaRepository {
     limit: number,
     now = Date.now(),
   ): Promise<{ dropped: number; open: { client: string; taskId: string }[] }> {
-    const [dropped, open] = (await this.redis.run((redis) =>
-      redis.eval(DROP_EXPIRED, 1, this.checksKey, now, limit, this.keyOf('')),
-    )) as [number, string[]];
+    const [dropped, open] = (await this.redis.eval(DROP_EXPIRED, {
+      keys: [this.checksKey],
+      args: [now, limit, this.keyOf('')],
+    })) as [number, string[]];
     return {
       dropped,
       open: open.map((member) => {

@@ -1,4 +1,4 @@
-import { isConnectionError } from './redis.repository';
+import { isConnectionError, isRedirection } from './redis.repository';
 
 describe(isConnectionError.name, () => {
   it.each([
@@ -26,4 +26,20 @@ describe(isConnectionError.name, () => {
   ])('leaves "%s" to be a 500: our bug, not an outage', (message) => {
     expect(isConnectionError(new Error(message))).toBe(false);
   });
+});
+
+describe(isRedirection.name, () => {
+  it.each(['MOVED 10512 127.0.0.1:7401', 'ASK 10512 127.0.0.1:7401'])(
+    'takes "%s" for a slot served elsewhere, where the script did not run',
+    (message) => {
+      expect(isRedirection(new Error(message))).toBe(true);
+    },
+  );
+
+  it.each(['ERR WAIT cannot be used with replica instances', 'NOSCRIPT No matching script'])(
+    'leaves "%s" alone',
+    (message) => {
+      expect(isRedirection(new Error(message))).toBe(false);
+    },
+  );
 });

@@ -3,6 +3,13 @@ import { AppConfig } from '../config/app-config';
 import { REDIS } from './redis.constants';
 import { RedisUnavailableError } from './redis-unavailable.error';
 import { type RedisClient, waitForReplicas } from './redis-client';
+import { isNoScript, type LuaScript } from './lua-script';
+
+/** A script's keys and arguments, as EVALSHA takes them. */
+export interface ScriptCall {
+  keys: readonly string[];
+  args: readonly (string | number | Buffer)[];
+}
 
 /**
  * Threadline's one way to plain Redis commands (queues go through BullMQ instead). Every
@@ -28,13 +35,74 @@ export class RedisRepository {
   async replicated(key: string): Promise<void> {
     const wanted = this.config.waitReplicas;
     if (wanted === 0) return;
-    const timeoutMs = Math.floor(this.config.REDIS_TIMEOUT_MS / 2);
+    const timeoutMs = this.waitTimeoutMs;
     const confirmed = await this.run((client) => waitForReplicas(client, key, wanted, timeoutMs));
-    if (confirmed < wanted) {
-      throw new RedisUnavailableError(
-        `${confirmed} of ${wanted} Redis replica(s) confirmed the write within ${timeoutMs} ms (REDIS_WAIT_REPLICAS)`,
-      );
-    }
+    this.checkReplicas(confirmed);
+  }
+
+  /** Runs `script` (EVALSHA, its text sent only when Redis lacks it). */
+  async eval(script: LuaScript, call: ScriptCall): Promise<unknown> {
+    return this.run((client) => evalOn(client, script, call));
+  }
+
+  /**
+   * Runs `script` and, with REDIS_WAIT_REPLICAS, waits for its writes to reach that many
+   * replicas, in one round trip: WAIT goes in the same pipeline, on the connection (and, on a
+   * cluster, to the master) that ran the script. The script's reply comes back either way,
+   * with `behind` set when fewer replicas confirmed in time: whether that fails the request
+   * depends on what the script did.
+   */
+  async evalReplicated(
+    script: LuaScript,
+    call: ScriptCall,
+  ): Promise<{ reply: unknown; behind?: RedisUnavailableError }> {
+    const wanted = this.config.waitReplicas;
+    if (wanted === 0) return { reply: await this.eval(script, call) };
+    const timeoutMs = this.waitTimeoutMs;
+    const { keys, args } = call;
+    const [reply, confirmed] = await this.run(async (client) => {
+      let replies = await client
+        .pipeline()
+        .evalsha(script.sha, keys.length, ...keys, ...args)
+        .wait(wanted, timeoutMs)
+        .exec();
+      if (isNoScript(replies?.[0]?.[0])) {
+        replies = await client
+          .pipeline()
+          .eval(script.source, keys.length, ...keys, ...args)
+          .wait(wanted, timeoutMs)
+          .exec();
+      }
+      const [[scriptError, scriptReply], [waitError, acknowledged]] = replies ?? [
+        [new Error('no answer to EVALSHA'), null],
+        [null, 0],
+      ];
+      if (isRedirection(scriptError)) {
+        // The slot has moved (a failover): the script did not run. ioredis follows a lone
+        // command to the slot's new master (not a pipeline whose WAIT failed beside it), so
+        // the script goes alone, and WAIT after it, on the connection the script used.
+        const reply = await evalOn(client, script, call);
+        return [reply, await waitForReplicas(client, keys[0], wanted, timeoutMs)] as const;
+      }
+      if (scriptError) throw scriptError;
+      if (waitError) throw waitError;
+      return [scriptReply, Number(acknowledged)] as const;
+    });
+    return confirmed < wanted ? { reply, behind: this.behind(confirmed) } : { reply };
+  }
+
+  private get waitTimeoutMs(): number {
+    return Math.floor(this.config.REDIS_TIMEOUT_MS / 2);
+  }
+
+  private checkReplicas(confirmed: number): void {
+    if (confirmed < this.config.waitReplicas) throw this.behind(confirmed);
+  }
+
+  private behind(confirmed: number): RedisUnavailableError {
+    return new RedisUnavailableError(
+      `${confirmed} of ${this.config.waitReplicas} Redis replica(s) confirmed the write within ${this.waitTimeoutMs} ms (REDIS_WAIT_REPLICAS)`,
+    );
   }
 
   /** True when the connection is up right now (no round trip). */
@@ -93,6 +161,21 @@ export class RedisRepository {
       clearTimeout(timer);
     }
   }
+}
+
+/** Runs `script` on `client` by EVALSHA, sending its text only when Redis lacks it. */
+async function evalOn(client: RedisClient, script: LuaScript, call: ScriptCall): Promise<unknown> {
+  try {
+    return await client.evalsha(script.sha, call.keys.length, ...call.keys, ...call.args);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    return client.eval(script.source, call.keys.length, ...call.keys, ...call.args);
+  }
+}
+
+/** A cluster node's answer that the key's slot is served elsewhere: nothing was run. */
+export function isRedirection(error: unknown): boolean {
+  return error instanceof Error && /^(MOVED|ASK) /.test(error.message);
 }
 
 /**

@@ -3,7 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { flowContext } from '../context/flow-context';
 import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from '../idempotency/idempotency-key';
-import { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import {
+  abandoned,
+  type Claim,
+  IdempotencyRepository,
+} from '../idempotency/idempotency.repository';
 import type { AppLogger as Logger } from '../logging/logger';
 import { PINO } from '../logging/logging.module';
 import { ProblemException } from '../problem/problem.exception';
@@ -19,6 +23,26 @@ export function checkIdempotencyKey(key: string | undefined): void {
     title: 'Invalid Idempotency-Key',
     detail: `Idempotency-Key must be ${IDEMPOTENCY_KEY_RULE}.`,
   });
+}
+
+/** An Idempotency-Key found already claimed, instead of a task queued. */
+export interface Seen {
+  seen: Claim & { kind: 'existing' | 'taken-over' };
+}
+
+/** How IdempotentSubmit has the submission's task queued. */
+export interface Enqueuer {
+  /** Queues the task under `taskId`. */
+  queue(taskId: string): Promise<SubmitOutcome>;
+  /**
+   * Claims the key and queues the task under `taskId` in one round trip (SubmitScript),
+   * recording the outcome for the key; answers `seen` instead when the key was claimed before.
+   * Absent where the submission cannot be queued so (a batch).
+   */
+  queueKeyed?(
+    taskId: string,
+    keyed: { key: string; fingerprint: string },
+  ): Promise<SubmitOutcome | Seen>;
 }
 
 /**
@@ -38,18 +62,37 @@ export class IdempotentSubmit {
 
   /**
    * Answers for `key`: replays the response first given for it, or queues the task with
-   * `enqueue` under the task id the key's record holds, and records its response.
+   * `enqueuer` under the task id the key's record holds, and records its response.
    * `fingerprint` names the checked body.
    */
-  async submit(
-    key: string,
-    fingerprint: string,
-    enqueue: (taskId: string) => Promise<SubmitOutcome>,
-  ): Promise<SubmitOutcome> {
+  async submit(key: string, fingerprint: string, enqueuer: Enqueuer): Promise<SubmitOutcome> {
     // Each API key has keys of its own: another's same key neither replays nor blocks it.
     const owner = flowContext.get()?.owner;
     if (owner) key = `${owner}/${key}`;
-    const claim = await this.idempotency.claim(key, fingerprint, randomUUID());
+    let claim: Claim;
+    if (enqueuer.queueKeyed) {
+      // The usual case in one round trip: a new key is claimed, the task queued and the
+      // response recorded together; only a key seen before goes on below.
+      const taskId = randomUUID();
+      let answer: SubmitOutcome | Seen;
+      try {
+        answer = await enqueuer.queueKeyed(taskId, { key, fingerprint });
+      } catch (error) {
+        // Whatever the script wrote for the key, a retry takes it over with this task id.
+        const record = {
+          state: 'in-flight' as const,
+          fingerprint,
+          task_id: taskId,
+          lease_until: 0,
+        };
+        await this.idempotency.abandon(key, abandoned(record)).catch(() => undefined);
+        throw error;
+      }
+      if (!('seen' in answer)) return answer;
+      claim = answer.seen;
+    } else {
+      claim = await this.idempotency.claim(key, fingerprint, randomUUID());
+    }
     const record = claim.record;
     if (claim.kind === 'existing') {
       if (record.fingerprint !== fingerprint) {
@@ -87,7 +130,7 @@ export class IdempotentSubmit {
     }
     let outcome: SubmitOutcome;
     try {
-      outcome = await enqueue(record.task_id);
+      outcome = await enqueuer.queue(record.task_id);
     } catch (error) {
       await this.idempotency.abandon(key, record).catch(() => undefined);
       throw error;

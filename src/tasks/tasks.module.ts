@@ -7,10 +7,11 @@ import { IdempotentSubmit } from './idempotent-submit';
 import { TasksController } from './tasks.controller';
 import { SubmissionChecker } from './submission/submission-checker';
 import { TasksService } from './tasks.service';
+import { SubmitScript } from './submit-script';
 
 @Module({
   imports: [QueuesModule, QuotasModule, TaskTypesModule, IdempotencyModule],
   controllers: [TasksController],
-  providers: [TasksService, IdempotentSubmit, SubmissionChecker],
+  providers: [TasksService, IdempotentSubmit, SubmissionChecker, SubmitScript],
 })
 export class TasksModule {}

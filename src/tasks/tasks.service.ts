@@ -9,12 +9,13 @@ import { redactDeep } from '../logging/redact';
 import { ProblemException } from '../problem/problem.exception';
 import { TaskQueueRepository } from '../queues/task-queue.repository';
 import { quotaProblem } from '../quotas/quota-problem';
-import { QuotaRepository } from '../quotas/quota.repository';
+import { type QuotaClaim, type QuotaDecision, QuotaRepository } from '../quotas/quota.repository';
 import { toTaskView, type TaskView } from './dto/task-view.dto';
-import { checkIdempotencyKey, IdempotentSubmit } from './idempotent-submit';
+import { checkIdempotencyKey, IdempotentSubmit, type Seen } from './idempotent-submit';
 import { type CheckedSubmission } from './submission/submission-check';
 import { SubmissionChecker } from './submission/submission-checker';
-import { accepted, type SubmitOutcome } from './submit-outcome';
+import { accepted, stored, type SubmitOutcome } from './submit-outcome';
+import { SubmitScript } from './submit-script';
 import type { NewTask } from '../queues/task';
 import { joinFlow, visible } from './task-flow';
 import { EVENT_ACTION } from '../logging/event-actions.mjs';
@@ -29,6 +30,7 @@ export class TasksService {
     private readonly checker: SubmissionChecker,
     private readonly idempotent: IdempotentSubmit,
     private readonly quotas: QuotaRepository,
+    private readonly submitScript: SubmitScript,
     @Inject(PINO) private readonly log: Logger,
     private readonly config: AppConfig,
   ) {}
@@ -46,9 +48,12 @@ export class TasksService {
       fingerprint: idempotencyKey !== undefined,
     });
     if (idempotencyKey === undefined) return this.enqueue(randomUUID(), submission);
-    return this.idempotent.submit(idempotencyKey, submission.fingerprint ?? '', (id) =>
-      this.enqueue(id, submission),
-    );
+    return this.idempotent.submit(idempotencyKey, submission.fingerprint ?? '', {
+      queue: (id) => this.enqueue(id, submission),
+      ...(submission.children
+        ? {}
+        : { queueKeyed: (id, keyed) => this.place(id, submission, keyed) }),
+    });
   }
 
   async get(id: string): Promise<TaskView> {
@@ -99,16 +104,29 @@ export class TasksService {
   }
 
   private async enqueue(id: string, dto: CheckedSubmission): Promise<SubmitOutcome> {
+    const outcome = await this.place(id, dto);
+    if ('seen' in outcome) throw new Error('a submission without an Idempotency-Key was seen');
+    return outcome;
+  }
+
+  /**
+   * Queues the task under `id` against its client's quota; with `keyed`, claims the key in the
+   * same round trip and records the answer for it (SubmitScript), or answers that it was seen.
+   */
+  private async place(
+    id: string,
+    dto: CheckedSubmission,
+    keyed?: { key: string; fingerprint: string },
+  ): Promise<SubmitOutcome | Seen> {
     const createdAt = Date.now();
     const children = dto.children;
     const client = flowContext.get()?.client ?? 'addr:unknown';
-    const decision = await this.quotas.claim({
+    const claim: QuotaClaim = {
       client,
       taskId: id,
       tasks: 1 + (children?.length ?? 0),
       bytes: dto.bytes,
-    });
-    if (!decision.granted) throw quotaProblem(decision, client);
+    };
     const task: NewTask = {
       createdAt,
       id,
@@ -117,34 +135,58 @@ export class TasksService {
       priority: dto.priority,
       // A batch's input lives in its children: the parent keeps none (it would double it).
       input: children ? null : dto.dataJson,
-      rank: decision.backlog,
       client,
       ...(children ? { children: children.length } : {}),
     };
+    // Known before the task is queued, so that the key's record is written with it.
+    const outcome = accepted(
+      {
+        id,
+        type: dto.type,
+        queue: dto.queue,
+        priority: dto.priority,
+        status: 'queued',
+        created_at: new Date(createdAt).toISOString(),
+      },
+      this.config.KIBANA_URL,
+      false,
+    );
+    let refused: Extract<QuotaDecision, { granted: false }> | undefined;
     try {
       if (children) {
-        await this.queue.addFlow(
-          task,
-          children.map((child, index) => ({
-            // Derived from the parent's id, so that a retried submission re-adds the same
-            // children instead of new ones.
-            id: childTaskId(id, index),
-            type: child.type,
-            queue: dto.queue,
-            priority: dto.priority,
-            input: child.inputJson,
-            createdAt,
-            index,
-            rank: decision.backlog + index,
-          })),
-        );
+        const decision = await this.quotas.claim(claim);
+        if (decision.granted) {
+          await this.queue.addFlow(
+            { ...task, rank: decision.backlog },
+            children.map((child, index) => ({
+              // Derived from the parent's id, so that a retried submission re-adds the same
+              // children instead of new ones.
+              id: childTaskId(id, index),
+              type: child.type,
+              queue: dto.queue,
+              priority: dto.priority,
+              input: child.inputJson,
+              createdAt,
+              index,
+              rank: decision.backlog + index,
+            })),
+          );
+        } else refused = decision;
       } else {
-        await this.queue.add(task);
+        const reply = await this.submitScript.run(
+          task,
+          claim,
+          keyed && { ...keyed, response: stored(outcome) },
+        );
+        if (reply.kind === 'seen') return { seen: reply.claim };
+        if (reply.kind === 'refused') refused = reply.decision;
+        else if (reply.behind) throw reply.behind;
       }
     } catch (error) {
       await this.quotas.release(client, id).catch(() => undefined);
       throw error;
     }
+    if (refused) throw quotaProblem(refused, client);
     flowContext.assign({ task_id: id });
     this.log.info(
       {
@@ -159,18 +201,7 @@ export class TasksService {
       },
       `task ${id} queued on ${dto.queue}${children ? ` with ${children.length} child tasks` : ''}`,
     );
-    return accepted(
-      {
-        id,
-        type: dto.type,
-        queue: dto.queue,
-        priority: dto.priority,
-        status: 'queued',
-        created_at: new Date(createdAt).toISOString(),
-      },
-      this.config.KIBANA_URL,
-      false,
-    );
+    return outcome;
   }
 }
 

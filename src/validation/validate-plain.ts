@@ -1,5 +1,8 @@
 import { type ClassConstructor, plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { cacheValidationRules } from './rule-cache';
+
+cacheValidationRules();
 
 /** A validation failure located by a JSON pointer (RFC 6901) into the request body. */
 export interface FieldProblem {

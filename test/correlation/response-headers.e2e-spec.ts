@@ -42,6 +42,18 @@ describe('response headers of the task routes', () => {
     expect(reply.headers.get('idempotent-replayed')).toBeNull();
   });
 
+  it('answers without an ETag: nothing revalidates an answer, and hashing each body costs', async () => {
+    const submitted = await stack.request<Task>('POST', '/api/v1/tasks', echo);
+    const poll = await stack.request('GET', `/api/v1/tasks/${submitted.body.task_id}`);
+    const problem = await stack.request('GET', '/api/v1/tasks/not-a-uuid');
+    expect([submitted.status, poll.status, problem.status]).toEqual([202, 200, 400]);
+    expect([submitted, poll, problem].map((reply) => reply.headers.get('etag'))).toEqual([
+      null,
+      null,
+      null,
+    ]);
+  });
+
   it('a submit without IDs answers with a generated request ID, which is also the correlation ID', async () => {
     const reply = await stack.request<Task>('POST', '/api/v1/tasks', echo);
     expect(reply.status).toBe(202);
