@@ -40,4 +40,4 @@ RUN mkdir -p /var/spool/threadline && chown 1000:1000 /var/spool/threadline
 USER 1000:1000
 EXPOSE 3000
 # V8 flags as npm start gives them (scripts/lib/node-flags.mts says why).
-CMD ["node", "--max-semi-space-size=4", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=30", "dist/main.js"]

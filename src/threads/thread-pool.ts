@@ -17,7 +17,16 @@ export interface ThreadPoolOptions {
    * nice value, up to 19), so that a busy thread leaves the core to the event loop.
    */
   readonly niceness?: number;
+  /**
+   * How long a thread may wait for its next task before it exits, in ms; the task after that
+   * starts a new one. An idle thread holds its own V8 heap and the modules its script loaded
+   * (tens of MB). Default: `THREAD_IDLE_MS`.
+   */
+  readonly idleMs?: number;
 }
+
+/** How long an idle thread is kept for the next task by default, in ms. */
+export const THREAD_IDLE_MS = 30_000;
 
 /** A task ran past the pool's time budget; its thread was stopped. */
 export class ThreadTimeoutError extends Error {
@@ -51,13 +60,15 @@ interface Job {
 /**
  * A small pool of `worker_threads` for CPU-heavy task code, so that it never blocks the
  * event loop that renews a worker's BullMQ locks and runs its other tasks. Threads start on
- * first use and stay for the next task; one that runs past `timeoutMs` is terminated (V8
- * stops it mid-computation) and replaced.
+ * first use and stay for the next task until they have been idle for `idleMs`; one that runs
+ * past `timeoutMs` is terminated (V8 stops it mid-computation) and replaced.
  * @see docs/queues.md#cpu-heavy-tasks
  */
 export class ThreadPool {
   private readonly live = new Set<Worker>();
   private readonly idle: Worker[] = [];
+  /** The exit timer of each idle thread. */
+  private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
   private readonly waiting: Job[] = [];
   private running = 0;
   private closed = false;
@@ -86,18 +97,25 @@ export class ThreadPool {
     return this.running;
   }
 
+  /** Threads alive now, busy or idle. */
+  get threads(): number {
+    return this.live.size;
+  }
+
   /** Stops every thread; tasks still running or waiting fail. */
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.waiting.splice(0)) job.reject(new Error('the thread pool is closed'));
-    this.idle.splice(0);
+    for (const thread of this.idle.splice(0)) this.wake(thread);
     await Promise.all([...this.live].map((thread) => thread.terminate()));
   }
 
   private next(): void {
     while (this.waiting.length > 0 && (this.idle.length > 0 || this.running < this.options.size)) {
       const job = this.waiting.shift() as Job;
-      const thread = this.idle.pop() ?? this.spawn();
+      const idle = this.idle.pop();
+      if (idle) this.wake(idle);
+      const thread = idle ?? this.spawn();
       this.running++;
       this.start(thread, job);
     }
@@ -111,8 +129,31 @@ export class ThreadPool {
     // An idle thread must not keep the process alive.
     thread.unref();
     this.live.add(thread);
-    thread.once('exit', () => this.live.delete(thread));
+    thread.once('exit', () => {
+      this.live.delete(thread);
+      // A thread that ended while idle must not be handed the next task.
+      const at = this.idle.indexOf(thread);
+      if (at !== -1) {
+        this.idle.splice(at, 1);
+        this.wake(thread);
+      }
+    });
     return thread;
+  }
+
+  /** Keeps a thread for the next task, until it has waited `idleMs` for one. */
+  private rest(thread: Worker): void {
+    this.idle.push(thread);
+    // Its 'exit' handler takes it out of the idle list.
+    const timer = setTimeout(() => void thread.terminate(), this.options.idleMs ?? THREAD_IDLE_MS);
+    timer.unref();
+    this.idleTimers.set(thread, timer);
+  }
+
+  /** Takes a thread out of its rest: it is about to run a task, or the pool closes. */
+  private wake(thread: Worker): void {
+    clearTimeout(this.idleTimers.get(thread));
+    this.idleTimers.delete(thread);
   }
 
   private start(thread: Worker, job: Job): void {
@@ -126,7 +167,7 @@ export class ThreadPool {
       thread.off('error', onError);
       thread.off('exit', onExit);
       this.running--;
-      if (keep && !this.closed) this.idle.push(thread);
+      if (keep && !this.closed) this.rest(thread);
       else void thread.terminate();
       // Progress already reported reaches the caller before the outcome does.
       void progress.then(outcome);

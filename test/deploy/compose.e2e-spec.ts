@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { parse } from 'yaml';
+import { NODE_FLAGS } from '../../scripts/lib/node-flags.mjs';
 import { repoRoot } from '../support/services';
 import { composeSchema, hadolint } from '../support/tools';
 
@@ -149,6 +150,11 @@ describe('docker-compose.yml', () => {
     }
     expect(services.filebeat?.depends_on?.setup?.condition).toBe('service_completed_successfully');
   });
+
+  it('runs the API and the worker with the V8 flags npm start gives them', () => {
+    expect(compose.services.api?.command).toEqual(['node', ...NODE_FLAGS, 'dist/main.js']);
+    expect(compose.services.worker?.command).toEqual(['node', ...NODE_FLAGS, 'dist/worker.js']);
+  });
 });
 
 describe('Dockerfile', () => {
@@ -166,6 +172,11 @@ describe('Dockerfile', () => {
     for (const image of stages) expect(image).toMatch(/^node:24\.\d+\.\d+-/);
     // The official image's user "node", by number.
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+  });
+
+  it('runs the API with the V8 flags npm start gives it', () => {
+    const cmd = /^CMD (.+)$/m.exec(dockerfile)?.[1] ?? '[]';
+    expect(JSON.parse(cmd)).toEqual(['node', ...NODE_FLAGS, 'dist/main.js']);
   });
 
   it('passes hadolint', () => {

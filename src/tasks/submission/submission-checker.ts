@@ -1,9 +1,4 @@
-import {
-  HttpStatus,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { HttpStatus, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { ProblemException } from '../../problem/problem.exception';
@@ -34,11 +29,13 @@ const BUSY_RETRY_AFTER_S = 1;
 /**
  * Runs {@link checkSubmission} where it cannot stall the API: a small body on the event loop,
  * a large one (up to BODY_LIMIT, a million numbers to validate) on a small pool of threads, so
- * that `/health`, polls and other clients' requests go on meanwhile.
+ * that `/health`, polls and other clients' requests go on meanwhile. The threads start with the
+ * first large submission, not at boot, and leave once idle: each holds its own V8 heap and a
+ * registry, about 40 MB, which an API that only sees small bodies never needs.
  * @see docs/security.md#heavy-work-off-the-event-loop
  */
 @Injectable()
-export class SubmissionChecker implements OnApplicationBootstrap, OnModuleDestroy {
+export class SubmissionChecker implements OnModuleDestroy {
   private readonly threads = Math.max(1, Math.min(4, availableParallelism() - 1));
   private readonly pool = new ThreadPool({
     filename: join(__dirname, 'submission.thread.js'),
@@ -50,13 +47,6 @@ export class SubmissionChecker implements OnApplicationBootstrap, OnModuleDestro
   });
 
   constructor(private readonly registry: TaskRegistry) {}
-
-  /** Starts a thread and its registry now, so that the first large submission need not wait. */
-  onApplicationBootstrap(): void {
-    this.pool
-      .run({ body: '{}', highAllowed: true, fingerprint: false } satisfies SubmissionInput)
-      .catch(() => undefined);
-  }
 
   async onModuleDestroy(): Promise<void> {
     await this.pool.close();
