@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { summarize, type CallFrame, type CpuProfile } from '../../bench/cpu-profile.mjs';
 import { freePort, ELASTICSEARCH_URL, REDIS_URL, repoRoot } from '../support/services';
 
 interface Run {
@@ -122,4 +123,100 @@ describe('npm run bench:cluster -- --smoke', () => {
       });
     }
   }, 300_000);
+});
+
+describe('npm run bench:profile -- --smoke', () => {
+  it('writes the top self-time frames of the API and the worker into its own labelled part', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'threadline-bench-profile-')), 'RESULTS.md');
+    const before = '<!-- profile:before -->\nan older profile\n<!-- /profile:before -->';
+    writeFileSync(
+      out,
+      `# Benchmark results\n\nthe other sections\n\n<!-- bench:profile -->\n${before}\n<!-- /bench:profile -->\n`,
+    );
+    const run = await bench(['--smoke', '--label', 'after', '--out', out], {}, 'profile.mts');
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    const report = readFileSync(out, 'utf8');
+    expect(report).toMatch(/^# Benchmark results\n\nthe other sections\n/);
+    // The other label's part is kept, this run's follows it.
+    expect(report.indexOf(before)).toBeGreaterThan(0);
+    const part = /<!-- profile:after -->([\s\S]*)<!-- \/profile:after -->/.exec(report)?.[1] ?? '';
+    expect(report.indexOf('<!-- profile:after -->')).toBeGreaterThan(report.indexOf(before));
+    for (const title of ['API under submit', 'Worker under drain']) {
+      expect(part).toMatch(new RegExp(`\\*\\*${title}\\*\\*: [\\d,]+ (requests|tasks)/s`));
+    }
+    const frames = part
+      .split('\n')
+      .filter((line) => /^\| \d+ \| /.test(line))
+      .map((line) => line.slice(2, -2).split(' | '));
+    // Ten frames for each process, each with its self time and share, most time first.
+    expect(frames).toHaveLength(20);
+    for (const [, name, , selfMs, share] of frames) {
+      expect({ name, selfMs: /^[\d,]+$/.test(selfMs), share: /^\d+\.\d%$/.test(share) }).toEqual({
+        name,
+        selfMs: true,
+        share: true,
+      });
+    }
+    for (let i = 1; i < frames.length; i++) {
+      if (i === 10) continue; // the second table starts
+      const ms = (cells: string[]): number => Number(cells[3].replaceAll(',', ''));
+      expect(ms(frames[i])).toBeLessThanOrEqual(ms(frames[i - 1]));
+    }
+    // Threadline's own frames are shown where they were written: src/, through the source maps.
+    expect(part).toMatch(/`src\/[\w/.-]+\.ts:\d+`/);
+    expect(part).not.toMatch(/`dist\//);
+    expect(report).toMatch(/<!-- \/bench:profile -->\n$/);
+  }, 300_000);
+});
+
+describe('the profile aggregator (bench/cpu-profile.mts)', () => {
+  const frame = (functionName: string, url: string, lineNumber = 9): CallFrame => ({
+    functionName,
+    url,
+    lineNumber,
+    columnNumber: 0,
+  });
+  // Node ids: 1 root, 2 idle, 3 a package's function, 4 Threadline's, 5 the GC, 6 Node's.
+  const profile: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)', '', -1) },
+      { id: 2, callFrame: frame('(idle)', '', -1) },
+      { id: 3, callFrame: frame('add', 'file:///app/node_modules/@scope/queue/dist/add.js') },
+      { id: 4, callFrame: frame('submit', 'file:///app/dist/tasks/submit.js') },
+      { id: 5, callFrame: frame('(garbage collector)', '', -1) },
+      { id: 6, callFrame: frame('writeGeneric', 'node:internal/stream_base_commons') },
+    ],
+    startTime: 1_000_000,
+    endTime: 1_100_000,
+    // One sample every 10 ms from 1,010,000 µs on: each lasts until the next one.
+    samples: [3, 3, 2, 4, 5, 6, 3, 2, 4, 3],
+    timeDeltas: [10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000],
+  };
+
+  it('sums self time by function and by owner, idle left out, most time first', () => {
+    const summary = summarize(profile);
+    expect(summary.frames.map((f) => [f.name, f.where, f.owner, f.selfMs])).toEqual([
+      ['add', '@scope/queue/dist/add.js:10', '@scope/queue', 30],
+      ['submit', 'dist/tasks/submit.js:10', 'Threadline', 20],
+      ['(garbage collector)', '', 'V8: garbage collector', 10],
+      ['writeGeneric', 'node:internal/stream_base_commons:10', 'Node.js', 10],
+    ]);
+    expect(summary.busyMs).toBe(70);
+    expect(summary.frames[0].share).toBeCloseTo(30 / 70);
+    expect(summary.owners[0]).toEqual({ owner: '@scope/queue', selfMs: 30, share: 30 / 70 });
+  });
+
+  it('counts only the samples taken within the window', () => {
+    // Samples at 1,050,000 up to (not including) 1,080,000 µs: the GC, Node's, the package's.
+    const summary = summarize(profile, undefined, { from: 1_050_000, to: 1_080_000 });
+    expect(summary.windowMs).toBe(30);
+    expect(summary.frames.map((f) => f.name)).toEqual([
+      '(garbage collector)',
+      'writeGeneric',
+      'add',
+    ]);
+  });
 });
