@@ -56,11 +56,14 @@ describe('npm run bench -- --smoke', () => {
       /submit → started/,
       /submit → completed/,
       /POST \/api\/v1\/tasks, requests\/s \/ bare Express/,
+      /POST \/api\/v1\/tasks, requests\/s \/ bare Fastify/,
       /peak RSS of the API under submit/,
       /with context on/,
       /peak RSS of a worker draining/,
-      /no-op tasks, tasks\/s \/ plain BullMQ Worker/,
-      /no-op tasks, tasks\/s \/ one Celery worker/,
+      /no-op tasks, 1 worker process, tasks\/s \/ plain BullMQ Worker$/,
+      /no-op tasks, 1 worker process, tasks\/s \/ one Celery worker, prefork, 1 pool process/,
+      /whole machine \(2 worker processes\), tasks\/s \/ plain BullMQ Worker, 2 processes/,
+      /whole machine \(2 worker processes\), tasks\/s \/ one Celery worker, prefork, 2 pool/,
       /one log line.* \/ bare pino/,
       /one log line.* \/ winston/,
       /lines into Elasticsearch/,
@@ -73,6 +76,27 @@ describe('npm run bench -- --smoke', () => {
       expect(figures.some((figure) => expected.test(figure))).toBe(true);
     }
     expect(report).toMatch(/Write-to-searchable lag at 500 lines\/s for 2 s \(\d+ lines/);
+  });
+
+  it('sets the submit goal against the faster bare server, and names it', () => {
+    const bare = tableRows(report).filter((cells) => /^bare \w+ \+ queue\.add/.test(cells.at(-1)!));
+    const submit = bare.filter((cells) => cells[0] === 'POST /api/v1/tasks, requests/s');
+    expect(submit).toHaveLength(2);
+    const fastest = submit.reduce((a, b) => (Number(b[2]) > Number(a[2]) ? b : a));
+    expect(fastest.at(-2)).toBe('≥ 0.6');
+    expect(fastest.at(-1)).toMatch(/the fastest bare peer of this run$/);
+    const slower = submit.find((cells) => cells !== fastest)!;
+    expect(slower.at(-2)).toBe('against the fastest');
+  });
+
+  it('says how the CPU time split over the processes of each multi-process side', () => {
+    const splits = /Each process really works: (.*)\.$/m.exec(report)?.[1] ?? '';
+    for (const side of ['Threadline API, 2 processes', 'FastAPI', 'WORKERS=2', 'Celery, prefork']) {
+      expect(splits).toContain(side);
+    }
+    // Two processes that both worked: two shares, neither of them the whole.
+    expect(splits).toMatch(/Threadline API, 2 processes: \d+\/\d+/);
+    expect(splits).toMatch(/WORKERS=2: \d+\/\d+/);
   });
 
   it('fills every cell with a measured number', () => {
