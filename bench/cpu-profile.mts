@@ -14,7 +14,7 @@ export interface CallFrame {
 
 /** The parts of a .cpuprofile this reads (Chrome DevTools' format, times in microseconds). */
 export interface CpuProfile {
-  nodes: { id: number; callFrame: CallFrame }[];
+  nodes: { id: number; callFrame: CallFrame; children?: number[] }[];
   startTime: number;
   endTime: number;
   samples: number[];
@@ -89,8 +89,14 @@ export function placeOf(frame: CallFrame): Place {
   return { where: `${own}:${line}`, owner: OWN_CODE };
 }
 
+/** V8's own entries, which stand for no function. */
+const META = new Set(['(root)', '(program)', '(idle)', '(garbage collector)']);
+
 /**
- * Sums `profile`'s samples by function and by owner. A sample lasts until the next one (the
+ * Sums `profile`'s samples by function and by owner. Native code (a frame without a script:
+ * a socket's or a file's write, JSON) is told apart by the nearest function outside Node.js
+ * that called it, and owned by that function's owner: `writeBuffer` under pino's destination
+ * is pino's, under ioredis's command queue ioredis's. A sample lasts until the next one (the
  * last until the profile's end), as DevTools counts it. With `window` (microseconds on the
  * profile's clock, which is the machine's monotonic clock: process.hrtime in any process),
  * only the samples taken within it count: the load, not the start-up.
@@ -101,9 +107,27 @@ export function summarize(
   window?: { from: number; to: number },
 ): ProfileSummary {
   const frameOf = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) {
+    for (const child of node.children ?? []) parentOf.set(child, node.id);
+  }
+  /**
+   * The nearest function above node `id` outside Node.js (whose code a socket's write passes
+   * through, whoever wrote), or else the nearest with a script, if any.
+   */
+  const caller = (id: number): CallFrame | undefined => {
+    let nearest: CallFrame | undefined;
+    for (let at = parentOf.get(id); at !== undefined; at = parentOf.get(at)) {
+      const frame = frameOf.get(at);
+      if (!frame || frame.url === '') continue;
+      if (!frame.url.startsWith('node:')) return frame;
+      nearest ??= frame;
+    }
+    return nearest;
+  };
   const from = Math.max(window?.from ?? profile.startTime, profile.startTime);
   const to = Math.min(window?.to ?? profile.endTime, profile.endTime);
-  const byFrame = new Map<string, { frame: CallFrame; us: number }>();
+  const byFrame = new Map<string, { frame: CallFrame; via?: CallFrame; us: number }>();
   let busy = 0;
   let counted = 0;
   let at = profile.startTime;
@@ -115,8 +139,12 @@ export function summarize(
     const frame = frameOf.get(profile.samples[i]);
     if (!frame || frame.functionName === '(idle)') continue;
     const us = Math.max(0, next - at);
-    const key = `${frame.functionName}\0${frame.url}\0${frame.lineNumber}`;
-    const entry = byFrame.get(key) ?? { frame, us: 0 };
+    const via =
+      frame.url === '' && !META.has(frame.functionName) ? caller(profile.samples[i]) : undefined;
+    const key = [frame, via]
+      .map((f) => (f ? `${f.functionName}\0${f.url}\0${f.lineNumber}` : ''))
+      .join('\0');
+    const entry = byFrame.get(key) ?? { frame, via, us: 0 };
     entry.us += us;
     byFrame.set(key, entry);
     busy += us;
@@ -124,9 +152,9 @@ export function summarize(
   }
   const share = (us: number): number => (busy > 0 ? us / busy : 0);
   const frames: FrameTime[] = [...byFrame.values()]
-    .map(({ frame, us }) => ({
+    .map(({ frame, via, us }) => ({
       name: frame.functionName || '(anonymous)',
-      ...locate(frame),
+      ...(via ? nativeVia(via, locate) : locate(frame)),
       selfMs: us / 1000,
       share: share(us),
     }))
@@ -144,5 +172,14 @@ export function summarize(
     samples: counted,
     frames,
     owners,
+  };
+}
+
+/** Native code called from `via`: shown and owned through its caller. */
+function nativeVia(via: CallFrame, locate: (frame: CallFrame) => Place): Place {
+  const place = locate(via);
+  return {
+    where: `native, from ${via.functionName || '(anonymous)'} ${place.where}`,
+    owner: `${place.owner} (native)`,
   };
 }

@@ -7,7 +7,7 @@
 // this process and the profile use) are summed by function and by owner (bench/cpu-profile.mts),
 // and the top frames printed and written into the profile section of bench/RESULTS.md (or
 // --out), in the part named by --label (default: the short commit that last changed the
-// target's src/ or packages), the other parts kept. --target DIR profiles the build (dist/,
+// target's src/), the other parts kept. --target DIR profiles the build (dist/,
 // node_modules/) of another checkout with this script, e.g. a worktree of an older commit, for
 // a before and after:
 //
@@ -229,17 +229,17 @@ async function main(): Promise<void> {
     log(`building ${target} (npm run build)`);
     spawnSync('npm', ['run', 'build'], { cwd: target, stdio: 'inherit' });
   }
-  // What is profiled is src/ and the packages: the last commit that changed them names it
-  // (a branch that changed only benchmarks or docs profiles the same code as its base).
-  const profiledPaths = ['--', 'src', 'package-lock.json'];
+  // What is profiled is src/: the last commit that changed it names it (a branch that changed
+  // only benchmarks, docs or dev packages profiles the same code as its base).
+  const profiledPaths = ['--', 'src'];
   const commit = git('log', '-1', '--format=%h', ...profiledPaths) || 'unknown';
   const label = argument('--label') ?? commit;
   if (!/^[\w.-]+$/.test(label)) {
     throw new Error(`--label ${label}: letters, digits, '.', '_' and '-' only`);
   }
-  const subject = git('log', '-1', '--format=%s', ...profiledPaths)
-    .slice(0, 80)
-    .trim();
+  const fullSubject = git('log', '-1', '--format=%s', ...profiledPaths);
+  const subject =
+    fullSubject.length > 80 ? `${fullSubject.slice(0, 80).replace(/\s+\S*$/, '')}…` : fullSubject;
   const dirty = git('status', '--porcelain', '--untracked-files=no', ...profiledPaths)
     ? ', with uncommitted changes'
     : '';

@@ -233,6 +233,46 @@ describe('the profile aggregator (bench/cpu-profile.mts)', () => {
     expect(summary.owners[0]).toEqual({ owner: '@scope/queue', selfMs: 30, share: 30 / 70 });
   });
 
+  it('shows native code through the nearest caller outside Node.js, and owns it there', () => {
+    // A socket write: native writev, under Node's stream code, under a package's send.
+    const write: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)', '', -1), children: [2, 5] },
+        {
+          id: 2,
+          callFrame: frame('send', 'file:///app/node_modules/redis-client/lib/send.js'),
+          children: [3],
+        },
+        {
+          id: 3,
+          callFrame: frame('writeGeneric', 'node:internal/stream_base_commons'),
+          children: [4],
+        },
+        { id: 4, callFrame: frame('writev', '', -1) },
+        // Native code with nothing above it but Node's own keeps Node's.
+        {
+          id: 5,
+          callFrame: frame('processTicksAndRejections', 'node:internal/process/task_queues'),
+          children: [6],
+        },
+        { id: 6, callFrame: frame('runMicrotasks', '', -1) },
+      ],
+      startTime: 0,
+      endTime: 30_000,
+      samples: [4, 4, 6],
+      timeDeltas: [0, 10_000, 10_000],
+    };
+    expect(summarize(write).frames.map((f) => [f.name, f.where, f.owner, f.selfMs])).toEqual([
+      ['writev', 'native, from send redis-client/lib/send.js:10', 'redis-client (native)', 20],
+      [
+        'runMicrotasks',
+        'native, from processTicksAndRejections node:internal/process/task_queues:10',
+        'Node.js (native)',
+        10,
+      ],
+    ]);
+  });
+
   it('counts only the samples taken within the window', () => {
     // Samples at 1,050,000 up to (not including) 1,080,000 µs: the GC, Node's, the package's.
     const summary = summarize(profile, undefined, { from: 1_050_000, to: 1_080_000 });
