@@ -5,11 +5,14 @@
 //   seed:    the stack Threadline replaces (FastAPI + uvicorn + Celery, installed from PyPI
 //            into a venv): POST /api/v1/tasks with 2 processes each side, and end-to-end
 //            latency (submit to started, submit to completed) at a fixed 200 requests/s
-//   submit:  POST /api/v1/tasks (validation, idempotency off) vs a bare Express + queue.add,
-//            with the API's peak RSS
+//   submit:  POST /api/v1/tasks (validation, idempotency off) vs a bare Express + queue.add
+//            and a bare Fastify + queue.add (the goal is against the faster of the two), with
+//            the API's peak RSS
 //   context: POST /api/v1/tasks with the flow context and stamping on vs off (LOG_CONTEXT)
 //   drain:   20,000 no-op tasks through one Threadline worker vs one plain BullMQ Worker and
-//            vs one Celery worker (prefork, one pool process)
+//            vs one Celery worker (prefork, one pool process); then the whole machine: two
+//            Threadline worker processes (as WORKERS=2 npm start runs them) vs two plain BullMQ
+//            Worker processes and vs Celery prefork with two pool processes
 //   line:    a stamped ECS line vs bare pino and vs winston, 100,000 lines to /dev/null
 //   ship:    lines/s shipped into Elasticsearch through the spool vs raw _bulk of the same
 //            lines; POST /api/v1/tasks with shipping on vs off; write-to-searchable lag
@@ -20,7 +23,10 @@
 // ratio go to bench/RESULTS.md (or --out). Absolute numbers drift on shared machines; ratios
 // hold better. --quick runs each side once at smaller sizes; --smoke runs tiny sizes, to show
 // the suite still works (CI). Goals are reported, not asserted: the suite exits non-zero only
-// when it could not measure.
+// when it could not measure. Progress goes to stderr (which figure, which side, run k of n,
+// the time since the start); a full run takes 20 to 30 minutes on 2 cores, the sections'
+// times are in the report's header. Where the CPU time goes: npm run bench:profile
+// (bench/profile.mts), whose section of the report this script keeps.
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { spawn, spawnSync } from 'node:child_process';
@@ -31,16 +37,21 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_FLAGS } from '../scripts/lib/node-flags.mts';
 import { installPythonPeers, PythonStack } from './celery.mts';
-import { SECTION_END, SECTION_START, withClusterSection } from './cluster.mts';
+import { SECTION_END, SECTION_START } from './cluster.mts';
+import { PROFILE_END, PROFILE_START, sectionOf, withSection } from './profile-report.mts';
 import { latencies, openLoop, type LatencyFigures, type TaskTimes } from './e2e.mts';
 import { timeLines } from './log-line.mts';
 import {
+  cpuSeconds,
+  cpuSplit,
+  duration,
   freePort,
   listening,
   log,
   median,
   peakRssMb,
   printed,
+  processTree,
   scratch,
   spawnLogged,
   stop,
@@ -65,6 +76,8 @@ const E2E_RATE = 200; // requests/s
 const E2E_SECONDS = size(20, 5, 1);
 /** Processes on each side of the seed comparison: API processes, uvicorn workers. */
 const SEED_PROCESSES = 2;
+/** Worker processes on each side of the whole-machine drain: one per core of this machine's 2. */
+const MACHINE_WORKERS = 2;
 /** The most unfinished tasks a client may have (QUOTA_TASKS_PER_CLIENT): one benchmark client submits far more than a worker drains. */
 const UNLIMITED_QUOTA = '1000000';
 const TRACE: TraceSize = smoke
@@ -113,7 +126,25 @@ interface Side {
   ready?(spawned: Spawned, port: number): Promise<void>;
   /** Removes what a run left in Redis, beyond the run's own key prefix. */
   clean?(): Promise<void>;
+  /** The processes that serve the side's port, when more than one. */
+  processes?: number;
 }
+
+/**
+ * Measured loads of a multi-process side in which a process sat out, before taking the last.
+ * Each server process accepts whatever connections are pending when it wakes (asyncio and
+ * libuv alike), so the load's few connections can all land on one process of the group.
+ */
+const SPREAD_TRIES = 3;
+
+/** Whether each of `processes` took a fair part (40% / processes, at least) of the CPU. */
+const spread = (split: number[], processes: number): boolean =>
+  split.length >= processes && (split[processes - 1] ?? 0) >= 40 / processes;
+
+const showSplit = (split: number[]): string => split.join('/') || 'n/a';
+
+/** Multi-process loads measured again because a process sat out, for the notes. */
+const remeasured: string[] = [];
 
 // ---------------------------------------------------------------- HTTP submit
 
@@ -135,24 +166,47 @@ const submitSides: Side[] = [
     start: (port, prefix) =>
       node([join('bench', 'peers', 'bare-submit.mts'), String(port), prefix]),
   },
+  {
+    name: 'bare Fastify + queue.add',
+    start: (port, prefix) =>
+      node([join('bench', 'peers', 'bare-fastify-submit.mts'), String(port), prefix]),
+  },
 ];
 const contextSides: Side[] = [
   { name: 'context on', start: api({ LOG_CONTEXT: 'true' }) },
   { name: 'context off', start: api({ LOG_CONTEXT: 'false' }) },
 ];
 
-async function submitOnce(side: Side): Promise<{ rps: number; p99: number; rssMb: number }> {
+interface SubmitResult {
+  rps: number;
+  p99: number;
+  /** Peak RSS of the process started (for a group, its primary's: not reported). */
+  rssMb: number;
+  /** How the CPU time of the measured load split over the side's processes, in per cents. */
+  split: number[];
+}
+
+async function submitOnce(side: Side): Promise<SubmitResult> {
   const port = await freePort();
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const spawned = side.start(port, prefix);
   await (side.ready ?? listening)(spawned, port);
   try {
-    const { rps, p99 } = await submitLoad(side.name, port, {
-      connections: CONNECTIONS,
-      seconds: SUBMIT_SECONDS,
-      warmupSeconds: WARMUP_SECONDS,
-    });
-    return { rps, p99, rssMb: peakRssMb(spawned) };
+    const load = { connections: CONNECTIONS, warmupSeconds: 0 };
+    if (WARMUP_SECONDS > 0) await submitLoad(side.name, port, { ...load, seconds: WARMUP_SECONDS });
+    const pids = processTree(spawned.child.pid ?? 0);
+    for (let attempt = 1; ; attempt++) {
+      const before = pids.map(cpuSeconds);
+      const { rps, p99 } = await submitLoad(side.name, port, { ...load, seconds: SUBMIT_SECONDS });
+      const split = cpuSplit(pids, before);
+      const processes = side.processes ?? 1;
+      if (processes === 1 || spread(split, processes) || attempt === SPREAD_TRIES) {
+        return { rps, p99, rssMb: peakRssMb(spawned), split };
+      }
+      const what = `${side.name}: CPU split ${showSplit(split)} at ${rps.toFixed(0)} req/s`;
+      log(`${what}, a process sat out: measuring again (${attempt + 1} of ${SPREAD_TRIES})`);
+      remeasured.push(what);
+    }
   } finally {
     await stop(spawned);
     await clean(prefix);
@@ -184,12 +238,14 @@ const apiGroup: Side = {
       QUOTA_TASKS_PER_CLIENT: UNLIMITED_QUOTA,
     }),
   ready: (spawned) => printed(spawned, 'API listening on', SEED_PROCESSES),
+  processes: SEED_PROCESSES,
 };
 const fastApi: Side = {
   name: `FastAPI + Celery apply_async, ${SEED_PROCESSES} uvicorn workers`,
   start: (port) => pythonStack().api(port, SEED_PROCESSES),
   ready: (spawned) => printed(spawned, 'Application startup complete.', SEED_PROCESSES),
   clean: () => pythonStack().flush(),
+  processes: SEED_PROCESSES,
 };
 const seedSides: Side[] = [apiGroup, fastApi];
 
@@ -323,21 +379,36 @@ function installBenchTemplate(): void {
 
 // ---------------------------------------------------------------- drain
 
-interface DrainSide {
-  name: string;
-  /** Drains DRAIN_TASKS queued tasks with one worker process: tasks/s and peak RSS. */
-  run(): Promise<{ jobsPerSecond: number; rssMb: number }>;
+interface DrainResult {
+  jobsPerSecond: number;
+  /** The highest peak RSS among the side's processes, in MB. */
+  rssMb: number;
+  /** How the CPU time of the drain split over the side's processes, in per cents. */
+  split: number[];
 }
 
-/** BullMQ's side: tasks queued on `medium` under a fresh prefix, then the worker started. */
+interface DrainSide {
+  name: string;
+  /** Drains DRAIN_TASKS queued tasks with the side's worker processes. */
+  run(): Promise<DrainResult>;
+}
+
+/**
+ * BullMQ's side: tasks queued on `medium` under a fresh prefix while it is paused, `processes`
+ * worker processes started, and the queue resumed once all are ready, so that each meets the
+ * whole backlog; timed from the resume to the last completion.
+ */
 async function drainBullmq(
   name: string,
   start: (prefix: string) => Spawned,
   ready: string,
-): Promise<{ jobsPerSecond: number; rssMb: number }> {
+  processes: number,
+): Promise<DrainResult> {
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const queue = new Queue('medium', { connection: { url: REDIS_URL }, prefix });
+  const spawned: Spawned[] = [];
   try {
+    await queue.pause();
     for (let i = 0; i < DRAIN_TASKS; i += 1000) {
       const n = Math.min(1000, DRAIN_TASKS - i);
       await queue.addBulk(
@@ -357,75 +428,100 @@ async function drainBullmq(
         })),
       );
     }
-    const spawned = start(prefix);
-    await printed(spawned, ready);
+    for (let i = 0; i < processes; i++) spawned.push(start(prefix));
+    await Promise.all(spawned.map((s) => printed(s, ready)));
+    const pids = spawned.map((s) => s.child.pid ?? 0);
+    const before = pids.map(cpuSeconds);
     const started = performance.now();
+    await queue.resume();
     for (;;) {
       const counts = await queue.getJobCounts('completed', 'failed');
       if (counts.failed > 0) throw new Error(`${name}: ${counts.failed} tasks failed`);
       if (counts.completed >= DRAIN_TASKS) break;
-      await sleep(50);
+      await sleep(25);
     }
     const seconds = (performance.now() - started) / 1000;
-    const rssMb = peakRssMb(spawned);
-    await stop(spawned);
-    return { jobsPerSecond: DRAIN_TASKS / seconds, rssMb };
+    return {
+      jobsPerSecond: DRAIN_TASKS / seconds,
+      rssMb: Math.max(...spawned.map(peakRssMb)),
+      split: cpuSplit(pids, before),
+    };
   } finally {
+    await Promise.all(spawned.map(stop));
     await queue.close();
     await clean(prefix);
   }
 }
 
-/** Celery's side: the same number of echo tasks queued by Celery's own client, then the worker. */
-async function drainCelery(): Promise<{ jobsPerSecond: number; rssMb: number }> {
+/**
+ * Celery's side: the same number of echo tasks queued by Celery's own client, then one worker
+ * with a prefork pool of `processes`; timed from its ready line to the last stored result.
+ */
+async function drainCelery(processes: number): Promise<DrainResult> {
   const stack = pythonStack();
   await stack.flush();
   stack.enqueue(DRAIN_TASKS);
-  const worker = stack.worker(1);
+  const worker = stack.worker(processes);
   try {
     await printed(worker, 'ready.');
+    const pids = processTree(worker.child.pid ?? 0);
+    const before = pids.map(cpuSeconds);
     const started = performance.now();
     await stack.stored(DRAIN_TASKS);
     const seconds = (performance.now() - started) / 1000;
-    return { jobsPerSecond: DRAIN_TASKS / seconds, rssMb: peakRssMb(worker) };
+    return {
+      jobsPerSecond: DRAIN_TASKS / seconds,
+      rssMb: Math.max(...pids.map((pid) => peakRssMb({ child: { pid } }))),
+      split: cpuSplit(pids, before),
+    };
   } finally {
     await stop(worker);
     await stack.flush();
   }
 }
 
-const threadlineWorker: DrainSide = {
-  name: 'Threadline worker',
-  run: () =>
-    drainBullmq(
-      'Threadline worker',
-      (prefix) =>
-        node([join('dist', 'worker.js')], {
-          REDIS_PREFIX: prefix,
-          WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
-          LOG_DATA_STREAM: BENCH_STREAM,
-          LOG_SPOOL_DIR: join(scratch, 'spool'),
-        }),
-      'taking tasks from',
-    ),
-};
-const bullmqWorker: DrainSide = {
-  name: 'plain BullMQ Worker',
-  run: () =>
-    drainBullmq(
-      'plain BullMQ Worker',
-      (prefix) =>
-        node([
-          join('bench', 'peers', 'bullmq-worker.mts'),
-          'medium',
-          prefix,
-          String(WORKER_CONCURRENCY),
-        ]),
-      'ready',
-    ),
-};
-const celeryWorker: DrainSide = { name: 'Celery worker', run: drainCelery };
-const drainSides: DrainSide[] = [threadlineWorker, bullmqWorker, celeryWorker];
+/** Threadline's worker, plain BullMQ's and Celery's, each with `processes` processes. */
+function drainSides(processes: number): DrainSide[] {
+  const many = processes > 1;
+  return [
+    {
+      name: many ? `Threadline, WORKERS=${processes}` : 'Threadline worker',
+      run: () =>
+        drainBullmq(
+          'Threadline worker',
+          (prefix) =>
+            node([join('dist', 'worker.js')], {
+              REDIS_PREFIX: prefix,
+              WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
+              LOG_DATA_STREAM: BENCH_STREAM,
+              LOG_SPOOL_DIR: join(scratch, 'spool'),
+            }),
+          'taking tasks from',
+          processes,
+        ),
+    },
+    {
+      name: many ? `plain BullMQ Worker, ${processes} processes` : 'plain BullMQ Worker',
+      run: () =>
+        drainBullmq(
+          'plain BullMQ Worker',
+          (prefix) =>
+            node([
+              join('bench', 'peers', 'bullmq-worker.mts'),
+              'medium',
+              prefix,
+              String(WORKER_CONCURRENCY),
+            ]),
+          'ready',
+          processes,
+        ),
+    },
+    {
+      name: many ? `Celery, prefork, ${processes} pool processes` : 'Celery worker',
+      run: () => drainCelery(processes),
+    },
+  ];
+}
 
 // ---------------------------------------------------------------- report
 
@@ -465,9 +561,10 @@ async function alternate<S extends { name: string }, T>(
   for (let rep = 1; rep <= repetitions; rep++) {
     const first = (rep - 1) % sides.length;
     for (const side of [...sides.slice(first), ...sides.slice(0, first)]) {
+      log(`${name}: run ${rep} of ${repetitions}, ${side.name} ...`);
       const r = await once(side);
       (results[side.name] ??= []).push(r);
-      log(`${name} ${rep}/${repetitions} ${side.name}: ${show(r)}`);
+      log(`${name}: run ${rep} of ${repetitions}, ${side.name}: ${show(r)}`);
     }
   }
   return results;
@@ -479,16 +576,37 @@ async function main(): Promise<void> {
     spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   }
   log(`Redis at ${REDIS_URL}; ${REPETITIONS} repetition(s), sides alternating`);
+  const began = performance.now();
+  const took: string[] = [];
+  let current: { name: string; at: number } | undefined;
+  /** Marks the start of a section (or the end of the last): the header gives each one's time. */
+  const section = (name?: string): void => {
+    const now = performance.now();
+    if (current) {
+      took.push(`${current.name} ${duration(now - current.at)}`);
+      log(`${current.name}: done in ${duration(now - current.at)}`);
+    }
+    current = name === undefined ? undefined : { name, at: now };
+    if (name !== undefined) log(`${name}: starting`);
+  };
   const rows: Row[] = [];
   let lagRow = '';
   let shippingPinned = false;
-  const show = (r: { rps: number; p99: number }): string =>
-    `${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms`;
+  const show = (r: SubmitResult): string =>
+    `${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms, CPU split ${showSplit(r.split)}`;
+  /** How each multi-process side's CPU time split over its processes, for the notes. */
+  const splits: string[] = [];
+  const splitOf = (side: string, results: { split: number[] }[]): void => {
+    splits.push(`${side} ${results.map((x) => showSplit(x.split)).join(', ')}`);
+  };
 
   const latencyRows: string[] = [];
   if (runs('seed')) {
+    section('seed');
     const r = await alternate('seed submit', seedSides, submitOnce, show);
     const [ours, peer] = seedSides.map((s) => r[s.name]);
+    splitOf(`submit, ${seedSides[0].name}:`, ours);
+    splitOf(`submit, ${seedSides[1].name}:`, peer);
     const peerIs = `FastAPI + uvicorn + Celery apply_async, ${SEED_PROCESSES} processes each side`;
     rows.push([
       `POST /api/v1/tasks, ${SEED_PROCESSES} processes, requests/s`,
@@ -523,31 +641,40 @@ async function main(): Promise<void> {
     }
   }
   if (runs('submit')) {
+    section('submit');
     const r = await alternate('submit', submitSides, submitOnce, show);
-    const [ours, peer] = submitSides.map((s) => r[s.name]);
-    rows.push([
-      'POST /api/v1/tasks, requests/s',
-      median(ours.map((x) => x.rps)),
-      median(peer.map((x) => x.rps)),
-      'bare Express + queue.add',
-      'baseline',
-    ]);
+    const [oursSide, ...bareSides] = submitSides;
+    const ours = r[oursSide.name];
+    const rps = (side: Side): number => median(r[side.name].map((x) => x.rps));
+    // The goal is against the fastest bare server of this run, whichever it is.
+    const fastest = bareSides.reduce((a, b) => (rps(b) > rps(a) ? b : a));
+    for (const bare of bareSides) {
+      rows.push([
+        'POST /api/v1/tasks, requests/s',
+        median(ours.map((x) => x.rps)),
+        rps(bare),
+        bare === fastest ? `${bare.name}, the fastest bare peer of this run` : bare.name,
+        bare === fastest ? '≥ 0.6' : 'against the fastest',
+      ]);
+    }
+    const peer = r[fastest.name];
     rows.push([
       'peak RSS of the API under submit (MB)',
       Math.max(...ours.map((x) => x.rssMb)),
       Math.max(...peer.map((x) => x.rssMb)),
-      'bare Express + queue.add',
+      fastest.name,
       '< 200 MB',
     ]);
     rows.push([
       'POST /api/v1/tasks, p99 latency (ms)',
       median(ours.map((x) => x.p99)),
       median(peer.map((x) => x.p99)),
-      'bare Express + queue.add',
+      fastest.name,
       'baseline',
     ]);
   }
   if (runs('context')) {
+    section('context');
     // The two sides differ by a few per cent: more runs than elsewhere, to see past the drift.
     const r = await alternate('context', contextSides, submitOnce, show, quick ? 1 : 7);
     const [on, off] = contextSides.map((s) => r[s.name]);
@@ -560,39 +687,55 @@ async function main(): Promise<void> {
     ]);
   }
   if (runs('drain')) {
-    const r = await alternate(
-      'drain',
-      drainSides,
-      (side) => side.run(),
-      (x) => `${x.jobsPerSecond.toFixed(0)} tasks/s`,
-    );
-    const [ours, peer, celery] = drainSides.map((s) =>
-      median(r[s.name].map((x) => x.jobsPerSecond)),
-    );
-    const [oursRss, peerRss] = drainSides.map((s) => Math.max(...r[s.name].map((x) => x.rssMb)));
-    rows.push([
-      `peak RSS of a worker draining ${DRAIN_TASKS.toLocaleString('en')} tasks (MB)`,
-      oursRss,
-      peerRss,
-      'plain BullMQ Worker',
-      '< 200 MB',
-    ]);
-    rows.push([
-      `drain of ${DRAIN_TASKS.toLocaleString('en')} no-op tasks, tasks/s`,
-      ours,
-      peer,
-      'plain BullMQ Worker',
-      'baseline',
-    ]);
-    rows.push([
-      `drain of ${DRAIN_TASKS.toLocaleString('en')} no-op tasks, tasks/s`,
-      ours,
-      celery,
-      'one Celery worker, prefork, 1 pool process',
-      '≥ 5',
-    ]);
+    section('drain');
+    const showDrain = (x: DrainResult): string =>
+      `${x.jobsPerSecond.toFixed(0)} tasks/s, peak RSS ${x.rssMb.toFixed(0)} MB, CPU split ${showSplit(x.split)}`;
+    const tasks = DRAIN_TASKS.toLocaleString('en');
+    for (const processes of [1, MACHINE_WORKERS]) {
+      const sides = drainSides(processes);
+      const r = await alternate(
+        processes === 1 ? 'drain, 1 process' : `drain, ${processes} processes`,
+        sides,
+        (side) => side.run(),
+        showDrain,
+      );
+      const [ours, peer, celery] = sides.map((s) => median(r[s.name].map((x) => x.jobsPerSecond)));
+      if (processes === 1) {
+        const [oursRss, peerRss] = sides.map((s) => Math.max(...r[s.name].map((x) => x.rssMb)));
+        rows.push([
+          `peak RSS of a worker draining ${tasks} tasks (MB)`,
+          oursRss,
+          peerRss,
+          'plain BullMQ Worker',
+          '< 200 MB',
+        ]);
+      } else {
+        for (const side of sides) splitOf(`drain, ${side.name}:`, r[side.name]);
+      }
+      const figure =
+        processes === 1
+          ? `drain of ${tasks} no-op tasks, 1 worker process, tasks/s`
+          : `drain of ${tasks} no-op tasks, whole machine (${processes} worker processes), tasks/s`;
+      rows.push([
+        figure,
+        ours,
+        peer,
+        processes === 1 ? 'plain BullMQ Worker' : `plain BullMQ Worker, ${processes} processes`,
+        '≥ 0.6',
+      ]);
+      rows.push([
+        figure,
+        ours,
+        celery,
+        processes === 1
+          ? 'one Celery worker, prefork, 1 pool process'
+          : `one Celery worker, prefork, ${processes} pool processes`,
+        '≥ 5',
+      ]);
+    }
   }
   if (runs('line')) {
+    section('line');
     const stamped: number[] = [];
     const bare: number[] = [];
     const winstonNs: number[] = [];
@@ -625,6 +768,7 @@ async function main(): Promise<void> {
   }
 
   if (runs('ship')) {
+    section('ship');
     installBenchTemplate();
     const shipSides = [
       { name: 'Threadline shipper', mode: 'threadline' as const },
@@ -664,6 +808,7 @@ async function main(): Promise<void> {
 
   const traceRows: string[] = [];
   if (runs('trace')) {
+    section('trace');
     for (const figure of await traceBench(root, ES_URL, TRACE, log)) {
       traceRows.push(
         `| trace by ${figure.kind} | ${figure.elasticsearch.p50} | ${figure.elasticsearch.p99} | ≤ 50 (p50) | ${figure.cli.p50} | ${figure.cli.p99} | ≤ 500 |`,
@@ -671,10 +816,13 @@ async function main(): Promise<void> {
     }
   }
 
+  section();
+  log(`all sections done in ${duration(performance.now() - began)}: ${took.join(', ')}`);
+
   const lines = [
     '# Benchmark results',
     '',
-    `Written by \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}. Medians of ${REPETITIONS} alternating run(s) per side (7 for context on/off and for the log line).`,
+    `Written by \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}, in ${duration(performance.now() - began)} (${took.join(', ')}). Medians of ${REPETITIONS} alternating run(s) per side (7 for context on/off and for the log line).`,
     '',
     '| figure | Threadline | peer | ratio | goal | peer is |',
     '| --- | ---: | ---: | ---: | ---: | --- |',
@@ -712,7 +860,18 @@ async function main(): Promise<void> {
         ]
       : []),
     `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.versions.node}; Redis ${redisVersion()}; BullMQ ${version('bullmq')}; NestJS ${version('@nestjs/core')}; pino ${version('pino')}.`,
-    `Submit: autocannon, ${CONNECTIONS} connections (2 per core), ${SUBMIT_SECONDS} s per run after ${WARMUP_SECONDS} s of uncounted warm-up (also before each latency run), echo tasks, no Idempotency-Key, LOG_LEVEL=info with output to a file. Drain: one worker process, concurrency ${WORKER_CONCURRENCY} on the BullMQ sides and a prefork pool of 1 process for Celery (its default prefetch of 4, late acknowledgement, results kept 7 days, INFO logging to a file), tasks queued before the worker starts; timed from the worker's ready line to the last completion (Celery: the last stored result).`,
+    `Submit: autocannon, ${CONNECTIONS} connections (2 per core), ${SUBMIT_SECONDS} s per run after ${WARMUP_SECONDS} s of uncounted warm-up (also before each latency run), echo tasks, no Idempotency-Key, LOG_LEVEL=info with output to a file. Drain: one worker process, concurrency ${WORKER_CONCURRENCY} on the BullMQ sides and a prefork pool of 1 process for Celery (its default prefetch of 4, late acknowledgement, results kept 7 days, INFO logging to a file); the whole machine: ${MACHINE_WORKERS} worker processes of concurrency ${WORKER_CONCURRENCY} on the BullMQ sides (Threadline as \`WORKERS=${MACHINE_WORKERS} npm start\` runs them) and one Celery worker with a prefork pool of ${MACHINE_WORKERS} processes. BullMQ sides: tasks queued while the queue is paused, the workers started, timed from the resume to the last completion; Celery: tasks queued before the worker starts, timed from its ready line to the last stored result.`,
+    'Peak RSS: the high-water mark of the whole process (VmHWM in /proc/<pid>/status, every thread and the heap, native memory included), read at the end of the measured load: the one API process under submit, the one worker process after its drain, on each side.',
+    ...(splits.length
+      ? [
+          `Each process really works: how the CPU time of each measured run split over a side's processes (from /proc/<pid>/stat; processes under 1% left out): ${splits.join('; ')}.`,
+        ]
+      : []),
+    ...(remeasured.length
+      ? [
+          `A submit load on ${SEED_PROCESSES} processes whose connections all but missed one process is measured again (up to ${SPREAD_TRIES} times; each process accepts every connection pending when it wakes, so ${CONNECTIONS} connections can land on one): ${remeasured.join('; ')}.`,
+        ]
+      : []),
     `The seed's stack: FastAPI ${pythonVersion('fastapi')}, uvicorn ${pythonVersion('uvicorn')} and Celery ${pythonVersion('celery')} (bench/peers/celery/requirements.txt) on the same Redis (database 15); both sides log one line per submit, and Threadline also ships its lines to Elasticsearch on the same machine.`,
     '',
     'What the ratios mean: the submit peer does only `queue.add`, so the gap is the price of validation, problem documents, correlation and logging; the drain peer serves one queue and logs nothing, so the gap is the price of strict priority across three queues and of the lifecycle lines; the log line compares a line stamped with the flow context in ECS form with a bare pino line.',
@@ -720,16 +879,18 @@ async function main(): Promise<void> {
     '',
   ];
   await python?.close();
-  // The cluster section is bench:cluster's (bench/cluster.mts): kept as it is.
+  // The cluster section is bench:cluster's (bench/cluster.mts), the profile section
+  // bench:profile's (bench/profile.mts): both kept as they are.
   const previous = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
-  const start = previous.indexOf(SECTION_START);
-  const end = previous.indexOf(SECTION_END);
-  writeFileSync(
-    OUT,
-    start >= 0 && end > start
-      ? withClusterSection(lines.join('\n'), previous.slice(start, end + SECTION_END.length))
-      : lines.join('\n'),
-  );
+  let text = lines.join('\n');
+  for (const [open, close] of [
+    [SECTION_START, SECTION_END],
+    [PROFILE_START, PROFILE_END],
+  ]) {
+    const kept = sectionOf(previous, open, close);
+    if (kept !== undefined) text = withSection(text, open, close, kept);
+  }
+  writeFileSync(OUT, text);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

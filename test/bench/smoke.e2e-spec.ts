@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { summarize, type CallFrame, type CpuProfile } from '../../bench/cpu-profile.mjs';
 import { freePort, ELASTICSEARCH_URL, REDIS_URL, repoRoot } from '../support/services';
 
 interface Run {
@@ -55,11 +56,14 @@ describe('npm run bench -- --smoke', () => {
       /submit → started/,
       /submit → completed/,
       /POST \/api\/v1\/tasks, requests\/s \/ bare Express/,
+      /POST \/api\/v1\/tasks, requests\/s \/ bare Fastify/,
       /peak RSS of the API under submit/,
       /with context on/,
       /peak RSS of a worker draining/,
-      /no-op tasks, tasks\/s \/ plain BullMQ Worker/,
-      /no-op tasks, tasks\/s \/ one Celery worker/,
+      /no-op tasks, 1 worker process, tasks\/s \/ plain BullMQ Worker$/,
+      /no-op tasks, 1 worker process, tasks\/s \/ one Celery worker, prefork, 1 pool process/,
+      /whole machine \(2 worker processes\), tasks\/s \/ plain BullMQ Worker, 2 processes/,
+      /whole machine \(2 worker processes\), tasks\/s \/ one Celery worker, prefork, 2 pool/,
       /one log line.* \/ bare pino/,
       /one log line.* \/ winston/,
       /lines into Elasticsearch/,
@@ -72,6 +76,27 @@ describe('npm run bench -- --smoke', () => {
       expect(figures.some((figure) => expected.test(figure))).toBe(true);
     }
     expect(report).toMatch(/Write-to-searchable lag at 500 lines\/s for 2 s \(\d+ lines/);
+  });
+
+  it('sets the submit goal against the faster bare server, and names it', () => {
+    const bare = tableRows(report).filter((cells) => /^bare \w+ \+ queue\.add/.test(cells.at(-1)!));
+    const submit = bare.filter((cells) => cells[0] === 'POST /api/v1/tasks, requests/s');
+    expect(submit).toHaveLength(2);
+    const fastest = submit.reduce((a, b) => (Number(b[2]) > Number(a[2]) ? b : a));
+    expect(fastest.at(-2)).toBe('≥ 0.6');
+    expect(fastest.at(-1)).toMatch(/the fastest bare peer of this run$/);
+    const slower = submit.find((cells) => cells !== fastest)!;
+    expect(slower.at(-2)).toBe('against the fastest');
+  });
+
+  it('says how the CPU time split over the processes of each multi-process side', () => {
+    const splits = /Each process really works: (.*)\.$/m.exec(report)?.[1] ?? '';
+    for (const side of ['Threadline API, 2 processes', 'FastAPI', 'WORKERS=2', 'Celery, prefork']) {
+      expect(splits).toContain(side);
+    }
+    // Two processes that both worked: two shares, neither of them the whole.
+    expect(splits).toMatch(/Threadline API, 2 processes: \d+\/\d+/);
+    expect(splits).toMatch(/WORKERS=2: \d+\/\d+/);
   });
 
   it('fills every cell with a measured number', () => {
@@ -122,4 +147,140 @@ describe('npm run bench:cluster -- --smoke', () => {
       });
     }
   }, 300_000);
+});
+
+describe('npm run bench:profile -- --smoke', () => {
+  it('writes the top self-time frames of the API and the worker into its own labelled part', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'threadline-bench-profile-')), 'RESULTS.md');
+    const before = '<!-- profile:before -->\nan older profile\n<!-- /profile:before -->';
+    writeFileSync(
+      out,
+      `# Benchmark results\n\nthe other sections\n\n<!-- bench:profile -->\n${before}\n<!-- /bench:profile -->\n`,
+    );
+    const run = await bench(['--smoke', '--label', 'after', '--out', out], {}, 'profile.mts');
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    const report = readFileSync(out, 'utf8');
+    expect(report).toMatch(/^# Benchmark results\n\nthe other sections\n/);
+    // The other label's part is kept, this run's follows it.
+    expect(report.indexOf(before)).toBeGreaterThan(0);
+    const part = /<!-- profile:after -->([\s\S]*)<!-- \/profile:after -->/.exec(report)?.[1] ?? '';
+    expect(report.indexOf('<!-- profile:after -->')).toBeGreaterThan(report.indexOf(before));
+    for (const title of ['API under submit', 'Worker under drain']) {
+      expect(part).toMatch(new RegExp(`\\*\\*${title}\\*\\*: [\\d,]+ (requests|tasks)/s`));
+    }
+    const frames = part
+      .split('\n')
+      .filter((line) => /^\| \d+ \| /.test(line))
+      .map((line) => line.slice(2, -2).split(' | '));
+    // Ten frames for each process, each with its self time and share, most time first.
+    expect(frames).toHaveLength(20);
+    for (const [, name, , selfMs, share] of frames) {
+      expect({ name, selfMs: /^[\d,]+$/.test(selfMs), share: /^\d+\.\d%$/.test(share) }).toEqual({
+        name,
+        selfMs: true,
+        share: true,
+      });
+    }
+    for (let i = 1; i < frames.length; i++) {
+      if (i === 10) continue; // the second table starts
+      const ms = (cells: string[]): number => Number(cells[3].replaceAll(',', ''));
+      expect(ms(frames[i])).toBeLessThanOrEqual(ms(frames[i - 1]));
+    }
+    // Threadline's own frames are shown where they were written: src/, through the source maps.
+    expect(part).toMatch(/`src\/[\w/.-]+\.ts:\d+`/);
+    expect(part).not.toMatch(/`dist\//);
+    expect(report).toMatch(/<!-- \/bench:profile -->\n$/);
+  }, 300_000);
+});
+
+describe('the profile aggregator (bench/cpu-profile.mts)', () => {
+  const frame = (functionName: string, url: string, lineNumber = 9): CallFrame => ({
+    functionName,
+    url,
+    lineNumber,
+    columnNumber: 0,
+  });
+  // Node ids: 1 root, 2 idle, 3 a package's function, 4 Threadline's, 5 the GC, 6 Node's.
+  const profile: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)', '', -1) },
+      { id: 2, callFrame: frame('(idle)', '', -1) },
+      { id: 3, callFrame: frame('add', 'file:///app/node_modules/@scope/queue/dist/add.js') },
+      { id: 4, callFrame: frame('submit', 'file:///app/dist/tasks/submit.js') },
+      { id: 5, callFrame: frame('(garbage collector)', '', -1) },
+      { id: 6, callFrame: frame('writeGeneric', 'node:internal/stream_base_commons') },
+    ],
+    startTime: 1_000_000,
+    endTime: 1_100_000,
+    // One sample every 10 ms from 1,010,000 µs on: each lasts until the next one.
+    samples: [3, 3, 2, 4, 5, 6, 3, 2, 4, 3],
+    timeDeltas: [10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000],
+  };
+
+  it('sums self time by function and by owner, idle left out, most time first', () => {
+    const summary = summarize(profile);
+    expect(summary.frames.map((f) => [f.name, f.where, f.owner, f.selfMs])).toEqual([
+      ['add', '@scope/queue/dist/add.js:10', '@scope/queue', 30],
+      ['submit', 'dist/tasks/submit.js:10', 'Threadline', 20],
+      ['(garbage collector)', '', 'V8: garbage collector', 10],
+      ['writeGeneric', 'node:internal/stream_base_commons:10', 'Node.js', 10],
+    ]);
+    expect(summary.busyMs).toBe(70);
+    expect(summary.frames[0].share).toBeCloseTo(30 / 70);
+    expect(summary.owners[0]).toEqual({ owner: '@scope/queue', selfMs: 30, share: 30 / 70 });
+  });
+
+  it('shows native code through the nearest caller outside Node.js, and owns it there', () => {
+    // A socket write: native writev, under Node's stream code, under a package's send.
+    const write: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)', '', -1), children: [2, 5] },
+        {
+          id: 2,
+          callFrame: frame('send', 'file:///app/node_modules/redis-client/lib/send.js'),
+          children: [3],
+        },
+        {
+          id: 3,
+          callFrame: frame('writeGeneric', 'node:internal/stream_base_commons'),
+          children: [4],
+        },
+        { id: 4, callFrame: frame('writev', '', -1) },
+        // Native code with nothing above it but Node's own keeps Node's.
+        {
+          id: 5,
+          callFrame: frame('processTicksAndRejections', 'node:internal/process/task_queues'),
+          children: [6],
+        },
+        { id: 6, callFrame: frame('runMicrotasks', '', -1) },
+      ],
+      startTime: 0,
+      endTime: 30_000,
+      samples: [4, 4, 6],
+      timeDeltas: [0, 10_000, 10_000],
+    };
+    expect(summarize(write).frames.map((f) => [f.name, f.where, f.owner, f.selfMs])).toEqual([
+      ['writev', 'native, from send redis-client/lib/send.js:10', 'redis-client (native)', 20],
+      [
+        'runMicrotasks',
+        'native, from processTicksAndRejections node:internal/process/task_queues:10',
+        'Node.js (native)',
+        10,
+      ],
+    ]);
+  });
+
+  it('counts only the samples taken within the window', () => {
+    // Samples at 1,050,000 up to (not including) 1,080,000 µs: the GC, Node's, the package's.
+    const summary = summarize(profile, undefined, { from: 1_050_000, to: 1_080_000 });
+    expect(summary.windowMs).toBe(30);
+    expect(summary.frames.map((f) => f.name)).toEqual([
+      '(garbage collector)',
+      'writeGeneric',
+      'add',
+    ]);
+  });
 });
