@@ -25,6 +25,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_FLAGS } from '../scripts/lib/node-flags.mts';
+import { queueEchoBacklog } from './drain-backlog.mts';
 import { placeOf, summarize, type CallFrame, type CpuProfile, type Place } from './cpu-profile.mts';
 import { argument, root, size } from './options.mts';
 import {
@@ -174,25 +175,7 @@ async function profileDrain(): Promise<ProfiledRun> {
   const queue = new Queue('medium', { connection: { url: REDIS_URL }, prefix });
   let worker: Spawned | undefined;
   try {
-    await queue.pause();
-    for (let i = 0; i < DRAIN_TASKS; i += 1000) {
-      await queue.addBulk(
-        Array.from({ length: Math.min(1000, DRAIN_TASKS - i) }, () => ({
-          name: 'echo',
-          data: {
-            input: {},
-            meta: { submitted_at: new Date().toISOString(), correlation_id: randomUUID() },
-          },
-          opts: {
-            jobId: randomUUID(),
-            priority: 50,
-            attempts: 3,
-            removeOnComplete: { age: 3600 },
-            removeOnFail: { age: 3600 },
-          },
-        })),
-      );
-    }
+    await queueEchoBacklog(queue, DRAIN_TASKS);
     worker = profiled('worker.js', dir, {
       REDIS_PREFIX: prefix,
       WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),

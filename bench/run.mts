@@ -36,6 +36,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_FLAGS } from '../scripts/lib/node-flags.mts';
+import { queueEchoBacklog } from './drain-backlog.mts';
 import { installPythonPeers, PythonStack } from './celery.mts';
 import { SECTION_END, SECTION_START } from './cluster.mts';
 import { PROFILE_END, PROFILE_START, sectionOf, withSection } from './profile-report.mts';
@@ -408,26 +409,7 @@ async function drainBullmq(
   const queue = new Queue('medium', { connection: { url: REDIS_URL }, prefix });
   const spawned: Spawned[] = [];
   try {
-    await queue.pause();
-    for (let i = 0; i < DRAIN_TASKS; i += 1000) {
-      const n = Math.min(1000, DRAIN_TASKS - i);
-      await queue.addBulk(
-        Array.from({ length: n }, () => ({
-          name: 'echo',
-          data: {
-            input: {},
-            meta: { submitted_at: new Date().toISOString(), correlation_id: randomUUID() },
-          },
-          opts: {
-            jobId: randomUUID(),
-            priority: 50,
-            attempts: 3,
-            removeOnComplete: { age: 3600 },
-            removeOnFail: { age: 3600 },
-          },
-        })),
-      );
-    }
+    await queueEchoBacklog(queue, DRAIN_TASKS);
     for (let i = 0; i < processes; i++) spawned.push(start(prefix));
     await Promise.all(spawned.map((s) => printed(s, ready)));
     const pids = spawned.map((s) => s.child.pid ?? 0);
