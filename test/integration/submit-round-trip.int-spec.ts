@@ -2,44 +2,26 @@
 // and the key's record in one script (SubmitScript), and REDIS_WAIT_REPLICAS's WAIT in the same
 // pipeline. Counted as the commands the API's own Redis client sends, on the real Redis.
 import { HttpException } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../../src/config/app-config';
-import { ConfigModule } from '../../src/config/config.module';
 import { type FlowContext, flowContext } from '../../src/context/flow-context';
 import { continueTrace } from '../../src/context/ids';
 import { IdempotencyRepository } from '../../src/idempotency/idempotency.repository';
-import { LoggingModule, PINO } from '../../src/logging/logging.module';
 import { TaskQueueRepository } from '../../src/queues/task-queue.repository';
 import { fairPriority } from '../../src/queues/fair-priority';
 import { QuotaRepository } from '../../src/quotas/quota.repository';
 import type { RedisClient } from '../../src/redis/redis-client';
 import { REDIS } from '../../src/redis/redis.constants';
-import { RedisModule } from '../../src/redis/redis.module';
 import { RedisUnavailableError } from '../../src/redis/redis-unavailable.error';
-import { TasksModule } from '../../src/tasks/tasks.module';
 import { TasksService } from '../../src/tasks/tasks.service';
-import { deleteKeys, inProcessConfig, MemoryLog } from '../support/in-process';
+import { deleteKeys, inProcessConfig, MemoryLog, startTasksModule } from '../support/in-process';
 
 /** TasksService on the real Redis with `config`; `sent` lists each command its client sends. */
 async function start(config: AppConfig) {
   const log = new MemoryLog('threadline-api', 'info');
-  const moduleRef: TestingModule = await Test.createTestingModule({
-    imports: [
-      ConfigModule.forRoot(config),
-      LoggingModule.forRoot('threadline-api'),
-      RedisModule,
-      TasksModule,
-    ],
-  })
-    .overrideProvider(PINO)
-    .useValue(log.logger)
-    .compile();
-  await moduleRef.init();
+  const moduleRef = await startTasksModule(config, log);
   const redis = moduleRef.get<RedisClient>(REDIS) as Redis;
-  if (redis.status === 'wait') await redis.connect();
-  if (redis.status !== 'ready') await new Promise((ready) => redis.once('ready', ready));
   // Observed, not replaced: every command still goes to Redis.
   const spy = jest.spyOn(redis, 'sendCommand');
   return {

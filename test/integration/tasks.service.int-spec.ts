@@ -1,21 +1,15 @@
 // TasksService in process, on the real Redis under a key prefix of its own: submitting,
 // Idempotency-Key replay, conflict and take-over, ownership, and joining a task's flow.
 import { HttpException } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
-import { ConfigModule } from '../../src/config/config.module';
 import { loadConfig } from '../../src/config/load-config';
 import { type FlowContext, flowContext } from '../../src/context/flow-context';
 import { continueTrace } from '../../src/context/ids';
 import { requestFingerprint } from '../../src/idempotency/idempotency-key';
 import { IdempotencyRepository } from '../../src/idempotency/idempotency.repository';
-import { LoggingModule, PINO } from '../../src/logging/logging.module';
-import type { RedisClient } from '../../src/redis/redis-client';
-import { REDIS } from '../../src/redis/redis.constants';
-import { RedisModule } from '../../src/redis/redis.module';
-import { TasksModule } from '../../src/tasks/tasks.module';
 import { TasksService } from '../../src/tasks/tasks.service';
-import { deleteKeys, MemoryLog } from '../support/in-process';
+import { deleteKeys, MemoryLog, startTasksModule } from '../support/in-process';
 import { REDIS_URL } from '../support/services';
 
 describe(TasksService.name, () => {
@@ -28,23 +22,7 @@ describe(TasksService.name, () => {
 
   beforeAll(async () => {
     const config = loadConfig({ REDIS_URL, REDIS_PREFIX: prefix, LOG_SHIPPING: 'false' });
-    const logger = log.logger;
-    moduleRef = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot(config),
-        LoggingModule.forRoot('threadline-api'),
-        RedisModule,
-        TasksModule,
-      ],
-    })
-      .overrideProvider(PINO)
-      .useValue(logger)
-      .compile();
-    await moduleRef.init();
-    // Connected before the first test: a request waits only briefly for a connection being made.
-    const redis = moduleRef.get<RedisClient>(REDIS);
-    if (redis.status === 'wait') await redis.connect();
-    if (redis.status !== 'ready') await new Promise((ready) => redis.once('ready', ready));
+    moduleRef = await startTasksModule(config, log);
     tasks = moduleRef.get(TasksService);
     records = moduleRef.get(IdempotencyRepository);
   });

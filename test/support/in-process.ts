@@ -1,11 +1,18 @@
 // In-process tests (test/integration/): Nest modules built inside the test's own process,
 // against the real Redis, each file on a Redis key prefix of its own that it deletes after;
 // log lines are read back as parsed JSON from memory.
+import { Test, type TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import type { AppConfig } from '../../src/config/app-config';
+import { ConfigModule } from '../../src/config/config.module';
 import { loadConfig } from '../../src/config/load-config';
 import { type AppLogger, createLogger, type ServiceName } from '../../src/logging/logger';
+import { LoggingModule, PINO } from '../../src/logging/logging.module';
+import type { RedisClient } from '../../src/redis/redis-client';
+import { REDIS } from '../../src/redis/redis.constants';
+import { RedisModule } from '../../src/redis/redis.module';
+import { TasksModule } from '../../src/tasks/tasks.module';
 import { REDIS_URL } from './services';
 
 export type Line = Record<string, unknown>;
@@ -49,4 +56,27 @@ export async function deleteKeys(prefix: string): Promise<void> {
     cursor = next;
   } while (cursor !== '0');
   await redis.quit();
+}
+
+/**
+ * The API's TasksModule on the real Redis with `config`, logging to `log`; its Redis client is
+ * connected before this returns (a request waits only briefly for a connection being made).
+ */
+export async function startTasksModule(config: AppConfig, log: MemoryLog): Promise<TestingModule> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ConfigModule.forRoot(config),
+      LoggingModule.forRoot('threadline-api'),
+      RedisModule,
+      TasksModule,
+    ],
+  })
+    .overrideProvider(PINO)
+    .useValue(log.logger)
+    .compile();
+  await moduleRef.init();
+  const redis = moduleRef.get<RedisClient>(REDIS);
+  if (redis.status === 'wait') await redis.connect();
+  if (redis.status !== 'ready') await new Promise((ready) => redis.once('ready', ready));
+  return moduleRef;
 }
