@@ -21,7 +21,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 
 # ---- the image
 FROM node:24.21.0-bookworm-slim
+# MALLOC_ARENA_MAX as npm start sets it (scripts/lib/node-flags.mts says why).
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     HOST=0.0.0.0 \
     LOG_SPOOL_DIR=/var/spool/threadline
 WORKDIR /app

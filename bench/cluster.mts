@@ -18,7 +18,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NODE_FLAGS } from '../scripts/lib/node-flags.mts';
+import { NODE_FLAGS, RUNTIME_ENV } from '../scripts/lib/node-flags.mts';
 import { startRedisCluster, stopRedisCluster } from '../scripts/lib/redis-cluster.mts';
 import type { Spawned } from './processes.mts';
 import { freePort, listening, log, median, printed } from './processes.mts';
@@ -53,6 +53,7 @@ function node(args: string[], env: Record<string, string>): Spawned {
     cwd: root,
     env: {
       ...process.env,
+      ...RUNTIME_ENV,
       LOG_LEVEL: 'info',
       LOG_DATA_STREAM: 'logs-threadline-bench',
       LOG_SPOOL_DIR: join(scratch, 'spool'),

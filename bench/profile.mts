@@ -24,7 +24,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NODE_FLAGS } from '../scripts/lib/node-flags.mts';
+import { NODE_FLAGS, RUNTIME_ENV } from '../scripts/lib/node-flags.mts';
 import { queueEchoBacklog } from './drain-backlog.mts';
 import { placeOf, summarize, type CallFrame, type CpuProfile, type Place } from './cpu-profile.mts';
 import { argument, root, size } from './options.mts';
@@ -74,6 +74,7 @@ function profiled(entry: string, dir: string, env: Record<string, string>): Spaw
       cwd: target,
       env: {
         ...process.env,
+        ...RUNTIME_ENV,
         REDIS_URL,
         LOG_LEVEL: 'info',
         LOG_DATA_STREAM: 'logs-threadline-bench',

@@ -35,7 +35,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NODE_FLAGS } from '../scripts/lib/node-flags.mts';
+import { NODE_FLAGS, RUNTIME_ENV } from '../scripts/lib/node-flags.mts';
 import { queueEchoBacklog } from './drain-backlog.mts';
 import { installPythonPeers, PythonStack } from './celery.mts';
 import { SECTION_END, SECTION_START } from './cluster.mts';
@@ -97,7 +97,7 @@ const runs = (name: string): boolean => only === undefined || only.has(name);
 /** CPUs the processes under test are pinned to (taskset), while set. */
 let pinnedTo: string | undefined;
 
-/** A Node process under test, with the V8 flags npm start gives Threadline's processes. */
+/** A Node process under test, with the V8 flags and environment npm start gives Threadline's processes. */
 function node(args: string[], env: Record<string, string> = {}): Spawned {
   const nodeArgs = [...NODE_FLAGS, ...args];
   const [command, commandArgs] = pinnedTo
@@ -105,7 +105,7 @@ function node(args: string[], env: Record<string, string> = {}): Spawned {
     : [process.execPath, nodeArgs];
   return spawnLogged(command, commandArgs, {
     cwd: root,
-    env: { ...process.env, REDIS_URL, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, ...RUNTIME_ENV, REDIS_URL, LOG_LEVEL: 'info', ...env },
   });
 }
 

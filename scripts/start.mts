@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runMain } from './lib/main.mts';
-import { NODE_FLAGS } from './lib/node-flags.mts';
+import { NODE_FLAGS, RUNTIME_ENV } from './lib/node-flags.mts';
 import { repoRoot } from './lib/paths.mts';
 import { bold, dim, say, ScriptError } from './lib/say.mts';
 import { down, SERVICES, up, type ServiceUp } from './lib/services.mts';
@@ -80,6 +80,7 @@ interface Managed {
 function run(name: string, entry: string): Managed {
   const child = spawn(process.execPath, [...NODE_FLAGS, join(repoRoot, 'dist', entry)], {
     cwd: repoRoot,
+    env: { ...process.env, ...RUNTIME_ENV },
     stdio: 'inherit',
     detached: true,
   });

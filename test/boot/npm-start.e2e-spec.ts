@@ -1,6 +1,8 @@
 // `npm start` brings up Redis, Elasticsearch and the API, prints their addresses, and on
 // SIGINT or SIGTERM stops everything it started and nothing it found running.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { RUNTIME_ENV } from '../../scripts/lib/node-flags.mjs';
 import {
   ELASTICSEARCH_URL,
   REDIS_URL,
@@ -72,6 +74,11 @@ describe('npm start', () => {
     );
     expect(await answers(`http://127.0.0.1:${apiPort}/ready`)).toBe(true);
     expect(text).toMatch(/workers +1 +\(pids \d+\)/);
+    // With the environment Threadline's processes are run with (scripts/lib/node-flags.mts).
+    const workerPid = /workers +1 +\(pids (\d+)\)/.exec(text)?.[1] ?? '';
+    const environ = readFileSync(`/proc/${workerPid}/environ`, 'utf8').split('\0');
+    for (const [name, value] of Object.entries(RUNTIME_ENV))
+      expect(environ).toContain(`${name}=${value}`);
 
     // The worker it started runs tasks.
     const submitted = await fetch(`http://127.0.0.1:${apiPort}/api/v1/tasks`, {

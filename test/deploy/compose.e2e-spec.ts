@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { parse } from 'yaml';
-import { NODE_FLAGS } from '../../scripts/lib/node-flags.mjs';
+import { NODE_FLAGS, RUNTIME_ENV } from '../../scripts/lib/node-flags.mjs';
 import { repoRoot } from '../support/services';
 import { composeSchema, hadolint } from '../support/tools';
 
@@ -174,9 +174,13 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
   });
 
-  it('runs the API with the V8 flags npm start gives it', () => {
+  it('runs the API with the V8 flags and the environment npm start gives it', () => {
     const cmd = /^CMD (.+)$/m.exec(dockerfile)?.[1] ?? '[]';
     expect(JSON.parse(cmd)).toEqual(['node', ...NODE_FLAGS, 'dist/main.js']);
+    // The image's ENV, which compose's api and worker services inherit.
+    const env = /^ENV ((?:.*\\\n)*.*)$/m.exec(dockerfile)?.[1] ?? '';
+    for (const [name, value] of Object.entries(RUNTIME_ENV))
+      expect(env).toMatch(new RegExp(`(^|\\s)${name}=${value}(\\s|$)`));
   });
 
   it('passes hadolint', () => {
