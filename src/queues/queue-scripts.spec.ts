@@ -1,10 +1,16 @@
-import { RedisQueueBackend } from 'bullmq';
+import { type Job, QueueKeys, RedisQueueBackend } from 'bullmq';
 import { moveToActive } from 'bullmq/dist/cjs/scripts/moveToActive-11';
 import { moveToFinished } from 'bullmq/dist/cjs/scripts/moveToFinished-14';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BULLMQ_VERSION, FINISH_AND_TAKE_LUA, FINISH_KEYS, TAKE_KEY_NAMES } from './queue-scripts';
+import {
+  BULLMQ_VERSION,
+  FINISH_AND_TAKE_LUA,
+  FINISH_ARGS,
+  FINISH_KEY_NAMES,
+  TAKE_KEY_NAMES,
+} from './queue-scripts';
 
 const root = join(__dirname, '..', '..');
 const json = (path: string): Record<string, unknown> =>
@@ -40,7 +46,7 @@ describe('queue scripts: the BullMQ they wrap', () => {
 
   it('wraps moveToFinished as reviewed, with its arguments built by BullMQ as reviewed', () => {
     expect(sha256(moveToFinished.content)).toBe(REVIEWED.moveToFinished);
-    expect(moveToFinished.keys).toBe(FINISH_KEYS);
+    expect(moveToFinished.keys).toBe(FINISH_KEY_NAMES.length);
     expect(FINISH_AND_TAKE_LUA).toContain(moveToFinished.content);
     expect(sha256(RedisQueueBackend.prototype['moveToFinishedArgs'].toString())).toBe(
       REVIEWED.moveToFinishedArgs,
@@ -55,5 +61,50 @@ describe('queue scripts: the BullMQ they wrap', () => {
     expect(args).toBe(
       "queueKeys[''], Date.now(), pack({ token, lockDuration: opts.lockDuration, limiter: opts.limiter, name, }),",
     );
+  });
+
+  // The script builds these keys itself, each as the queue's key prefix and a name
+  // (test/integration/queue-scripts.int-spec.ts shows it on Redis with BullMQ's own objects).
+  describe("the keys the script builds from a queue's key prefix", () => {
+    const queueKeys = new QueueKeys('{tl-spec}');
+    const keys = queueKeys.getKeys('medium');
+    const prefix = keys[''];
+
+    it("are moveToActive's keys, as BullMQ's QueueKeys names them", () => {
+      expect(prefix).toBe('{tl-spec}:medium:');
+      expect(TAKE_KEY_NAMES.map((name) => prefix + name)).toEqual(
+        TAKE_KEY_NAMES.map((name) => keys[name]),
+      );
+    });
+
+    it("are the 14 keys BullMQ's own moveToFinishedArgs builds for a completion", () => {
+      // A backend that never connects: its constructor and moveToFinishedArgs only build keys.
+      const backend = new RedisQueueBackend(
+        {} as ConstructorParameters<typeof RedisQueueBackend>[0],
+        'medium',
+        keys,
+        (type: string) => queueKeys.toKey('medium', type),
+        { connection: {} },
+        undefined,
+        false,
+      );
+      const job = { id: 'task-1', opts: { attempts: 3 } } as Job;
+
+      const built = backend['moveToFinishedArgs'](
+        job,
+        '{}',
+        'returnvalue',
+        undefined,
+        'completed',
+        'token',
+        0,
+        false,
+      ) as unknown[];
+
+      expect(built).toHaveLength(FINISH_KEY_NAMES.length + FINISH_ARGS);
+      expect(built.slice(0, FINISH_KEY_NAMES.length)).toEqual(
+        FINISH_KEY_NAMES.map((name) => prefix + (name === '' ? job.id : name)),
+      );
+    });
   });
 });

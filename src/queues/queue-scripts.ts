@@ -5,9 +5,12 @@ import { moveToFinished } from 'bullmq/dist/cjs/scripts/moveToFinished-14';
 /**
  * The BullMQ release whose own Lua the script below wraps, as package.json pins it exactly.
  * The keys and arguments of moveToActive are laid out here as BullMQ lays them out
- * (RedisQueueBackend.moveToActive), those of moveToFinished by BullMQ's own
- * moveToFinishedArgs; queue-scripts.spec.ts fails when the release, a wrapped
- * script or that layout changes, so that an upgrade is a deliberate change of this file.
+ * (RedisQueueBackend.moveToActive), the arguments of moveToFinished by BullMQ's own
+ * moveToFinishedArgs and its keys as that and BullMQ's QueueKeys build them;
+ * queue-scripts.spec.ts fails when the release, a wrapped script or that layout changes, so
+ * that an upgrade is a deliberate change of this file, and test/integration's
+ * queue-scripts.int-spec.ts shows the keys and arguments the script hands BullMQ's Lua equal
+ * to those BullMQ builds.
  */
 export const BULLMQ_VERSION = '6.7.0';
 
@@ -26,9 +29,62 @@ export const TAKE_KEY_NAMES = [
   'marker',
 ] as const satisfies readonly (keyof KeysMap)[];
 
-/** moveToFinished's keys (`KEYS[1]` wait … `KEYS[14]` marker) and arguments. */
-export const FINISH_KEYS = 14;
+/**
+ * moveToFinished's keys on completion (`KEYS[1]` wait … `KEYS[14]` marker), each the queue's
+ * key prefix followed by its name here, as BullMQ builds them (the first ten in its
+ * RedisQueueBackend constructor, the last four in moveToFinishedArgs); '' stands for the
+ * task's id (`KEYS[12]`, the job's hash).
+ */
+export const FINISH_KEY_NAMES = [
+  ...TAKE_KEY_NAMES.slice(0, 10),
+  'completed',
+  '',
+  'metrics:completed',
+  'marker',
+] as const;
+
+/** moveToFinished's arguments (`ARGV[1]` job id … `ARGV[9]` job fields to update). */
 export const FINISH_ARGS = 9;
+
+const luaList = (names: readonly string[]): string => `{'${names.join("', '")}'}`;
+
+/**
+ * The Lua of FINISH_AND_TAKE_LUA around the given bodies of moveToFinished and moveToActive:
+ * BullMQ's own, or (in a test) stand-ins that record what they are handed.
+ */
+export function finishAndTakeLua(moveToFinishedBody: string, moveToActiveBody: string): string {
+  return `
+local function bullmqMoveToFinished(KEYS, ARGV)
+${moveToFinishedBody}
+end
+local function bullmqMoveToActive(KEYS, ARGV)
+${moveToActiveBody}
+end
+local function keysOf(prefix, names)
+  local keys = {}
+  for i = 1, #names do keys[i] = prefix .. names[i] end
+  return keys
+end
+local queues = tonumber(ARGV[1])
+local now, token, finished = ARGV[queues + 4], ARGV[queues + 5], tonumber(ARGV[queues + 6])
+if finished > 0 then
+  local finishNames = ${luaList(FINISH_KEY_NAMES)}
+  finishNames[12] = ARGV[queues + 7]
+  local code = bullmqMoveToFinished(keysOf(ARGV[1 + finished], finishNames),
+    {unpack(ARGV, queues + 7, queues + ${6 + FINISH_ARGS})})
+  if code ~= 0 then return {code} end
+end
+if token == '' then return {0} end
+local takeNames = ${luaList(TAKE_KEY_NAMES)}
+local opts = cmsgpack.pack({token = token, lockDuration = tonumber(ARGV[queues + 2]), name = ARGV[queues + 3]})
+for q = 1, queues do
+  local prefix = ARGV[1 + q]
+  local taken = bullmqMoveToActive(keysOf(prefix, takeNames), {prefix, now, opts})
+  if type(taken[1]) == 'table' then return {q, taken[1], taken[2]} end
+end
+return {0}
+`;
+}
 
 /**
  * Records a task's completion and takes the next task, in one atomic call; either part may be
@@ -41,89 +97,60 @@ export const FINISH_ARGS = 9;
  * costs a round trip per queue, and lets a task arrive in a higher queue between two calls.
  * Nothing is taken when the completion fails.
  *
- * KEYS: moveToFinished's 14 keys of the finished task's queue (when completing), then
- * moveToActive's 11 keys of each queue to take from, in priority order; all under one
- * `{prefix}` hash tag on a cluster. ARGV: the number of completion keys (0 or 14), lock token,
- * lock ms, worker name, now (ms), each queue's key prefix (`<prefix>:<queue>:`), then
- * moveToFinished's 9 arguments (when completing). Reply: `{code}`, BullMQ's negative code
- * when the completion failed; `{q, job hash as a flat array, job id}` for a job taken from
- * the q-th queue; `{0}` when none was.
+ * The script builds the keys it hands BullMQ's scripts from each queue's key prefix
+ * (`<prefix>:<queue>:`), as BullMQ does: sending them would cost 14 keys per completion and
+ * 11 per served queue, encoded on every call. KEYS: one key, which the script does not read:
+ * it routes the call, on a Redis Cluster, to the node of the `{prefix}` hash tag that every
+ * key of a worker shares (Redis lets a script use the keys of its own slot). ARGV: the number
+ * of served queues, their key prefixes in priority order, lock ms, worker name (these built
+ * once per worker: takerScript), then now (ms), the lock token to take the next task with
+ * ('' to take none), the served queue (1-based) of the task to complete (0 for none) and
+ * moveToFinished's 9 arguments. Reply: `{code}`, BullMQ's negative code when the completion
+ * failed; `{q, job hash as a flat array, job id}` for a job taken from the q-th queue; `{0}`
+ * when none was.
  */
-export const FINISH_AND_TAKE_LUA = `
-local function bullmqMoveToFinished(KEYS, ARGV)
-${moveToFinished.content}
-end
-local function bullmqMoveToActive(KEYS, ARGV)
-${moveToActive.content}
-end
-local finishKeys = tonumber(ARGV[1])
-local queues = (#KEYS - finishKeys) / ${moveToActive.keys}
-if finishKeys > 0 then
-  local code = bullmqMoveToFinished({unpack(KEYS, 1, finishKeys)}, {unpack(ARGV, 6 + queues, #ARGV)})
-  if code ~= 0 then return {code} end
-end
-local opts = cmsgpack.pack({token = ARGV[2], lockDuration = tonumber(ARGV[3]), name = ARGV[4]})
-for q = 1, queues do
-  local first = finishKeys + (q - 1) * ${moveToActive.keys}
-  local taken = bullmqMoveToActive({unpack(KEYS, first + 1, first + ${moveToActive.keys})},
-    {ARGV[5 + q], ARGV[5], opts})
-  if type(taken[1]) == 'table' then return {q, taken[1], taken[2]} end
-end
-return {0}
-`;
+export const FINISH_AND_TAKE_LUA = finishAndTakeLua(moveToFinished.content, moveToActive.content);
 
-/** A call of FINISH_AND_TAKE_LUA: its keys, then its arguments. */
-export interface ScriptCall {
-  numberOfKeys: number;
-  keysThenArgs: (string | Buffer)[];
-}
-
-/** What FINISH_AND_TAKE_LUA needs of the queues to take from, in priority order. */
-export interface TakeFrom {
-  keys: string[];
-  prefixes: string[];
-}
-
-/** The take part of a call, for queues whose BullMQ keys are `queues`: built once per worker. */
-export function takeFrom(queues: readonly KeysMap[]): TakeFrom {
-  return {
-    keys: queues.flatMap((k) => TAKE_KEY_NAMES.map((name) => k[name])),
-    prefixes: queues.map((k) => k['']),
-  };
-}
-
-const NOTHING: TakeFrom = { keys: [], prefixes: [] };
+/** What every call of FINISH_AND_TAKE_LUA of one worker begins with: built once per worker. */
+export type TakerScript = readonly string[];
 
 /**
- * The call that completes a task, when `finish` is given (what BullMQ's moveToFinishedArgs
- * returns: 14 keys, then 9 arguments, fetch-next off), and takes the next task from the
- * queues of `take`, in priority order (none: take nothing).
+ * The constant head of a worker's calls, for queues whose BullMQ keys are `queues` (in
+ * priority order): the number of keys, the routing key, then the first arguments.
+ */
+export function takerScript(
+  queues: readonly KeysMap[],
+  lock: { ms: number; workerName: string },
+): TakerScript {
+  if (queues.length === 0) throw new Error('a worker serves at least one queue');
+  return [
+    '1',
+    queues[0].wait,
+    String(queues.length),
+    ...queues.map((k) => k['']),
+    String(lock.ms),
+    lock.workerName,
+  ];
+}
+
+/** A value of a call: ioredis sends a number as its digits and undefined as ''. */
+export type ScriptValue = string | number | Buffer | undefined;
+
+/**
+ * The whole of a call of FINISH_AND_TAKE_LUA, as ioredis takes its arguments (it flattens one
+ * level of arrays, so the worker's constant head is not copied here): take the next task with `token`
+ * ('' for none), and complete the task of the `finished`-th served queue (0 for none), given
+ * what BullMQ's moveToFinishedArgs returns for it (14 keys, left out: the script builds them;
+ * then 9 arguments, fetch-next off).
  */
 export function finishAndTakeCall(
-  take: TakeFrom | undefined,
-  lock: { token: string; ms: number; workerName: string },
-  finish?: readonly (string | number | boolean | Buffer | undefined)[],
-  now = Date.now(),
-): ScriptCall {
-  const { keys, prefixes } = take ?? NOTHING;
-  const finishKeys = finish ? (finish.slice(0, FINISH_KEYS) as string[]) : [];
-  const finishArgs = finish
-    ? finish
-        .slice(FINISH_KEYS)
-        .map((value) => (value === undefined ? '' : Buffer.isBuffer(value) ? value : String(value)))
-    : [];
-  return {
-    numberOfKeys: finishKeys.length + keys.length,
-    keysThenArgs: [
-      ...finishKeys,
-      ...keys,
-      String(finishKeys.length),
-      lock.token,
-      String(lock.ms),
-      lock.workerName,
-      String(now),
-      ...prefixes,
-      ...finishArgs,
-    ],
-  };
+  script: TakerScript,
+  now: number,
+  token: string,
+  finished = 0,
+  finish: readonly ScriptValue[] = [],
+): (TakerScript | ScriptValue)[] {
+  const call: (TakerScript | ScriptValue)[] = [script, now, token, finished];
+  for (let i = FINISH_KEY_NAMES.length; i < finish.length; i++) call.push(finish[i]);
+  return call;
 }

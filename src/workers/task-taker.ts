@@ -2,9 +2,9 @@ import { Job, type JobJson, type JobsOptions, raw2NextJobData, type Worker } fro
 import {
   FINISH_AND_TAKE_LUA,
   finishAndTakeCall,
-  type ScriptCall,
-  type TakeFrom,
-  takeFrom,
+  type ScriptValue,
+  type TakerScript,
+  takerScript,
 } from '../queues/queue-scripts';
 import type { TaskEnvelope } from '../queues/task';
 import type { RedisClient } from '../redis/redis-client';
@@ -13,7 +13,7 @@ const COMMAND = 'threadlineFinishAndTake';
 
 /** The connection, with the script defined on it (ioredis sends EVALSHA, EVAL on NOSCRIPT). */
 type Scripted = RedisClient & {
-  [COMMAND](numberOfKeys: number, ...keysThenArgs: (string | Buffer)[]): Promise<unknown>;
+  [COMMAND](...call: (TakerScript | ScriptValue)[]): Promise<unknown>;
 };
 
 /** BullMQ's own builder of moveToFinished's keys and arguments (protected in its types). */
@@ -28,7 +28,7 @@ interface FinishArgsBuilder {
     timestamp: number,
     fetchNext: boolean,
     fieldsToUpdate?: Record<string, string>,
-  ): (string | number | boolean | Buffer | undefined)[];
+  ): ScriptValue[];
 }
 
 type Reply = [number, string[]?, string?];
@@ -43,8 +43,9 @@ type Reply = [number, string[]?, string?];
  */
 export class TaskTaker {
   private readonly connection: Scripted;
-  private readonly byQueue: Map<string, Worker<TaskEnvelope>>;
-  private readonly takeFrom: TakeFrom;
+  /** Each served queue's worker and its place (1-based) in priority order. */
+  private readonly byQueue: Map<string, { worker: Worker<TaskEnvelope>; place: number }>;
+  private readonly script: TakerScript;
 
   /**
    * @param workers one BullMQ worker per served queue, in priority order, all on `connection`
@@ -53,17 +54,20 @@ export class TaskTaker {
   constructor(
     connection: RedisClient,
     private readonly workers: readonly Worker<TaskEnvelope>[],
-    private readonly lock: { ms: number; workerName: string },
+    lock: { ms: number; workerName: string },
   ) {
     connection.defineCommand(COMMAND, { lua: FINISH_AND_TAKE_LUA });
     this.connection = connection as Scripted;
-    this.byQueue = new Map(workers.map((w) => [w.name, w]));
-    this.takeFrom = takeFrom(workers.map((w) => w.keys));
+    this.byQueue = new Map(workers.map((worker, i) => [worker.name, { worker, place: i + 1 }]));
+    this.script = takerScript(
+      workers.map((w) => w.keys),
+      lock,
+    );
   }
 
   /** The first task in priority order, locked with `token`; undefined when there is none. */
   async take(token: string): Promise<Job<TaskEnvelope> | undefined> {
-    const reply = await this.call(finishAndTakeCall(this.takeFrom, { token, ...this.lock }));
+    const reply = await this.call(finishAndTakeCall(this.script, Date.now(), token));
     return this.taken(reply, token);
   }
 
@@ -80,8 +84,9 @@ export class TaskTaker {
     result: unknown,
     nextToken?: string,
   ): Promise<Job<TaskEnvelope> | undefined> {
-    const worker = this.byQueue.get(job.queueName);
-    if (!worker) throw new Error(`task ${job.id} is on queue ${job.queueName}, not served here`);
+    const served = this.byQueue.get(job.queueName);
+    if (!served) throw new Error(`task ${job.id} is on queue ${job.queueName}, not served here`);
+    const { worker, place } = served;
     const now = Date.now();
     const dropInput = job.data.input !== null;
     const finish = (worker.backend as unknown as FinishArgsBuilder).moveToFinishedArgs(
@@ -96,9 +101,8 @@ export class TaskTaker {
       false,
       dropInput ? { data: JSON.stringify({ ...job.data, input: null }) } : undefined,
     );
-    const take = nextToken === undefined ? undefined : this.takeFrom;
     const reply = await this.call(
-      finishAndTakeCall(take, { token: nextToken ?? '', ...this.lock }, finish, now),
+      finishAndTakeCall(this.script, now, nextToken ?? '', place, finish),
     );
     if (reply[0] < 0) {
       throw worker.backend.finishedErrors({
@@ -116,8 +120,8 @@ export class TaskTaker {
     return nextToken === undefined ? undefined : this.taken(reply, nextToken);
   }
 
-  private async call({ numberOfKeys, keysThenArgs }: ScriptCall): Promise<Reply> {
-    return (await this.connection[COMMAND](numberOfKeys, ...keysThenArgs)) as Reply;
+  private async call(call: (TakerScript | ScriptValue)[]): Promise<Reply> {
+    return (await this.connection[COMMAND](...call)) as Reply;
   }
 
   private taken([queue, raw, id]: Reply, token: string): Job<TaskEnvelope> | undefined {
