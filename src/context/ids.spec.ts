@@ -53,4 +53,15 @@ describe(continueTrace.name, () => {
     expect(trace.trace_id).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     expect(trace.parent_span_id).toBeUndefined();
   });
+
+  it('draws a fresh, well-formed trace and span id each time, across refills of its pool', () => {
+    const ids = new Set<string>();
+    // 4,096 bytes of pool hold 170 new traces (16 + 8 bytes each): this crosses several refills.
+    for (let i = 0; i < 1000; i++) {
+      const { trace } = continueTrace(undefined);
+      expect(`${trace.trace_id} ${trace.span_id}`).toMatch(/^[0-9a-f]{32} [0-9a-f]{16}$/);
+      ids.add(trace.trace_id).add(trace.span_id);
+    }
+    expect(ids.size).toBe(2000);
+  });
 });

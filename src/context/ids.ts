@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 
 import type { TraceContext } from './flow-fields';
 
@@ -63,20 +63,21 @@ function newSpanId(): string {
   return randomHex(16);
 }
 
+/** Random bytes drawn from the CSPRNG in blocks, as randomUUID draws its own. */
+const entropy = Buffer.allocUnsafe(4096);
+let drawn = entropy.length;
+
 /**
- * `length` random hex digits. randomUUID draws from a cached entropy pool, which is several
- * times faster per call than randomBytes; its fixed version and variant digits are dropped.
+ * `length` random hex digits, from a pool refilled every few hundred ids: one call to the
+ * CSPRNG and one hex encoding of a slice, not a UUID taken apart and glued together per id.
  */
 function randomHex(length: number): string {
-  let hex = '';
-  while (hex.length < length) {
-    const uuid = randomUUID();
-    hex +=
-      uuid.slice(0, 8) +
-      uuid.slice(9, 13) +
-      uuid.slice(15, 18) +
-      uuid.slice(20, 23) +
-      uuid.slice(24);
+  const bytes = Math.ceil(length / 2);
+  if (drawn + bytes > entropy.length) {
+    randomFillSync(entropy);
+    drawn = 0;
   }
-  return hex.slice(0, length);
+  const hex = entropy.toString('hex', drawn, drawn + bytes);
+  drawn += bytes;
+  return hex.length === length ? hex : hex.slice(0, length);
 }

@@ -4,6 +4,12 @@ type RuleLookup = MetadataStorage['getTargetValidationMetadatas'];
 type ValidationMetadata = ReturnType<RuleLookup>[number];
 
 let installed = false;
+let generation = 0;
+
+/** Counts the changes to the rules since start: a cache of anything read from them compares it. */
+export function rulesGeneration(): number {
+  return generation;
+}
 
 /**
  * Keeps class-validator's answer to "which rules does this class have" instead of working it
@@ -21,6 +27,7 @@ export function cacheValidationRules(storage: MetadataStorage = getMetadataStora
   let answers = new Map<string, Map<unknown, ValidationMetadata[]>>();
   let groups = new WeakMap<ValidationMetadata[], Record<string, ValidationMetadata[]>>();
   const forget = (): void => {
+    generation++;
     answers = new Map();
     groups = new WeakMap();
   };

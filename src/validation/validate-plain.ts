@@ -1,5 +1,6 @@
 import { type ClassConstructor, plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { compiledValidate } from './compiled-rules';
 import { cacheValidationRules } from './rule-cache';
 
 cacheValidationRules();
@@ -10,15 +11,30 @@ export interface FieldProblem {
   detail: string;
 }
 
+export type Validated<T> =
+  { value: T; problems: [] } | { value: undefined; problems: FieldProblem[] };
+
 /**
  * Turns `plain` into an instance of `cls` and validates it: unknown properties are rejected,
  * defaults from property initialisers apply. Problems are located under `basePointer`.
+ * A valid body usually takes the compiled path (compiledValidate); a body with a problem, or
+ * one it is unsure of, takes class-transformer and class-validator themselves.
  */
 export function validatePlain<T extends object>(
   cls: ClassConstructor<T>,
   plain: unknown,
   basePointer: string,
-): { value: T; problems: [] } | { value: undefined; problems: FieldProblem[] } {
+): Validated<T> {
+  const value = compiledValidate(cls, plain);
+  return value ? { value, problems: [] } : validateFully(cls, plain, basePointer);
+}
+
+/** {@link validatePlain} by class-transformer and class-validator alone: the contract. */
+export function validateFully<T extends object>(
+  cls: ClassConstructor<T>,
+  plain: unknown,
+  basePointer: string,
+): Validated<T> {
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     return {
       value: undefined,
