@@ -41,6 +41,8 @@ export function validateFully<T extends object>(
       problems: [{ pointer: basePointer || '/', detail: 'must be a JSON object' }],
     };
   }
+  const inherited = inheritedKeyProblems(plain, basePointer, []);
+  if (inherited.length > 0) return { value: undefined, problems: inherited };
   const value = plainToInstance(cls, plain, { exposeDefaultValues: true });
   const errors = validateSync(value, {
     whitelist: true,
@@ -51,15 +53,45 @@ export function validateFully<T extends object>(
   return { value: undefined, problems: flatten(errors, basePointer) };
 }
 
+const UNKNOWN_FIELD = 'is not a known field; remove it';
+const INHERITED_KEY =
+  'is a key every JavaScript object inherits (as constructor, __proto__ or toString), which the API cannot accept anywhere in a body; rename it';
+
+/**
+ * Where `value` (parsed JSON, its depth already bounded) has a key that every JavaScript object
+ * inherits (`constructor`, `__proto__`, `toString`, …), at any depth, free-form values (echo's
+ * `message`) included. class-transformer looks such a key up on the class rather than the
+ * body: it throws on some (`constructor` holding a number), which would answer a client's
+ * mistake with a 500, and silently drops the others, which would change the data. No DTO has a
+ * field of such a name.
+ */
+function inheritedKeyProblems(
+  value: unknown,
+  pointer: string,
+  into: FieldProblem[],
+): FieldProblem[] {
+  if (Array.isArray(value)) {
+    value.forEach((item: unknown, i) => {
+      if (typeof item === 'object' && item !== null)
+        inheritedKeyProblems(item, `${pointer}/${i}`, into);
+    });
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, child] of Object.entries(value)) {
+      const at = `${pointer}/${escapePointer(key)}`;
+      if (key in Object.prototype) into.push({ pointer: at, detail: INHERITED_KEY });
+      else inheritedKeyProblems(child, at, into);
+    }
+  }
+  return into;
+}
+
 function flatten(errors: readonly ValidationError[], base: string): FieldProblem[] {
   return errors.flatMap((error) => {
     const pointer = `${base}/${escapePointer(error.property)}`;
     const own = Object.entries(error.constraints ?? {}).map(([name, message]) => ({
       pointer,
       detail:
-        name === 'whitelistValidation'
-          ? 'is not a known field; remove it'
-          : stripProperty(message, error.property),
+        name === 'whitelistValidation' ? UNKNOWN_FIELD : stripProperty(message, error.property),
     }));
     return [...own, ...flatten(error.children ?? [], pointer)];
   });

@@ -231,6 +231,30 @@ describe('submission validation', () => {
     );
   });
 
+  // Written by hand: an object literal's __proto__ sets its prototype, not a key. A 400 even
+  // inside `data`: the envelope's own check, which reads all of the body, finds it first.
+  it.each([
+    ['the envelope', '{"type":"echo","data":{},"constructor":1}', 400, '/constructor'],
+    ['a task input', '{"type":"echo","data":{"constructor":1}}', 400, '/data/constructor'],
+    [
+      'a free-form value',
+      '{"type":"echo","data":{"message":{"toString":"x"}}}',
+      400,
+      '/data/message/toString',
+    ],
+    [
+      'an array item',
+      '{"type":"batch_var","data":{"portfolios":[{"__proto__":{"a":1}}]}}',
+      400,
+      '/data/portfolios/0/__proto__',
+    ],
+  ])(
+    '%s with a key every object inherits: a 4xx naming it, not a 500 nor a dropped key',
+    async (_where, body, status, pointer) => {
+      await expectProblem(body, status, /a key every JavaScript object inherits/, pointer);
+    },
+  );
+
   it('422 pointing into the failing portfolio of a batch', async () => {
     const bad = { ...goodVar, covariance: [[-1]] };
     await expectProblem(
