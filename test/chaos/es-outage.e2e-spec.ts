@@ -19,6 +19,14 @@ import {
 const STREAM = 'logs-threadline-chaos';
 const RATE = 50; // submits per second
 const PHASE_MS = scaled(60_000, 15_000);
+/**
+ * The tail compared: the p99 at full size (the 30th-slowest of 3,000 submits), the p95 at CI's
+ * size (the 38th-slowest of 750). A tail estimate is as steady as the number of samples beyond
+ * it: CI's p99 is the 8th-slowest of 750, and one burst of scheduling on two shared cores moved
+ * it from below normal to 1.7 times normal and back in runs of the same commit.
+ */
+const TAIL = scaled(0.99, 0.95);
+const TAIL_NAME = `p${Math.round(TAIL * 100)}`;
 
 /** The p-th fraction (0..1) of `values`, by rank. */
 const percentile = (values: number[], p: number): number => {
@@ -71,7 +79,7 @@ describe('chaos: Elasticsearch down for a while under load', () => {
     return latencies;
   }
 
-  it('keeps the API p99 within 10 % of normal and loses no line', async () => {
+  it(`keeps the API ${TAIL_NAME} within 10 % of normal and loses no line`, async () => {
     const since = new Date();
     const accepted: Task[] = [];
     await load(3_000, accepted); // warm-up
@@ -87,19 +95,19 @@ describe('chaos: Elasticsearch down for a while under load', () => {
     );
     const processes = stack.allProcesses();
     const lines = await accountLines(processes, since, url, STREAM);
-    const [p99Normal, p99Outage] = [percentile(normal, 0.99), percentile(outage, 0.99)];
+    const [tailNormal, tailOutage] = [percentile(normal, TAIL), percentile(outage, TAIL)];
     recordScenario({
       scenario: 'Elasticsearch outage',
       load: `${RATE} submits/s, API and 2 workers`,
-      faults: `Elasticsearch down ${PHASE_MS / 1000} s; API p99 ${p99Normal.toFixed(1)} ms normal, ${p99Outage.toFixed(1)} ms during`,
+      faults: `Elasticsearch down ${PHASE_MS / 1000} s; API ${TAIL_NAME} ${tailNormal.toFixed(1)} ms normal, ${tailOutage.toFixed(1)} ms during (p99 ${percentile(normal, 0.99).toFixed(1)} and ${percentile(outage, 0.99).toFixed(1)})`,
       tasks: taskCounts(finished),
       lines: lines.counts,
     });
 
     expect(taskCounts(finished).lost).toBe(0);
     expectEveryLineOnce(lines);
-    // Within 10 %, or 5 ms where that is more: in CI's 15 s at 50/s the p99 is the 8th-slowest
-    // of 750 requests, and a few ms of scheduling on two shared cores move it either way.
-    expect(p99Outage).toBeLessThanOrEqual(Math.max(p99Normal * 1.1, p99Normal + 5));
+    // Within 10 %, or 5 ms where that is more: a few ms of scheduling on two shared cores move
+    // any tail either way.
+    expect(tailOutage).toBeLessThanOrEqual(Math.max(tailNormal * 1.1, tailNormal + 5));
   }, 600_000);
 });
