@@ -19,6 +19,9 @@ interface Started {
   exit: Promise<number | null>;
 }
 
+/** Every `npm start` a test began: one a failed assertion left running is stopped after it. */
+const begun: Started[] = [];
+
 function npmStart(env: Record<string, string>): Started {
   // `npm start` itself, without rebuilding (`npm test` has just built dist/), in its own
   // process group, as a terminal would run it.
@@ -32,7 +35,9 @@ function npmStart(env: Record<string, string>): Started {
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exit };
+  const started = { child, output: () => output, exit };
+  begun.push(started);
+  return started;
 }
 
 async function answers(url: string): Promise<boolean> {
@@ -56,6 +61,16 @@ function waitForUp(started: Started): Promise<true> {
 }
 
 describe('npm start', () => {
+  // A test that failed before it stopped its npm start would leave it running, and jest
+  // waiting on it: SIGTERM to its whole group, and npm start stops what it started.
+  afterEach(async () => {
+    for (const { child, exit } of begun.splice(0)) {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) continue;
+      process.kill(-child.pid, 'SIGTERM');
+      await exit;
+    }
+  });
+
   it('starts what is missing, prints the addresses, and SIGTERM stops all of it', async () => {
     const [apiPort, redisPort, esPort] = [await freePort(), await freePort(), await freePort()];
     const env = {
