@@ -15,6 +15,10 @@
 //   npm run bench:profile -- --target ../before --label before
 //   npm run bench:profile -- --label after
 //
+// Beside each profile, the CPU one request or task cost, against its bare peer run the same way
+// (bench/cpu-budget.mts): every thread of the process and the Redis server, which the main
+// thread's profile cannot see.
+//
 // A profile slows its process down: its rates are not the benchmark's; compare shares.
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -25,6 +29,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NODE_FLAGS, RUNTIME_ENV } from '../scripts/lib/node-flags.mts';
+import { measureBudget, type CpuBudget } from './cpu-budget.mts';
 import { queueEchoBacklog } from './drain-backlog.mts';
 import { placeOf, summarize, type CallFrame, type CpuProfile, type Place } from './cpu-profile.mts';
 import { argument, root, size } from './options.mts';
@@ -57,6 +62,8 @@ const TOP = Number(argument('--top') ?? 10);
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const OUT = resolve(argument('--out') ?? join(root, 'bench', 'RESULTS.md'));
 const target = resolve(argument('--target') ?? root);
+const BARE_SUBMIT = 'bare Fastify + queue.add';
+const PLAIN_WORKER = 'plain BullMQ Worker';
 
 /** Microseconds on the monotonic clock, as V8 stamps a profile's samples. */
 const now = (): number => Number(process.hrtime.bigint() / 1000n);
@@ -65,13 +72,21 @@ function git(...args: string[]): string {
   return spawnSync('git', ['-C', target, ...args], { encoding: 'utf8' }).stdout?.trim() ?? '';
 }
 
-/** A compiled entry point of the target, profiled into `dir`, with the benchmark's settings. */
-function profiled(entry: string, dir: string, env: Record<string, string>): Spawned {
+/**
+ * A script run with `node --cpu-prof` into `dir`, with the benchmark's settings: a compiled
+ * entry point of the target (`dist/…`, from the target's folder), or a peer of this checkout.
+ */
+function profiled(
+  script: string[],
+  dir: string,
+  env: Record<string, string>,
+  cwd = target,
+): Spawned {
   return spawnLogged(
     process.execPath,
-    [...NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`, join('dist', entry)],
+    [...NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`, ...script],
     {
-      cwd: target,
+      cwd,
       env: {
         ...process.env,
         ...RUNTIME_ENV,
@@ -84,6 +99,9 @@ function profiled(entry: string, dir: string, env: Record<string, string>): Spaw
     },
   );
 }
+
+/** Reads Redis's counters for the CPU budgets; nothing else uses Redis meanwhile. */
+const monitor = new Redis(REDIS_URL, { lazyConnect: true });
 
 async function clean(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
@@ -137,75 +155,156 @@ function readProfiles(
   };
 }
 
-/** The API under the submit load, after an uncounted warm-up. */
+/** A process serving `port` under the submit load, after an uncounted warm-up. */
+async function underSubmit(
+  who: string,
+  spawned: Spawned,
+  port: number,
+): Promise<{ rps: number; p99: number; budget: CpuBudget; window: { from: number; to: number } }> {
+  await listening(spawned, port);
+  const load = { connections: CONNECTIONS, warmupSeconds: 0 };
+  log(`${who}: ${WARMUP_SECONDS} s of warm-up, then ${SUBMIT_SECONDS} s profiled`);
+  await submitLoad(who, port, { ...load, seconds: WARMUP_SECONDS });
+  const from = now();
+  let rps = 0;
+  let p99 = 0;
+  const budget = await measureBudget(spawned.child.pid ?? 0, monitor, async () => {
+    const result = await submitLoad(who, port, { ...load, seconds: SUBMIT_SECONDS });
+    ({ rps, p99 } = result);
+    return result.total;
+  });
+  const window = { from, to: now() };
+  log(`${who}: ${rps.toFixed(0)} requests/s, p99 ${p99} ms`);
+  return { rps, p99, budget, window };
+}
+
+/** The API under the submit load, then its bare peer under the same, for the CPU budget. */
 async function profileSubmit(): Promise<ProfiledRun> {
   const dir = mkdtempSync(join(scratch, 'profile-api-'));
   const port = await freePort();
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
-  const api = profiled('main.js', dir, {
+  const api = profiled([join('dist', 'main.js')], dir, {
     PORT: String(port),
     REDIS_PREFIX: prefix,
     QUOTA_TASKS_PER_CLIENT: '1000000',
   });
+  let measured: Awaited<ReturnType<typeof underSubmit>>;
+  let rssMb: number;
   try {
-    await listening(api, port);
-    const load = { connections: CONNECTIONS, warmupSeconds: 0 };
-    log(`API: ${WARMUP_SECONDS} s of warm-up, then ${SUBMIT_SECONDS} s profiled`);
-    await submitLoad('API', port, { ...load, seconds: WARMUP_SECONDS });
-    const from = now();
-    const { rps, p99 } = await submitLoad('API', port, { ...load, seconds: SUBMIT_SECONDS });
-    const to = now();
-    const rssMb = peakRssMb(api);
+    measured = await underSubmit('API', api, port);
+    rssMb = peakRssMb(api);
     await stop(api);
-    log(`API: ${rps.toFixed(0)} requests/s, p99 ${p99} ms, profiles in ${dir}`);
-    return {
-      title: 'API under submit',
-      rate: `${rps.toLocaleString('en', { maximumFractionDigits: 0 })} requests/s (POST /api/v1/tasks, ${CONNECTIONS} connections, ${SUBMIT_SECONDS} s), p99 ${p99} ms, peak RSS ${rssMb.toFixed(0)} MB`,
-      ...readProfiles(dir, { from, to }),
-    };
   } finally {
     await stop(api);
     await clean(prefix);
   }
+  const peerPort = await freePort();
+  const peerPrefix = `bench-${randomUUID().slice(0, 8)}`;
+  const peerScript = join(root, 'bench', 'peers', 'bare-fastify-submit.mts');
+  const peer = profiled(
+    [peerScript, String(peerPort), peerPrefix],
+    mkdtempSync(join(scratch, 'profile-peer-')),
+    {},
+    root,
+  );
+  let peerBudget: CpuBudget;
+  try {
+    peerBudget = (await underSubmit(BARE_SUBMIT, peer, peerPort)).budget;
+  } finally {
+    await stop(peer);
+    await clean(peerPrefix);
+  }
+  const { rps, p99, budget, window } = measured;
+  log(`API: profiles in ${dir}`);
+  return {
+    title: 'API under submit',
+    rate: `${rps.toLocaleString('en', { maximumFractionDigits: 0 })} requests/s (POST /api/v1/tasks, ${CONNECTIONS} connections, ${SUBMIT_SECONDS} s), p99 ${p99} ms, peak RSS ${rssMb.toFixed(0)} MB`,
+    ...readProfiles(dir, window),
+    unit: 'request',
+    budgets: [
+      { side: 'Threadline API', budget },
+      { side: BARE_SUBMIT, budget: peerBudget },
+    ],
+  };
 }
 
-/** One worker draining DRAIN_TASKS no-op tasks, queued while `medium` was paused. */
-async function profileDrain(): Promise<ProfiledRun> {
-  const dir = mkdtempSync(join(scratch, 'profile-worker-'));
+/**
+ * One worker process draining DRAIN_TASKS no-op tasks, queued while `medium` was paused: the
+ * worker `start`s on the queue's prefix and prints `ready` once it takes tasks.
+ */
+async function drain(
+  who: string,
+  start: (prefix: string) => Spawned,
+  ready: string,
+): Promise<{
+  rate: number;
+  rssMb: number;
+  budget: CpuBudget;
+  window: { from: number; to: number };
+}> {
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const queue = new Queue('medium', { connection: { url: REDIS_URL }, prefix });
   let worker: Spawned | undefined;
   try {
     await queueEchoBacklog(queue, DRAIN_TASKS);
-    worker = profiled('worker.js', dir, {
-      REDIS_PREFIX: prefix,
-      WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
-    });
-    await printed(worker, 'taking tasks from');
-    log(`worker: draining ${DRAIN_TASKS.toLocaleString('en')} tasks, profiled`);
+    worker = start(prefix);
+    await printed(worker, ready);
+    log(`${who}: draining ${DRAIN_TASKS.toLocaleString('en')} tasks, profiled`);
     const from = now();
-    await queue.resume();
-    for (;;) {
-      const { completed, failed } = await queue.getJobCounts('completed', 'failed');
-      if (failed > 0) throw new Error(`worker: ${failed} tasks failed`);
-      if (completed >= DRAIN_TASKS) break;
-      await sleep(25);
-    }
-    const to = now();
-    const rate = DRAIN_TASKS / ((to - from) / 1e6);
+    const budget = await measureBudget(worker.child.pid ?? 0, monitor, async () => {
+      await queue.resume();
+      for (;;) {
+        const { completed, failed } = await queue.getJobCounts('completed', 'failed');
+        if (failed > 0) throw new Error(`${who}: ${failed} tasks failed`);
+        if (completed >= DRAIN_TASKS) return completed;
+        await sleep(25);
+      }
+    });
+    const window = { from, to: now() };
+    const rate = DRAIN_TASKS / ((window.to - window.from) / 1e6);
     const rssMb = peakRssMb(worker);
     await stop(worker);
-    log(`worker: ${rate.toFixed(0)} tasks/s, profiles in ${dir}`);
-    return {
-      title: 'Worker under drain',
-      rate: `${rate.toLocaleString('en', { maximumFractionDigits: 0 })} tasks/s (${DRAIN_TASKS.toLocaleString('en')} no-op tasks, concurrency ${WORKER_CONCURRENCY}), peak RSS ${rssMb.toFixed(0)} MB`,
-      ...readProfiles(dir, { from, to }),
-    };
+    log(`${who}: ${rate.toFixed(0)} tasks/s`);
+    return { rate, rssMb, budget, window };
   } finally {
     if (worker) await stop(worker);
     await queue.close();
     await clean(prefix);
   }
+}
+
+/** A Threadline worker draining no-op tasks, then a plain BullMQ Worker, for the CPU budget. */
+async function profileDrain(): Promise<ProfiledRun> {
+  const dir = mkdtempSync(join(scratch, 'profile-worker-'));
+  const env = { WORKER_CONCURRENCY: String(WORKER_CONCURRENCY) };
+  const ours = await drain(
+    'worker',
+    (prefix) => profiled([join('dist', 'worker.js')], dir, { ...env, REDIS_PREFIX: prefix }),
+    'taking tasks from',
+  );
+  const peerScript = join(root, 'bench', 'peers', 'bullmq-worker.mts');
+  const peer = await drain(
+    PLAIN_WORKER,
+    (prefix) =>
+      profiled(
+        [peerScript, 'medium', prefix, String(WORKER_CONCURRENCY)],
+        mkdtempSync(join(scratch, 'profile-peer-')),
+        {},
+        root,
+      ),
+    'ready',
+  );
+  log(`worker: profiles in ${dir}`);
+  return {
+    title: 'Worker under drain',
+    rate: `${ours.rate.toLocaleString('en', { maximumFractionDigits: 0 })} tasks/s (${DRAIN_TASKS.toLocaleString('en')} no-op tasks, concurrency ${WORKER_CONCURRENCY}), peak RSS ${ours.rssMb.toFixed(0)} MB`,
+    ...readProfiles(dir, ours.window),
+    unit: 'task',
+    budgets: [
+      { side: 'Threadline worker', budget: ours.budget },
+      { side: PLAIN_WORKER, budget: peer.budget },
+    ],
+  };
 }
 
 async function main(): Promise<void> {
@@ -229,6 +328,7 @@ async function main(): Promise<void> {
     : '';
   log(`profiling ${target} at ${commit}${dirty} as "${label}"`);
   const runs = [await profileSubmit(), await profileDrain()];
+  await monitor.quit();
   for (const run of runs) {
     process.stdout.write(
       [`\n${run.title}: ${run.rate}`, '', ...profileTables(run.summary, TOP), ''].join('\n'),

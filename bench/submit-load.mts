@@ -3,14 +3,15 @@ import autocannon from 'autocannon';
 
 /**
  * POSTs echo tasks to the API on `port` for `seconds`, after `warmupSeconds` not counted (V8
- * compiles the hot paths and the pools fill meanwhile); requests/s and p99 latency (ms).
+ * compiles the hot paths and the pools fill meanwhile); requests/s, p99 latency (ms) and the
+ * requests answered.
  * @throws when any answer was not a 2xx, or any request failed: `who` names the side
  */
 export async function submitLoad(
   who: string,
   port: number,
   options: { connections: number; seconds: number; warmupSeconds: number },
-): Promise<{ rps: number; p99: number }> {
+): Promise<{ rps: number; p99: number; total: number }> {
   const load = (duration: number) =>
     autocannon({
       url: `http://127.0.0.1:${port}/api/v1/tasks`,
@@ -25,5 +26,5 @@ export async function submitLoad(
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${who}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   }
-  return { rps: result.requests.average, p99: result.latency.p99 };
+  return { rps: result.requests.average, p99: result.latency.p99, total: result.requests.total };
 }

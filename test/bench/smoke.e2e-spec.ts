@@ -189,6 +189,38 @@ describe('npm run bench:profile -- --smoke', () => {
       const ms = (cells: string[]): number => Number(cells[3].replaceAll(',', ''));
       expect(ms(frames[i])).toBeLessThanOrEqual(ms(frames[i - 1]));
     }
+    // Each process's CPU per unit of work, by thread and in Redis, beside its bare peer's.
+    const budgets = [
+      ...part.matchAll(/^\| µs of CPU per (request|task) \|.*\n\| ---.*\n((?:\|.*\n)+)/gm),
+    ];
+    expect(budgets.map((table) => table[1])).toEqual(['request', 'task']);
+    const rows = budgets.map((table) =>
+      table[2]
+        .trim()
+        .split('\n')
+        .map((line) => line.slice(2, -2).split(' | ')),
+    );
+    expect(rows.map((table) => table.map(([side]) => side))).toEqual([
+      ['Threadline API', 'bare Fastify + queue.add'],
+      ['Threadline worker', 'plain BullMQ Worker'],
+    ]);
+    for (const [side, main, helpers, pool, others, total, redis, , commands] of rows.flat()) {
+      const [m, h, p, o, t] = [main, helpers, pool, others, total].map(Number);
+      // The process is the sum of its threads; work cost its main thread and Redis some CPU.
+      expect({
+        side,
+        sum: Math.abs(m + h + p + o - t) <= 2,
+        main: m > 0,
+        redis: Number(redis) > 0,
+      }).toEqual({
+        side,
+        sum: true,
+        main: true,
+        redis: true,
+      });
+      // A request or a task takes at least one Redis call (a script's own calls count too).
+      expect(Number(commands)).toBeGreaterThanOrEqual(1);
+    }
     // Threadline's own frames are shown where they were written: src/, through the source maps.
     expect(part).toMatch(/`src\/[\w/.-]+\.ts:\d+`/);
     expect(part).not.toMatch(/`dist\//);
