@@ -5,6 +5,7 @@
 // these share the cores with the event loop.
 import type { Redis } from 'ioredis';
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpuSeconds } from './processes.mts';
 
 /** The threads of a Node.js process, by what they do. */
 export const THREAD_KINDS = ['main', 'helpers', 'pool', 'others'] as const;
@@ -21,6 +22,12 @@ export interface CpuBudget {
   commands: number;
 }
 
+/** The threads named by V8 (its GC and compiler helpers) and by libuv (its pool). */
+const KIND_BY_NAME = new Map<string, ThreadKind>([
+  ['V8Worker', 'helpers'],
+  ['libuv-worker', 'pool'],
+]);
+
 /**
  * CPU seconds used so far by each kind of thread of process `pid` (Linux: /proc), 0 for each
  * once it is gone. The main thread's id is the process's; V8 names its GC and compiler helpers
@@ -36,24 +43,14 @@ export function threadCpu(pid: number): Record<ThreadKind, number> {
     return used;
   }
   for (const tid of tids) {
+    let name: string;
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
-      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      const kind: ThreadKind =
-        Number(tid) === pid
-          ? 'main'
-          : name === 'V8Worker'
-            ? 'helpers'
-            : name === 'libuv-worker'
-              ? 'pool'
-              : 'others';
-      used[kind] += seconds;
+      name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
     } catch {
-      // The thread ended between listing and reading it: what it used is gone with it.
+      continue; // the thread ended between listing and reading it: what it used is gone with it
     }
+    const kind = Number(tid) === pid ? 'main' : (KIND_BY_NAME.get(name) ?? 'others');
+    used[kind] += cpuSeconds(pid, Number(tid));
   }
   return used;
 }

@@ -82,10 +82,14 @@ export function peakRssMb({ child }: { child: { pid?: number } }): number {
   }
 }
 
-/** A process's /proc/<pid>/stat fields after its name (field 3 on), or undefined once gone. */
-function statFields(pid: number): string[] | undefined {
+/**
+ * A process's /proc/<pid>/stat fields after its name (field 3 on), or with `tid` one of its
+ * threads' (/proc/<pid>/task/<tid>/stat, the same fields); undefined once gone.
+ */
+function statFields(pid: number, tid?: number): string[] | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+    const stat = readFileSync(path, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
@@ -112,9 +116,12 @@ export function processTree(pid: number): number[] {
   return tree;
 }
 
-/** CPU seconds (user and system) a process used so far, or 0 once it is gone. */
-export function cpuSeconds(pid: number): number {
-  const fields = statFields(pid);
+/**
+ * CPU seconds (user and system) a process used so far, or with `tid` one of its threads; 0
+ * once it is gone.
+ */
+export function cpuSeconds(pid: number, tid?: number): number {
+  const fields = statFields(pid, tid);
   // utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
   return fields ? (Number(fields[11]) + Number(fields[12])) / 100 : 0;
 }

@@ -100,6 +100,15 @@ function profiled(
   );
 }
 
+/** A peer of this checkout (bench/peers/), run the same way; its profile is not read. */
+const profiledPeer = (script: string, args: string[]): Spawned =>
+  profiled(
+    [join(root, 'bench', 'peers', script), ...args],
+    mkdtempSync(join(scratch, 'profile-peer-')),
+    {},
+    root,
+  );
+
 /** Reads Redis's counters for the CPU budgets; nothing else uses Redis meanwhile. */
 const monitor = new Redis(REDIS_URL, { lazyConnect: true });
 
@@ -160,7 +169,13 @@ async function underSubmit(
   who: string,
   spawned: Spawned,
   port: number,
-): Promise<{ rps: number; p99: number; budget: CpuBudget; window: { from: number; to: number } }> {
+): Promise<{
+  rps: number;
+  p99: number;
+  rssMb: number;
+  budget: CpuBudget;
+  window: { from: number; to: number };
+}> {
   await listening(spawned, port);
   const load = { connections: CONNECTIONS, warmupSeconds: 0 };
   log(`${who}: ${WARMUP_SECONDS} s of warm-up, then ${SUBMIT_SECONDS} s profiled`);
@@ -175,7 +190,7 @@ async function underSubmit(
   });
   const window = { from, to: now() };
   log(`${who}: ${rps.toFixed(0)} requests/s, p99 ${p99} ms`);
-  return { rps, p99, budget, window };
+  return { rps, p99, rssMb: peakRssMb(spawned), budget, window };
 }
 
 /** The API under the submit load, then its bare peer under the same, for the CPU budget. */
@@ -189,24 +204,15 @@ async function profileSubmit(): Promise<ProfiledRun> {
     QUOTA_TASKS_PER_CLIENT: '1000000',
   });
   let measured: Awaited<ReturnType<typeof underSubmit>>;
-  let rssMb: number;
   try {
     measured = await underSubmit('API', api, port);
-    rssMb = peakRssMb(api);
-    await stop(api);
   } finally {
     await stop(api);
     await clean(prefix);
   }
   const peerPort = await freePort();
   const peerPrefix = `bench-${randomUUID().slice(0, 8)}`;
-  const peerScript = join(root, 'bench', 'peers', 'bare-fastify-submit.mts');
-  const peer = profiled(
-    [peerScript, String(peerPort), peerPrefix],
-    mkdtempSync(join(scratch, 'profile-peer-')),
-    {},
-    root,
-  );
+  const peer = profiledPeer('bare-fastify-submit.mts', [String(peerPort), peerPrefix]);
   let peerBudget: CpuBudget;
   try {
     peerBudget = (await underSubmit(BARE_SUBMIT, peer, peerPort)).budget;
@@ -214,7 +220,7 @@ async function profileSubmit(): Promise<ProfiledRun> {
     await stop(peer);
     await clean(peerPrefix);
   }
-  const { rps, p99, budget, window } = measured;
+  const { rps, p99, rssMb, budget, window } = measured;
   log(`API: profiles in ${dir}`);
   return {
     title: 'API under submit',
@@ -282,16 +288,9 @@ async function profileDrain(): Promise<ProfiledRun> {
     (prefix) => profiled([join('dist', 'worker.js')], dir, { ...env, REDIS_PREFIX: prefix }),
     'taking tasks from',
   );
-  const peerScript = join(root, 'bench', 'peers', 'bullmq-worker.mts');
   const peer = await drain(
     PLAIN_WORKER,
-    (prefix) =>
-      profiled(
-        [peerScript, 'medium', prefix, String(WORKER_CONCURRENCY)],
-        mkdtempSync(join(scratch, 'profile-peer-')),
-        {},
-        root,
-      ),
+    (prefix) => profiledPeer('bullmq-worker.mts', ['medium', prefix, String(WORKER_CONCURRENCY)]),
     'ready',
   );
   log(`worker: profiles in ${dir}`);
