@@ -1,4 +1,7 @@
-import { isConnectionError, isRedirection } from './redis.repository';
+import Redis from 'ioredis';
+import { loadConfig } from '../config/load-config';
+import { isConnectionError, isRedirection, RedisRepository } from './redis.repository';
+import { RedisUnavailableError } from './redis-unavailable.error';
 
 describe(isConnectionError.name, () => {
   it.each([
@@ -15,6 +18,7 @@ describe(isConnectionError.name, () => {
     'Too many Cluster redirections. Last error: Error: Connection is closed.',
     'None of startup nodes is available',
     'Node is disconnected',
+    'ERR WAIT cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated.',
   ])('takes "%s" for Redis being unavailable (503)', (message) => {
     expect(isConnectionError(new Error(message))).toBe(true);
   });
@@ -42,4 +46,24 @@ describe(isRedirection.name, () => {
       expect(isRedirection(new Error(message))).toBe(false);
     },
   );
+});
+
+describe(RedisRepository.name, () => {
+  const config = loadConfig({ REDIS_URL: process.env.REDIS_URL || 'redis://127.0.0.1:6379' });
+  const client = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = new RedisRepository(client, config);
+
+  afterAll(() => client.quit());
+
+  it('answers a redirection that reaches it as Redis unavailable (a 503 to retry), not a 500', async () => {
+    // What a cluster pipeline hands back when a failover moved its slot under part of it.
+    const moved = redis.run(() => Promise.reject(new Error('MOVED 10144 127.0.0.1:7401')));
+    await expect(moved).rejects.toBeInstanceOf(RedisUnavailableError);
+    await expect(moved).rejects.toThrow(/failing over .*nothing was written/);
+  });
+
+  it('passes a command error of our own on as it is', async () => {
+    const wrong = redis.run(() => Promise.reject(new Error('ERR wrong number of arguments')));
+    await expect(wrong).rejects.not.toBeInstanceOf(RedisUnavailableError);
+  });
 });

@@ -156,6 +156,13 @@ export class RedisRepository {
     } catch (error) {
       if (error instanceof RedisUnavailableError) throw error;
       if (isConnectionError(error)) throw new RedisUnavailableError((error as Error).message);
+      // ioredis follows a lone command's redirection, but a pipeline's only when all of it was
+      // redirected: one that reaches us means a failover is moving the slot, and nothing ran.
+      if (isRedirection(error)) {
+        throw new RedisUnavailableError(
+          `the Redis Cluster is failing over (${(error as Error).message}); nothing was written`,
+        );
+      }
       throw error;
     } finally {
       clearTimeout(timer);
@@ -198,6 +205,8 @@ export function isConnectionError(error: unknown): boolean {
       error.message,
     ) ||
     // Redis answering but refusing writes: full (noeviction), a replica, loading, failing over.
-    /^(OOM|READONLY|LOADING|MISCONF|BUSY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN)\b/.test(error.message)
+    /^(OOM|READONLY|LOADING|MISCONF|BUSY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN)\b/.test(error.message) ||
+    // WAIT reaching a node that a failover has just made a replica.
+    error.message.startsWith('ERR WAIT cannot be used with replica instances')
   );
 }
