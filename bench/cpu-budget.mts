@@ -55,7 +55,8 @@ export function threadCpu(pid: number): Record<ThreadKind, number> {
   return used;
 }
 
-interface RedisCounters {
+/** What a Redis server has done since it started: CPU seconds, µs in scripts, commands. */
+export interface RedisCounters {
   cpuSeconds: number;
   scriptUs: number;
   commands: number;
@@ -63,7 +64,8 @@ interface RedisCounters {
 
 const SCRIPT_COMMANDS = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro']);
 
-async function redisCounters(redis: Redis): Promise<RedisCounters> {
+/** A Redis server's counters now (`INFO cpu`, `INFO commandstats`; INFO itself not counted). */
+export async function redisCounters(redis: Redis): Promise<RedisCounters> {
   const [cpu, stats] = await Promise.all([redis.info('cpu'), redis.info('commandstats')]);
   const field = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1]);
   let scriptUs = 0;

@@ -60,9 +60,10 @@ export class RateLimiter {
    * @throws RedisUnavailableError (or the command's error) when Redis cannot be asked
    */
   async check(buckets: readonly RateBucket[], now?: number): Promise<RateDecision> {
-    const keys = buckets.map(
-      ({ policy, id }) => `${this.config.keyPrefix}:rate:${policy.name}:${id}`,
-    );
+    // One script, so one hash slot: the shard of the first bucket's client (an address).
+    const { shards } = this.config;
+    const prefix = shards.prefixes[shards.ofString(buckets[0]?.id ?? '')];
+    const keys = buckets.map(({ policy, id }) => `${prefix}:rate:${policy.name}:${id}`);
     const args = [
       now === undefined ? '' : String(Math.floor(now)),
       randomBytes(8).toString('hex'),

@@ -1,6 +1,7 @@
 import { Matches, ValidateIf } from 'class-validator';
 import { IntRange } from './int-range.decorator';
 import { IsServiceUrl } from './is-service-url.validator';
+import { MAX_SHARDS, shardPrefixes, Shards } from './shards';
 import { IsRedisNodeList } from './redis-nodes';
 import { ServerSettings } from './server.settings';
 
@@ -41,6 +42,27 @@ export class RedisSettings extends ServerSettings {
   })
   REDIS_PREFIX = 'threadline';
 
+  /**
+   * Shards the queues are spread over: each holds the three priority queues, and the records,
+   * results and quotas of its tasks, in a hash slot of its own, so that a Redis Cluster's
+   * masters share the work (docs/scaling.md). A task's shard is in its id. Changing it moves
+   * every key: see REDIS_SHARDS_PREVIOUS. Default: `1` (one slot, the unsharded layout).
+   */
+  @IntRange(1, MAX_SHARDS, 'shards', 'REDIS_SHARDS=3')
+  REDIS_SHARDS = 1;
+
+  /**
+   * `1` after moving an unsharded deployment to REDIS_SHARDS > 1: workers go on draining the
+   * tasks queued under the unsharded layout, and lookups find them, until it is unset.
+   * Default: unset (no earlier layout).
+   */
+  @ValidateIf((config: RedisSettings) => config.REDIS_SHARDS_PREVIOUS !== '')
+  @Matches(/^1$/, {
+    message:
+      'can only be 1: the unsharded layout, drained after moving to REDIS_SHARDS > 1. To change a sharded count, drain the queues first (docs/scaling.md#changing-the-shard-count)',
+  })
+  REDIS_SHARDS_PREVIOUS = '';
+
   /** How long a Redis operation of a request may take before it answers 503, in ms. Default: `800`. */
   @IntRange(50, 10000, 'milliseconds')
   REDIS_TIMEOUT_MS = 800;
@@ -54,6 +76,17 @@ export class RedisSettings extends ServerSettings {
   get keyPrefix(): string {
     if (!this.redisCluster || this.REDIS_PREFIX.includes('{')) return this.REDIS_PREFIX;
     return `{${this.REDIS_PREFIX}}`;
+  }
+
+  #shards: Shards | undefined;
+
+  /** The shards' key prefixes (REDIS_SHARDS of them) and how a task finds its shard. */
+  get shards(): Shards {
+    this.#shards ??= new Shards(
+      shardPrefixes(this.keyPrefix, this.REDIS_SHARDS),
+      this.REDIS_SHARDS > 1 && this.REDIS_SHARDS_PREVIOUS === '1' ? this.keyPrefix : undefined,
+    );
+    return this.#shards;
   }
 
   /** Replicas a task must reach before it is accepted: REDIS_WAIT_REPLICAS, or its default. */

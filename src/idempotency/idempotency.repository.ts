@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { LuaScript } from '../redis/lua-script';
 import { RedisRepository } from '../redis/redis.repository';
@@ -103,9 +103,23 @@ export class IdempotencyRepository {
     );
   }
 
-  /** Keys are hashed: any visible ASCII is allowed in a key, and its length is bounded. */
+  /**
+   * A new task id for a submission with `key`, on the key's shard: its record and its task
+   * then share a hash slot, so that one script claims the key and queues the task.
+   */
+  newTaskId(key: string): string {
+    const { shards } = this.config;
+    return shards.place(randomUUID(), shards.ofString(key));
+  }
+
+  /**
+   * Where `key`'s record is: on the key's shard (its hash slot's, modulo REDIS_SHARDS). Keys
+   * are hashed: any visible ASCII is allowed in a key, and its length is bounded.
+   */
   recordKey(key: string): string {
-    return `${this.config.keyPrefix}:idempotency:${createHash('sha256').update(key).digest('hex')}`;
+    const { shards } = this.config;
+    const prefix = shards.prefixes[shards.ofString(key)];
+    return `${prefix}:idempotency:${createHash('sha256').update(key).digest('hex')}`;
   }
 }
 

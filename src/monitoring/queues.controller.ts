@@ -13,7 +13,11 @@ import { isGranted } from '../auth/grants';
 import { AppConfig } from '../config/app-config';
 import { ProblemView } from '../problem/problem.dto';
 import { TASK_QUEUES } from '../config/queue-names';
-import { TaskQueueRepository, type QueueCounts } from '../queues/task-queue.repository';
+import {
+  type QueueCounts,
+  type ShardCounts,
+  TaskQueueRepository,
+} from '../queues/task-queue.repository';
 import { WorkerRegistryRepository, type WorkerInfo } from '../workers/worker-registry.repository';
 
 class QueueCountsView {
@@ -51,6 +55,21 @@ class WorkerView {
   log_shipping?: Record<string, unknown>;
 }
 
+class ShardCountsView {
+  @ApiProperty({ description: "The shard's key prefix: its hash tag on a Redis Cluster." })
+  prefix!: string;
+  @ApiPropertyOptional({
+    description:
+      'The shard (0 to REDIS_SHARDS - 1); absent for the unsharded layout being drained.',
+  })
+  shard?: number;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/QueueCountsView' },
+  })
+  queues!: Record<string, QueueCountsView>;
+}
+
 class QueuesView {
   @ApiProperty({
     type: 'object',
@@ -69,13 +88,19 @@ class QueuesView {
   })
   queues!: Record<string, QueueCountsView>;
 
+  @ApiProperty({
+    type: [ShardCountsView],
+    description: 'The same counts shard by shard (REDIS_SHARDS); `queues` is their sum.',
+  })
+  shards!: ShardCountsView[];
+
   @ApiProperty({ type: [WorkerView] })
   workers!: WorkerView[];
 }
 
 /** What Flower showed: queue depths per state and the workers alive. */
 @ApiTags('queues')
-@ApiExtraModels(QueueCountsView)
+@ApiExtraModels(QueueCountsView, ShardCountsView)
 @Controller('api/v1/queues')
 export class QueuesController {
   constructor(
@@ -88,14 +113,18 @@ export class QueuesController {
   @ApiOperation({
     summary: 'Queue depths and workers',
     description:
-      "Counts per queue and state, and every worker heard from in the last 15 s. Workers' hosts and pids only for an API key with the admin grant (or with API keys off).",
+      "Counts per queue and state, summed over the shards and shard by shard, and every worker heard from in the last 15 s. Workers' hosts and pids only for an API key with the admin grant (or with API keys off).",
   })
   @ApiOkResponse({ type: QueuesView })
   @ApiServiceUnavailableResponse({ type: ProblemView })
-  async list(): Promise<{ queues: Record<string, QueueCounts>; workers: ListedWorker[] }> {
-    const [queues, workers] = await Promise.all([this.queue.counts(), this.workers.list()]);
-    if (isGranted(this.config.API_KEYS !== '', 'admin')) return { queues, workers };
-    return { queues, workers: workers.map(withoutWhereabouts) };
+  async list(): Promise<{
+    queues: Record<string, QueueCounts>;
+    shards: ShardCounts[];
+    workers: ListedWorker[];
+  }> {
+    const [counts, workers] = await Promise.all([this.queue.counts(), this.workers.list()]);
+    if (isGranted(this.config.API_KEYS !== '', 'admin')) return { ...counts, workers };
+    return { ...counts, workers: workers.map(withoutWhereabouts) };
   }
 }
 

@@ -67,17 +67,18 @@ local function keysOf(prefix, names)
 end
 local queues = tonumber(ARGV[1])
 local now, token, finished = ARGV[queues + 4], ARGV[queues + 5], tonumber(ARGV[queues + 6])
+local upTo = math.min(queues, tonumber(ARGV[queues + 7]))
 if finished > 0 then
   local finishNames = ${luaList(FINISH_KEY_NAMES)}
-  finishNames[12] = ARGV[queues + 7]
+  finishNames[12] = ARGV[queues + 8]
   local code = bullmqMoveToFinished(keysOf(ARGV[1 + finished], finishNames),
-    {unpack(ARGV, queues + 7, queues + ${6 + FINISH_ARGS})})
+    {unpack(ARGV, queues + 8, queues + ${7 + FINISH_ARGS})})
   if code ~= 0 then return {code} end
 end
 if token == '' then return {0} end
 local takeNames = ${luaList(TAKE_KEY_NAMES)}
 local opts = cmsgpack.pack({token = token, lockDuration = tonumber(ARGV[queues + 2]), name = ARGV[queues + 3]})
-for q = 1, queues do
+for q = 1, upTo do
   local prefix = ARGV[1 + q]
   local taken = bullmqMoveToActive(keysOf(prefix, takeNames), {prefix, now, opts})
   if type(taken[1]) == 'table' then return {q, taken[1], taken[2]} end
@@ -104,8 +105,9 @@ return {0}
  * key of a worker shares (Redis lets a script use the keys of its own slot). ARGV: the number
  * of served queues, their key prefixes in priority order, lock ms, worker name (these built
  * once per worker: takerScript), then now (ms), the lock token to take the next task with
- * ('' to take none), the served queue (1-based) of the task to complete (0 for none) and
- * moveToFinished's 9 arguments. Reply: `{code}`, BullMQ's negative code when the completion
+ * ('' to take none), the served queue (1-based) of the task to complete (0 for none), the
+ * last served queue to take from (the first `upTo`: a sharded worker takes no task of a lower
+ * class than one waiting on another shard) and moveToFinished's 9 arguments. Reply: `{code}`, BullMQ's negative code when the completion
  * failed; `{q, job hash as a flat array, job id}` for a job taken from the q-th queue; `{0}`
  * when none was.
  */
@@ -133,24 +135,51 @@ export function takerScript(
   ];
 }
 
+/** More than any worker serves: "take from every served queue". */
+const TASK_QUEUES_MAX = 99;
+
+/**
+ * The first of a shard's served queues (1-based, in priority order, as in FINISH_AND_TAKE_LUA)
+ * holding a task ready to take, waiting or prioritized; 0 when none does. A task due after a
+ * retry backoff (delayed) is not seen until BullMQ's take promotes it. KEYS: the routing key
+ * of the shard's slot (not read). ARGV: the served queues' key prefixes, in priority order.
+ */
+export const PEEK_LUA = `
+for q = 1, #ARGV do
+  if redis.call('LLEN', ARGV[q] .. 'wait') > 0 or redis.call('ZCARD', ARGV[q] .. 'prioritized') > 0 then
+    return q
+  end
+end
+return 0
+`;
+
 /** A value of a call: ioredis sends a number as its digits and undefined as ''. */
 export type ScriptValue = string | number | Buffer | undefined;
 
+/** What one call of FINISH_AND_TAKE_LUA does besides taking with its token. */
+export interface FinishAndTake {
+  /** The served queue (1-based) of the task to complete; 0 (the default) for none. */
+  finished?: number;
+  /** What BullMQ's moveToFinishedArgs returns for that task. */
+  finish?: readonly ScriptValue[];
+  /** Take only from the first `upTo` served queues; all of them by default. */
+  upTo?: number;
+}
+
 /**
  * The whole of a call of FINISH_AND_TAKE_LUA, as ioredis takes its arguments (it flattens one
- * level of arrays, so the worker's constant head is not copied here): take the next task with `token`
- * ('' for none), and complete the task of the `finished`-th served queue (0 for none), given
- * what BullMQ's moveToFinishedArgs returns for it (14 keys, left out: the script builds them;
- * then 9 arguments, fetch-next off).
+ * level of arrays, so the worker's constant head is not copied here): take the next task with
+ * `token` ('' for none) from the first `upTo` served queues, and complete the task of the
+ * `finished`-th served queue (0 for none), given what BullMQ's moveToFinishedArgs returns for
+ * it (14 keys, left out: the script builds them; then 9 arguments, fetch-next off).
  */
 export function finishAndTakeCall(
   script: TakerScript,
   now: number,
   token: string,
-  finished = 0,
-  finish: readonly ScriptValue[] = [],
+  { finished = 0, finish = [], upTo = TASK_QUEUES_MAX }: FinishAndTake = {},
 ): (TakerScript | ScriptValue)[] {
-  const call: (TakerScript | ScriptValue)[] = [script, now, token, finished];
+  const call: (TakerScript | ScriptValue)[] = [script, now, token, finished, upTo];
   for (let i = FINISH_KEY_NAMES.length; i < finish.length; i++) call.push(finish[i]);
   return call;
 }

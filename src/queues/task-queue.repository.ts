@@ -1,6 +1,6 @@
-import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
+import { InjectFlowProducer } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
-import { FlowProducer, Job, type JobsOptions, Queue } from 'bullmq';
+import { FlowProducer, Job, type JobsOptions, type Queue } from 'bullmq';
 import { AppConfig } from '../config/app-config';
 import { flowContext } from '../context/flow-context';
 import { encodeFlow } from '../context/job-meta.codec';
@@ -8,6 +8,7 @@ import { RedisRepository } from '../redis/redis.repository';
 import type { NewTask, TaskEnvelope, TaskError, TaskSnapshot } from './task';
 import { fairPriority } from './fair-priority';
 import { type QueueCall, queueCall } from './queue-call';
+import { type QueueGroup, ShardQueues } from './shard-queues';
 import { toSnapshot } from './task-snapshot';
 import { TASK_QUEUES, type TaskQueue } from '../config/queue-names';
 
@@ -18,6 +19,21 @@ export type QueueCounts = Record<
   'waiting' | 'prioritized' | 'delayed' | 'waiting-children' | 'active' | 'completed' | 'failed',
   number
 >;
+
+/** The counts of every queue of one shard (or of the drained unsharded layout). */
+export interface ShardCounts {
+  /** The shard's key prefix (its hash tag on a cluster). */
+  prefix: string;
+  /** The shard's number; absent for the unsharded layout being drained. */
+  shard?: number;
+  queues: Record<TaskQueue, QueueCounts>;
+}
+
+/** Task counts per queue and state, summed over the shards, and shard by shard. */
+export interface AllCounts {
+  queues: Record<TaskQueue, QueueCounts>;
+  shards: ShardCounts[];
+}
 
 /** Outcome of a cancel request. */
 export type CancelOutcome = 'cancelled' | 'not-found' | 'already-started' | 'child-of-flow';
@@ -30,44 +46,40 @@ export type CancelOutcome = 'cancelled' | 'not-found' | 'already-started' | 'chi
 @Injectable()
 export class TaskQueueRepository {
   private readonly logger = new Logger('queues');
-  private readonly queues: Record<TaskQueue, Queue>;
 
   constructor(
-    @InjectQueue('high') high: Queue,
-    @InjectQueue('medium') medium: Queue,
-    @InjectQueue('low') low: Queue,
+    private readonly queues: ShardQueues,
     @InjectFlowProducer(FLOW_PRODUCER) private readonly flows: FlowProducer,
     private readonly redis: RedisRepository,
     private readonly config: AppConfig,
   ) {
-    this.queues = { high, medium, low };
     // Connection errors also reach callers as 503s; log each new one once, not per retry.
     let last = '';
     const report = (error: Error): void => {
       if (error.message !== last) this.logger.warn(`Redis: ${error.message}`);
       last = error.message;
     };
-    for (const queue of Object.values(this.queues)) queue.on('error', report);
+    for (const queue of queues.all()) queue.on('error', report);
     flows.on('error', report);
   }
 
   /** Queues one task. Resolves only once Redis holds it (and REDIS_WAIT_REPLICAS replicas). */
   async add(task: NewTask): Promise<void> {
     await this.redis.run(() =>
-      this.queues[task.queue].add(task.type, envelope(task), this.jobOptions(task)),
+      this.queues.ofTask(task.id)[task.queue].add(task.type, envelope(task), this.jobOptions(task)),
     );
-    await this.redis.replicated(this.slotKey);
+    await this.redis.replicated(this.slotKey(this.config.shards.prefixOfTask(task.id)));
   }
 
   /**
    * The insert of one task as a Lua call (QueueCall), for a script that also claims what the
    * submission needs, in the same round trip (src/tasks/submit-script.ts). The job is the one
    * {@link add} queues, its priority set by the script from the client's place in the fair
-   * rotation (`rank`, found there). The script runs with the same key prefix, so on a cluster
-   * its keys share the prefix's hash slot.
+   * rotation (`rank`, found there). The script runs under the task's shard's key prefix, so on
+   * a cluster its keys share that shard's hash slot.
    */
   async addCall(task: NewTask): Promise<QueueCall> {
-    const queue = this.queues[task.queue];
+    const queue = this.queues.ofTask(task.id)[task.queue];
     const opts = {
       ...queue.defaultJobOptions,
       ...this.jobOptions(task),
@@ -78,46 +90,62 @@ export class TaskQueueRepository {
     return queueCall((transaction) => job.addJob(transaction));
   }
 
-  /** Queues a parent and its children as one BullMQ flow: the parent runs after them all. */
+  /**
+   * Queues a parent and its children as one BullMQ flow: the parent runs after them all. The
+   * flow goes to the parent's shard; the children's ids must be placed on it too.
+   */
   async addFlow(parent: NewTask, children: readonly NewTask[]): Promise<void> {
+    const prefix = this.config.shards.prefixOfTask(parent.id);
+    const elsewhere = children.find(
+      (child) => this.config.shards.prefixOfTask(child.id) !== prefix,
+    );
+    if (elsewhere) throw new Error(`child task ${elsewhere.id} is not on its parent's shard`);
     await this.redis.run(() =>
       this.flows.add({
         name: parent.type,
         queueName: parent.queue,
+        prefix,
         data: envelope(parent),
         opts: this.jobOptions(parent),
         children: children.map((child) => ({
           name: child.type,
           queueName: child.queue,
+          prefix,
           data: envelope(child),
           opts: { ...this.jobOptions(child), failParentOnFailure: true },
         })),
       }),
     );
-    await this.redis.replicated(this.slotKey);
+    await this.redis.replicated(this.slotKey(prefix));
   }
 
-  /** A key in the one slot every Threadline key hashes to on a cluster (see keyPrefix). */
-  private get slotKey(): string {
-    return `${this.config.keyPrefix}:workers`;
+  /** A key in the hash slot of the shard under `prefix`, for WAIT to reach its master. */
+  private slotKey(prefix: string): string {
+    return `${prefix}:workers`;
   }
 
-  /** The task with this id, in whichever queue holds it. */
+  /**
+   * The task with this id, in whichever queue of its shard holds it (or, while the unsharded
+   * layout is drained, of that layout).
+   */
   async find(id: string): Promise<TaskSnapshot | undefined> {
     return this.redis.run(async (client) => {
-      const job = await this.locate(id);
-      if (job) {
-        const queue = job.queueName as TaskQueue;
-        const state = await job.getState();
-        if (state === 'unknown') return undefined; // removed between the two reads
-        if (state !== 'completed' && state !== 'failed') return this.snapshot(job, queue, state);
-        // The task may have finished between reading it and reading its state: read it again,
-        // now that it can no longer change, so the result or error goes with the status.
-        const final = await Job.fromId<TaskEnvelope>(this.queues[queue], id);
-        return this.snapshot(final ?? job, queue, state);
+      for (const prefix of this.lookups(id)) {
+        const job = await this.locate(prefix, id);
+        if (job) {
+          const queue = job.queueName as TaskQueue;
+          const state = await job.getState();
+          if (state === 'unknown') return undefined; // removed between the two reads
+          if (state !== 'completed' && state !== 'failed') return this.snapshot(job, queue, state);
+          // The task may have finished between reading it and reading its state: read it
+          // again, now that it can no longer change, so the result or error goes with it.
+          const final = await Job.fromId<TaskEnvelope>(this.queues.of(prefix)[queue], id);
+          return this.snapshot(final ?? job, queue, state);
+        }
+        const cancelled = await client.get(this.cancelledKey(prefix, id));
+        if (cancelled) return JSON.parse(cancelled) as TaskSnapshot;
       }
-      const cancelled = await client.get(this.cancelledKey(id));
-      return cancelled ? (JSON.parse(cancelled) as TaskSnapshot) : undefined;
+      return undefined;
     });
   }
 
@@ -140,7 +168,7 @@ export class TaskQueueRepository {
   /** Drops a finished task's input from Redis: nothing reads it again. */
   async dropInput(id: string): Promise<void> {
     await this.redis.run(async () => {
-      const job = await this.locate(id);
+      const job = (await this.locateAnywhere(id))?.job;
       if (job?.data?.input != null) await job.updateData({ ...job.data, input: null });
     });
   }
@@ -151,8 +179,9 @@ export class TaskQueueRepository {
     end: (task: TaskSnapshot) => TaskSnapshot,
   ): Promise<CancelOutcome> {
     return this.redis.run(async (client) => {
-      const job = await this.locate(id);
-      if (!job) return 'not-found';
+      const found = await this.locateAnywhere(id);
+      if (!found) return 'not-found';
+      const { job, prefix } = found;
       // A child's result belongs to its parent: ending it alone would skew the parent's.
       if (job.parentKey) return 'child-of-flow';
       const state = await job.getState();
@@ -164,7 +193,7 @@ export class TaskQueueRepository {
       });
       // Record first: if the removal then fails because a worker took the task, undo it.
       await client.set(
-        this.cancelledKey(id),
+        this.cancelledKey(prefix, id),
         JSON.stringify(record),
         'EX',
         this.config.RESULT_TTL_S,
@@ -172,7 +201,7 @@ export class TaskQueueRepository {
       try {
         await job.remove({ removeChildren: true });
       } catch (error) {
-        await client.del(this.cancelledKey(id));
+        await client.del(this.cancelledKey(prefix, id));
         // BullMQ refuses to remove a job (or a child of it) that a worker holds locked.
         if (/locked|could not be removed/i.test((error as Error).message)) return 'already-started';
         throw error;
@@ -181,43 +210,55 @@ export class TaskQueueRepository {
     });
   }
 
-  /** Task counts per queue and state. */
-  async counts(): Promise<Record<TaskQueue, QueueCounts>> {
+  /** Every shard's BullMQ queues, for the dashboard. */
+  allQueues(): Queue[] {
+    return this.queues.all();
+  }
+
+  /** Task counts per queue and state: summed over the shards, and shard by shard. */
+  async counts(): Promise<AllCounts> {
     return this.redis.run(async () => {
-      const entries = await Promise.all(
-        TASK_QUEUES.map(async (q) => {
-          const counts = await this.queues[q].getJobCounts(
-            'waiting',
-            'prioritized',
-            'delayed',
-            'waiting-children',
-            'active',
-            'completed',
-            'failed',
-          );
-          return [q, counts as QueueCounts] as const;
+      const shards = await Promise.all(
+        this.queues.entries().map(async ([prefix, group]): Promise<ShardCounts> => {
+          const shard = this.config.shards.prefixes.indexOf(prefix);
+          return { prefix, ...(shard < 0 ? {} : { shard }), queues: await countsOf(group) };
         }),
       );
-      return Object.fromEntries(entries) as Record<TaskQueue, QueueCounts>;
+      const queues = Object.fromEntries(
+        TASK_QUEUES.map((q) => [q, sumCounts(shards.map((s) => s.queues[q]))]),
+      ) as Record<TaskQueue, QueueCounts>;
+      return { queues, shards };
     });
   }
 
-  /** The BullMQ queues, for the dashboard. */
-  allQueues(): Queue[] {
-    return TASK_QUEUES.map((q) => this.queues[q]);
+  /** The prefixes where task `id` may be: its shard's, then the drained layout's if any. */
+  private lookups(id: string): string[] {
+    const { shards } = this.config;
+    const own = shards.prefixOfTask(id);
+    return shards.legacy === undefined ? [own] : [own, shards.legacy];
   }
 
-  /** The job with this id, in whichever queue holds it (ids are unique across queues). */
-  private async locate(id: string): Promise<Job<TaskEnvelope> | undefined> {
-    const jobs = await Promise.all(
-      TASK_QUEUES.map((q) => Job.fromId<TaskEnvelope>(this.queues[q], id)),
-    );
+  /** The job with this id under `prefix`, in whichever queue holds it (ids are unique). */
+  private async locate(prefix: string, id: string): Promise<Job<TaskEnvelope> | undefined> {
+    const group = this.queues.of(prefix);
+    const jobs = await Promise.all(TASK_QUEUES.map((q) => Job.fromId<TaskEnvelope>(group[q], id)));
     return jobs.find((j): j is Job<TaskEnvelope> => j !== undefined);
   }
 
+  /** The job with this id on its shard (or the drained layout), with the prefix it is under. */
+  private async locateAnywhere(
+    id: string,
+  ): Promise<{ job: Job<TaskEnvelope>; prefix: string } | undefined> {
+    for (const prefix of this.lookups(id)) {
+      const job = await this.locate(prefix, id);
+      if (job) return { job, prefix };
+    }
+    return undefined;
+  }
+
   /** Where a task that ended before it started (cancelled, expired) is remembered. */
-  private cancelledKey(id: string): string {
-    return `${this.config.keyPrefix}:cancelled:${id}`;
+  private cancelledKey(prefix: string, id: string): string {
+    return `${prefix}:cancelled:${id}`;
   }
 
   private jobOptions(task: NewTask): JobsOptions {
@@ -250,4 +291,30 @@ function envelope(task: NewTask): TaskEnvelope {
       ...(task.index === undefined ? {} : { index: task.index }),
     },
   };
+}
+
+const STATES = [
+  'waiting',
+  'prioritized',
+  'delayed',
+  'waiting-children',
+  'active',
+  'completed',
+  'failed',
+] as const satisfies readonly (keyof QueueCounts)[];
+
+/** The counts of each queue of `group`. */
+async function countsOf(group: QueueGroup): Promise<Record<TaskQueue, QueueCounts>> {
+  const counts = await Promise.all(TASK_QUEUES.map((q) => group[q].getJobCounts(...STATES)));
+  return Object.fromEntries(TASK_QUEUES.map((q, i) => [q, counts[i] as QueueCounts])) as Record<
+    TaskQueue,
+    QueueCounts
+  >;
+}
+
+/** The state-by-state sum of `counts`. */
+function sumCounts(counts: readonly QueueCounts[]): QueueCounts {
+  const sum = Object.fromEntries(STATES.map((state) => [state, 0])) as QueueCounts;
+  for (const each of counts) for (const state of STATES) sum[state] += each[state] ?? 0;
+  return sum;
 }

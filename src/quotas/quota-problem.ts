@@ -24,19 +24,24 @@ export function quotaProblem(
   decision: Extract<QuotaDecision, { granted: false }>,
   client: string,
 ): ProblemException {
-  const { quota, used, limit, asked } = decision;
+  const { quota, used, limit, asked, shards, overall } = decision;
   const unit = UNITS[quota];
-  const extensions = { quota, limit, used, requested: asked };
+  const extensions = { quota, limit, used, requested: asked, ...(shards > 1 ? { shards } : {}) };
+  // With shards, each holds a share of the limit beside the tasks it counts.
+  const allows =
+    shards > 1
+      ? `${quota} (${overall}) allows ${limit} on each of the ${shards} shards (REDIS_SHARDS) it is split over`
+      : `${quota} allows ${limit}`;
   if (asked > limit) {
     return new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
       title: 'Submission larger than the quota',
-      detail: `This submission alone needs ${asked} ${unit}, more than ${quota} (${limit}) allows any client; split it into smaller submissions.`,
+      detail: `This submission alone needs ${asked} ${unit}, more than ${shards > 1 ? allows : `${quota} (${limit}) allows any client`}; split it into smaller submissions.`,
       extensions,
     });
   }
   return new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
     title: 'Quota exceeded',
-    detail: `${capitalise(describeClient(client))} holds ${used} ${unit}; this submission needs ${asked} more, and ${quota} allows ${limit}. ${quota === 'QUOTA_BYTES_PER_CLIENT' ? 'Retry once some of its tasks have finished and their results expired, or cancel queued ones' : 'Retry once some of its tasks have finished, or cancel queued ones'} (retry in ${QUOTA_RETRY_AFTER_S} s at the soonest).`,
+    detail: `${capitalise(describeClient(client))} holds ${used} ${unit}${shards > 1 ? ' on this shard' : ''}; this submission needs ${asked} more, and ${allows}. ${quota === 'QUOTA_BYTES_PER_CLIENT' ? 'Retry once some of its tasks have finished and their results expired, or cancel queued ones' : 'Retry once some of its tasks have finished, or cancel queued ones'} (retry in ${QUOTA_RETRY_AFTER_S} s at the soonest).`,
     extensions,
     headers: { 'Retry-After': String(QUOTA_RETRY_AFTER_S) },
   });

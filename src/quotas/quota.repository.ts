@@ -24,7 +24,17 @@ export type QuotaDecision =
       /** The client's unfinished tasks before this claim: its place in the fair rotation. */
       backlog: number;
     }
-  | { granted: false; quota: QuotaName; used: number; limit: number; asked: number };
+  | {
+      granted: false;
+      quota: QuotaName;
+      /** What the client holds on the shard that refused, and that shard's share of the limit. */
+      used: number;
+      limit: number;
+      asked: number;
+      /** The shards the quota is split over (REDIS_SHARDS), and the whole limit. */
+      shards: number;
+      overall: number;
+    };
 
 const RECHECK_MS = 10 * 60_000;
 
@@ -139,6 +149,20 @@ export class QuotaRepository {
     private readonly config: AppConfig,
   ) {}
 
+  /**
+   * With REDIS_SHARDS > 1 each shard holds a slice of every client's quota, the limit divided
+   * by the shard count (rounded up), beside the tasks it counts, so that a submission claims
+   * it in its shard's one round trip and a shard's outage leaves the others' slices usable.
+   */
+  get tasksPerShard(): number {
+    return Math.ceil(this.config.QUOTA_TASKS_PER_CLIENT / this.config.shards.count);
+  }
+
+  /** The bytes limit of one shard's slice: see {@link tasksPerShard}. */
+  get bytesPerShard(): number {
+    return Math.ceil(this.config.QUOTA_BYTES_PER_CLIENT / this.config.shards.count);
+  }
+
   async claim(claim: QuotaClaim): Promise<QuotaDecision> {
     const reply = (await this.redis.eval(CLAIM, this.claimCall(claim))) as QuotaReply;
     return this.decision(claim, reply);
@@ -146,14 +170,15 @@ export class QuotaRepository {
 
   /** The keys and arguments of `claimQuota` (CLAIM_QUOTA_LUA) for `claim`, in its order. */
   claimCall(claim: QuotaClaim): ScriptCall & { keys: [string, string] } {
+    const prefix = this.config.shards.prefixOfTask(claim.taskId);
     return {
-      keys: [this.keyOf(claim.client), this.checksKey],
+      keys: [this.keyOf(prefix, claim.client), this.checksKey(prefix)],
       args: [
         claim.taskId,
         claim.tasks,
         claim.bytes,
-        this.config.QUOTA_TASKS_PER_CLIENT,
-        this.config.QUOTA_BYTES_PER_CLIENT,
+        this.tasksPerShard,
+        this.bytesPerShard,
         claim.client,
         Date.now() + this.recheckMs,
       ],
@@ -169,34 +194,44 @@ export class QuotaRepository {
           granted: false,
           quota: 'QUOTA_TASKS_PER_CLIENT',
           used: tasks,
-          limit: this.config.QUOTA_TASKS_PER_CLIENT,
+          limit: this.tasksPerShard,
           asked: claim.tasks,
+          shards: this.config.shards.count,
+          overall: this.config.QUOTA_TASKS_PER_CLIENT,
         }
       : {
           granted: false,
           quota: 'QUOTA_BYTES_PER_CLIENT',
           used: bytes,
-          limit: this.config.QUOTA_BYTES_PER_CLIENT,
+          limit: this.bytesPerShard,
           asked: claim.bytes,
+          shards: this.config.shards.count,
+          overall: this.config.QUOTA_BYTES_PER_CLIENT,
         };
   }
 
   /** Gives back what `taskId` holds of `client`'s quota; true when it held anything. */
   async release(client: string, taskId: string): Promise<boolean> {
-    const released = await this.redis.eval(RELEASE, {
-      keys: [this.keyOf(client), this.checksKey],
-      args: [taskId, client],
+    return this.onTaskShard(taskId, async (prefix) => {
+      const released = await this.redis.eval(RELEASE, {
+        keys: [this.keyOf(prefix, client), this.checksKey(prefix)],
+        args: [taskId, client],
+      });
+      return released === 1;
     });
-    return released === 1;
   }
 
-  /** What a client holds now. */
+  /** What a client holds now, on every shard. */
   async usage(client: string): Promise<{ tasks: number; bytes: number; claims: string[] }> {
-    const all = await this.redis.run((redis) => redis.hgetall(this.keyOf(client)));
+    const shards = await this.redis.run((redis) =>
+      Promise.all(
+        this.config.shards.served.map((prefix) => redis.hgetall(this.keyOf(prefix, client))),
+      ),
+    );
     return {
-      tasks: Number(all['#tasks'] ?? 0),
-      bytes: Number(all['#bytes'] ?? 0),
-      claims: Object.keys(all).filter((field) => !field.startsWith('#')),
+      tasks: shards.reduce((sum, all) => sum + Number(all['#tasks'] ?? 0), 0),
+      bytes: shards.reduce((sum, all) => sum + Number(all['#bytes'] ?? 0), 0),
+      claims: shards.flatMap((all) => Object.keys(all).filter((field) => !field.startsWith('#'))),
     };
   }
 
@@ -211,47 +246,83 @@ export class QuotaRepository {
     kept: { bytes: number; bytesPerTask: number },
     now = Date.now(),
   ): Promise<boolean> {
-    const settled = await this.redis.eval(SETTLE, {
-      keys: [this.keyOf(client), this.checksKey],
-      args: [
-        taskId,
-        client,
-        Math.ceil(kept.bytes),
-        kept.bytesPerTask,
-        now + this.config.RESULT_TTL_S * 1000,
-      ],
+    return this.onTaskShard(taskId, async (prefix) => {
+      const settled = await this.redis.eval(SETTLE, {
+        keys: [this.keyOf(prefix, client), this.checksKey(prefix)],
+        args: [
+          taskId,
+          client,
+          Math.ceil(kept.bytes),
+          kept.bytesPerTask,
+          now + this.config.RESULT_TTL_S * 1000,
+        ],
+      });
+      return settled === 1;
     });
-    return settled === 1;
   }
 
   /**
    * Claims due for a check, oldest first, at most `limit`: the bytes of ended tasks whose
    * results have expired are given back here; the claims of tasks not known to have ended are
    * returned, for the sweep to release those whose task has ended and expire those queued too
-   * long (see {@link recheckMs}).
+   * long (see {@link recheckMs}). Each shard is looked at, `limit` claims at most from each;
+   * a shard that cannot be asked (its master failing over) is left for the next sweep.
+   * @throws the error of the first shard that failed, when every one did
    */
   async due(
     limit: number,
     now = Date.now(),
   ): Promise<{ dropped: number; open: { client: string; taskId: string }[] }> {
-    const [dropped, open] = (await this.redis.eval(DROP_EXPIRED, {
-      keys: [this.checksKey],
-      args: [now, limit, this.keyOf('')],
-    })) as [number, string[]];
+    const shards = await Promise.allSettled(
+      this.config.shards.served.map(
+        async (prefix) =>
+          (await this.redis.eval(DROP_EXPIRED, {
+            keys: [this.checksKey(prefix)],
+            args: [now, limit, this.keyOf(prefix, '')],
+          })) as [number, string[]],
+      ),
+    );
+    const answered = shards.flatMap((shard) => (shard.status === 'fulfilled' ? [shard.value] : []));
+    if (answered.length === 0) throw (shards[0] as PromiseRejectedResult).reason;
     return {
-      dropped,
-      open: open.map((member) => {
-        const space = member.indexOf(' ');
-        return { taskId: member.slice(0, space), client: member.slice(space + 1) };
-      }),
+      dropped: answered.reduce((sum, [dropped]) => sum + dropped, 0),
+      open: answered.flatMap(([, open]) =>
+        open.map((member) => {
+          const space = member.indexOf(' ');
+          return { taskId: member.slice(0, space), client: member.slice(space + 1) };
+        }),
+      ),
     };
   }
 
   /** Looks at a claim again one {@link recheckMs} from now (its task is still running or queued). */
   async checkLater(client: string, taskId: string): Promise<void> {
-    await this.redis.run((redis) =>
-      redis.zadd(this.checksKey, 'XX', Date.now() + this.recheckMs, `${taskId} ${client}`),
+    const member = `${taskId} ${client}`;
+    await this.onTaskShard(taskId, (prefix) =>
+      this.redis.run(
+        async (redis) =>
+          (await redis.zadd(
+            this.checksKey(prefix),
+            'XX',
+            'CH',
+            Date.now() + this.recheckMs,
+            member,
+          )) > 0,
+      ),
     );
+  }
+
+  /**
+   * Runs `change` on task `taskId`'s shard, and, while the unsharded layout is drained and the
+   * shard held nothing of the task (`change` answered false), on that layout's keys.
+   */
+  private async onTaskShard(
+    taskId: string,
+    change: (prefix: string) => Promise<boolean>,
+  ): Promise<boolean> {
+    const { shards } = this.config;
+    if (await change(shards.prefixOfTask(taskId))) return true;
+    return shards.legacy === undefined ? false : change(shards.legacy);
   }
 
   /**
@@ -263,12 +334,12 @@ export class QuotaRepository {
     return Math.min(RECHECK_MS, this.config.TASK_MAX_WAIT_S * 1000);
   }
 
-  private keyOf(client: string): string {
-    return `${this.config.keyPrefix}:quota:${client}`;
+  private keyOf(prefix: string, client: string): string {
+    return `${prefix}:quota:${client}`;
   }
 
-  /** Every claim (`<task id> <client>`), scored by when the sweep should look at it next. */
-  private get checksKey(): string {
-    return `${this.config.keyPrefix}:quota-checks`;
+  /** A shard's claims (`<task id> <client>`), scored by when the sweep should look at each next. */
+  private checksKey(prefix: string): string {
+    return `${prefix}:quota-checks`;
   }
 }

@@ -1,5 +1,4 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { flowContext } from '../context/flow-context';
 import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from '../idempotency/idempotency-key';
@@ -73,7 +72,7 @@ export class IdempotentSubmit {
     if (enqueuer.queueKeyed) {
       // The usual case in one round trip: a new key is claimed, the task queued and the
       // response recorded together; only a key seen before goes on below.
-      const taskId = randomUUID();
+      const taskId = this.idempotency.newTaskId(key);
       let answer: SubmitOutcome | Seen;
       try {
         answer = await enqueuer.queueKeyed(taskId, { key, fingerprint });
@@ -91,7 +90,7 @@ export class IdempotentSubmit {
       if (!('seen' in answer)) return answer;
       claim = answer.seen;
     } else {
-      claim = await this.idempotency.claim(key, fingerprint, randomUUID());
+      claim = await this.idempotency.claim(key, fingerprint, this.idempotency.newTaskId(key));
     }
     const record = claim.record;
     if (claim.kind === 'existing') {

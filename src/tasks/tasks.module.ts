@@ -7,11 +7,12 @@ import { IdempotentSubmit } from './idempotent-submit';
 import { TasksController } from './tasks.controller';
 import { SubmissionChecker } from './submission/submission-checker';
 import { TasksService } from './tasks.service';
+import { ShardRouter } from './shard-router';
 import { SubmitScript } from './submit-script';
 
 @Module({
   imports: [QueuesModule, QuotasModule, TaskTypesModule, IdempotencyModule],
   controllers: [TasksController],
-  providers: [TasksService, IdempotentSubmit, SubmissionChecker, SubmitScript],
+  providers: [TasksService, IdempotentSubmit, SubmissionChecker, SubmitScript, ShardRouter],
 })
 export class TasksModule {}

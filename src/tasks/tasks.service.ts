@@ -1,5 +1,5 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { isGranted } from '../auth/grants';
 import { AppConfig } from '../config/app-config';
 import { flowContext } from '../context/flow-context';
@@ -15,6 +15,7 @@ import { checkIdempotencyKey, IdempotentSubmit, type Seen } from './idempotent-s
 import { type CheckedSubmission } from './submission/submission-check';
 import { SubmissionChecker } from './submission/submission-checker';
 import { accepted, stored, type SubmitOutcome } from './submit-outcome';
+import { ShardRouter } from './shard-router';
 import { SubmitScript } from './submit-script';
 import type { NewTask } from '../queues/task';
 import { joinFlow, visible } from './task-flow';
@@ -31,6 +32,7 @@ export class TasksService {
     private readonly idempotent: IdempotentSubmit,
     private readonly quotas: QuotaRepository,
     private readonly submitScript: SubmitScript,
+    private readonly router: ShardRouter,
     @Inject(PINO) private readonly log: Logger,
     private readonly config: AppConfig,
   ) {}
@@ -47,12 +49,12 @@ export class TasksService {
       highAllowed: isGranted(this.config.API_KEYS !== '', 'high'),
       fingerprint: idempotencyKey !== undefined,
     });
-    if (idempotencyKey === undefined) return this.enqueue(randomUUID(), submission);
+    if (idempotencyKey === undefined) return this.enqueue(this.router.newTaskId(), submission);
     return this.idempotent.submit(idempotencyKey, submission.fingerprint ?? '', {
-      queue: (id) => this.enqueue(id, submission),
+      queue: (id) => this.place(id, submission).then(unseen).catch(asProblem),
       ...(submission.children
         ? {}
-        : { queueKeyed: (id, keyed) => this.place(id, submission, keyed) }),
+        : { queueKeyed: (id, keyed) => this.place(id, submission, keyed).catch(asProblem) }),
     });
   }
 
@@ -103,10 +105,22 @@ export class TasksService {
     return toTaskView(task, this.config.KIBANA_URL);
   }
 
+  /**
+   * Queues a submission no Idempotency-Key pins, under `id` or, when that shard's share of the
+   * client's quota is full, on the next shard with room (QuotaRepository.tasksPerShard).
+   */
   private async enqueue(id: string, dto: CheckedSubmission): Promise<SubmitOutcome> {
-    const outcome = await this.place(id, dto);
-    if ('seen' in outcome) throw new Error('a submission without an Idempotency-Key was seen');
-    return outcome;
+    const { shards } = this.config;
+    for (let tried = 1; ; tried++) {
+      try {
+        return unseen(await this.place(id, dto));
+      } catch (error) {
+        this.router.failed(id, error);
+        if (!(error instanceof QuotaRefused)) throw error;
+        if (tried >= shards.count) asProblem(error);
+        id = shards.place(id, (shards.ofTask(id) + 1) % shards.count);
+      }
+    }
   }
 
   /**
@@ -161,7 +175,8 @@ export class TasksService {
             children.map((child, index) => ({
               // Derived from the parent's id, so that a retried submission re-adds the same
               // children instead of new ones.
-              id: childTaskId(id, index),
+              // On the parent's shard: a BullMQ flow lives in one hash slot.
+              id: this.config.shards.place(childTaskId(id, index), this.config.shards.ofTask(id)),
               type: child.type,
               queue: dto.queue,
               priority: dto.priority,
@@ -186,7 +201,7 @@ export class TasksService {
       await this.quotas.release(client, id).catch(() => undefined);
       throw error;
     }
-    if (refused) throw quotaProblem(refused, client);
+    if (refused) throw new QuotaRefused(refused, client);
     flowContext.assign({ task_id: id });
     this.log.info(
       {
@@ -203,6 +218,28 @@ export class TasksService {
     );
     return outcome;
   }
+}
+
+/** A submission its shard's share of the client's quota refused (QuotaRepository). */
+class QuotaRefused extends Error {
+  constructor(
+    readonly decision: Extract<QuotaDecision, { granted: false }>,
+    readonly client: string,
+  ) {
+    super(`quota ${decision.quota} refused ${client}`);
+  }
+}
+
+/** The answer to `error`: the quota's problem (429, 422) for a refusal, else itself. */
+function asProblem(error: unknown): never {
+  if (error instanceof QuotaRefused) throw quotaProblem(error.decision, error.client);
+  throw error;
+}
+
+/** The outcome of a submission without an Idempotency-Key, which cannot have been seen. */
+function unseen(outcome: SubmitOutcome | Seen): SubmitOutcome {
+  if ('seen' in outcome) throw new Error('a submission without an Idempotency-Key was seen');
+  return outcome;
 }
 
 /** A UUID (version 5 form) for the `index`-th child of a parent task. */

@@ -14,7 +14,7 @@ export class LockRenewal {
   private timer: NodeJS.Timeout | undefined;
 
   /**
-   * @param workers the BullMQ worker of each served queue, by queue name
+   * @param workers the BullMQ worker of each served queue, by qualified name (`<prefix>:<queue>`)
    * @param lockMs how long each renewal extends a lock by
    */
   constructor(
@@ -40,7 +40,8 @@ export class LockRenewal {
   async renew(): Promise<void> {
     const byQueue = new Map<string, Job<TaskEnvelope>[]>();
     for (const job of this.held.keys()) {
-      byQueue.set(job.queueName, [...(byQueue.get(job.queueName) ?? []), job]);
+      const queue = job.queueQualifiedName;
+      byQueue.set(queue, [...(byQueue.get(queue) ?? []), job]);
     }
     await Promise.all([...byQueue].map(([queue, jobs]) => this.renewQueue(queue, jobs)));
   }

@@ -16,6 +16,7 @@ import { createRedisClient, type RedisClient } from '../redis/redis-client';
 import { TaskHousekeeping } from './task-housekeeping';
 import { TaskRun } from './task-run';
 import { LockRenewal } from './lock-renewal';
+import { ShardedTaker, type ServedShard } from './sharded-taker';
 import { TaskTaker } from './task-taker';
 import { WorkerRegistryRepository } from './worker-registry.repository';
 
@@ -35,6 +36,10 @@ const IDLE_WAIT_S = 1;
  * slot makes one round trip per task. When every queue is empty, one blocking `BZPOPMIN` on
  * the queues' BullMQ marker keys wakes the loop as soon as any task arrives. The run of each
  * task it takes is {@link TaskRun}'s; this loop holds the task's lock while it runs.
+ *
+ * With REDIS_SHARDS > 1 it serves every shard (and the unsharded layout while it is drained),
+ * each with its own BullMQ workers and TaskTaker, and {@link ShardedTaker} keeps the priority
+ * order across them.
  * @see docs/queues.md
  * @see https://docs.bullmq.io/patterns/manually-fetching-jobs
  */
@@ -43,10 +48,10 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
   readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly logger = new Logger('worker');
   private readonly queues: TaskQueue[];
-  private readonly workers = new Map<TaskQueue, Worker<TaskEnvelope>>();
+  /** The BullMQ worker of each served queue of each served shard, by qualified queue name. */
+  private readonly workers = new Map<string, Worker<TaskEnvelope>>();
   private connection!: RedisClient;
-  private blocking!: RedisClient;
-  private taker!: TaskTaker;
+  private taker!: ShardedTaker;
   private accepting = true;
   private readonly slots: Promise<void>[] = [];
   /** Tasks running now, with the lock token each was taken with, and their locks kept. */
@@ -72,49 +77,19 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
       maxRetriesPerRequest: null,
       connectionName: `threadline-worker:${this.id}`,
     });
-    this.blocking = createRedisClient(this.config, {
-      maxRetriesPerRequest: null,
-      connectionName: `threadline-worker-wait:${this.id}`,
-    });
     this.connection.on('error', () => undefined);
-    this.blocking.on('error', () => undefined);
-    for (const queue of this.queues) {
-      const worker = new Worker<TaskEnvelope>(
-        queue,
-        null,
-        {
-          connection: this.connection,
-          prefix: this.config.keyPrefix,
-          autorun: false,
-          lockDuration: this.config.WORKER_LOCK_MS,
-          stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
-          maxStalledCount: this.config.WORKER_MAX_STALLED,
-          name: this.id,
-        },
-        // Without the blocking connection a BullMQ worker opens for its own fetch loop, which
-        // a manual-mode worker never uses: this loop waits on `blocking`, one for all queues.
-        (name, options) => createRedisBackend(name, options),
-      );
-      worker.on('error', (error) => this.logger.warn(`queue ${queue}: ${error.message}`));
-      worker.on('stalled', (jobId) => {
-        this.taskRun.stalled(worker, queue, jobId).catch(() => undefined);
-      });
-      this.workers.set(queue, worker);
-      void worker.startStalledCheckTimer();
-    }
+    const served = this.config.shards.served.map((prefix) => this.serve(prefix));
+    this.taker = new ShardedTaker(served, IDLE_WAIT_S);
     this.locks = new LockRenewal(this.workers, this.config.WORKER_LOCK_MS, (message) =>
       this.logger.warn(message),
     );
     this.locks.start();
-    this.taker = new TaskTaker(this.connection, [...this.workers.values()], {
-      ms: this.config.WORKER_LOCK_MS,
-      workerName: this.id,
-    });
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     // Said before the first task is taken, so that it is written even if that task kills us.
+    const shards = served.length > 1 ? ` on ${served.length} shards` : '';
     this.logger.log(
-      `worker ${this.id} taking tasks from ${this.queues.join(' > ')} with concurrency ${this.config.WORKER_CONCURRENCY}`,
+      `worker ${this.id} taking tasks from ${this.queues.join(' > ')}${shards} with concurrency ${this.config.WORKER_CONCURRENCY}`,
     );
     for (let slot = 0; slot < this.config.WORKER_CONCURRENCY; slot++) {
       this.slots.push(
@@ -130,7 +105,7 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
     this.accepting = false;
     clearInterval(this.heartbeat);
     // Wake idle slots at once: their blocking wait would otherwise last until it times out.
-    this.blocking.disconnect();
+    this.taker.disconnect();
     this.logger.log(
       `${signal ?? 'shutdown'}: finishing ${this.locks.held.size} task(s) in flight, taking no new ones`,
     );
@@ -199,17 +174,56 @@ export class PriorityWorker implements OnApplicationBootstrap, BeforeApplication
 
   /** Blocks until any served queue signals new work, or IDLE_WAIT_S passes; shared by idle slots. */
   private waitForWork(): Promise<void> {
-    this.wake ??= (async () => {
-      try {
-        const markers = [...this.workers.values()].map((w) => w.keys.marker);
-        await this.blocking.bzpopmin(...markers, IDLE_WAIT_S);
-      } catch {
-        await sleep(IDLE_WAIT_S * 1000);
-      } finally {
-        this.wake = undefined;
-      }
-    })();
+    this.wake ??= this.taker.waitForWork().finally(() => {
+      this.wake = undefined;
+    });
     return this.wake;
+  }
+
+  /**
+   * The BullMQ workers (manual mode: they own the locks and the stalled checks) of the served
+   * queues under `prefix`, with a TaskTaker and a blocking connection of their own.
+   */
+  private serve(prefix: string): ServedShard {
+    const workers = this.queues.map((queue) => {
+      const worker = new Worker<TaskEnvelope>(
+        queue,
+        null,
+        {
+          connection: this.connection,
+          prefix,
+          autorun: false,
+          lockDuration: this.config.WORKER_LOCK_MS,
+          stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
+          maxStalledCount: this.config.WORKER_MAX_STALLED,
+          name: this.id,
+        },
+        // Without the blocking connection a BullMQ worker opens for its own fetch loop, which
+        // a manual-mode worker never uses: this loop waits on one per shard, for all queues.
+        (name, options) => createRedisBackend(name, options),
+      );
+      worker.on('error', (error) => this.logger.warn(`queue ${queue}: ${error.message}`));
+      worker.on('stalled', (jobId) => {
+        this.taskRun.stalled(worker, queue, jobId).catch(() => undefined);
+      });
+      this.workers.set(worker.qualifiedName, worker);
+      void worker.startStalledCheckTimer();
+      return worker;
+    });
+    const blocking = createRedisClient(this.config, {
+      maxRetriesPerRequest: null,
+      connectionName: `threadline-worker-wait:${this.id}`,
+    });
+    blocking.on('error', () => undefined);
+    return {
+      prefix,
+      taker: new TaskTaker(this.connection, workers, {
+        ms: this.config.WORKER_LOCK_MS,
+        workerName: this.id,
+      }),
+      markers: workers.map((w) => w.keys.marker),
+      blocking,
+    };
   }
 
   /** Runs a task; returns the next one if its completion took one (while accepting). */

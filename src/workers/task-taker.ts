@@ -2,6 +2,7 @@ import { Job, type JobJson, type JobsOptions, raw2NextJobData, type Worker } fro
 import {
   FINISH_AND_TAKE_LUA,
   finishAndTakeCall,
+  PEEK_LUA,
   type ScriptValue,
   type TakerScript,
   takerScript,
@@ -10,10 +11,12 @@ import type { TaskEnvelope } from '../queues/task';
 import type { RedisClient } from '../redis/redis-client';
 
 const COMMAND = 'threadlineFinishAndTake';
+const PEEK = 'threadlinePeek';
 
-/** The connection, with the script defined on it (ioredis sends EVALSHA, EVAL on NOSCRIPT). */
+/** The connection, with the scripts defined on it (ioredis sends EVALSHA, EVAL on NOSCRIPT). */
 type Scripted = RedisClient & {
   [COMMAND](...call: (TakerScript | ScriptValue)[]): Promise<unknown>;
+  [PEEK](...call: string[]): Promise<number>;
 };
 
 /** BullMQ's own builder of moveToFinished's keys and arguments (protected in its types). */
@@ -57,6 +60,7 @@ export class TaskTaker {
     lock: { ms: number; workerName: string },
   ) {
     connection.defineCommand(COMMAND, { lua: FINISH_AND_TAKE_LUA });
+    connection.defineCommand(PEEK, { lua: PEEK_LUA, numberOfKeys: 1 });
     this.connection = connection as Scripted;
     this.byQueue = new Map(workers.map((worker, i) => [worker.name, { worker, place: i + 1 }]));
     this.script = takerScript(
@@ -65,17 +69,28 @@ export class TaskTaker {
     );
   }
 
-  /** The first task in priority order, locked with `token`; undefined when there is none. */
-  async take(token: string): Promise<Job<TaskEnvelope> | undefined> {
-    const reply = await this.call(finishAndTakeCall(this.script, Date.now(), token));
+  /**
+   * The first task in priority order, locked with `token`, from the first `upTo` served queues
+   * (all by default); undefined when there is none.
+   */
+  async take(token: string, upTo?: number): Promise<Job<TaskEnvelope> | undefined> {
+    const reply = await this.call(finishAndTakeCall(this.script, Date.now(), token, { upTo }));
     return this.taken(reply, token);
+  }
+
+  /**
+   * The first served queue (1-based, in priority order) with a task ready to take, or 0: a
+   * look that takes nothing, for a worker choosing between shards.
+   */
+  async peek(): Promise<number> {
+    return this.connection[PEEK](this.script[1], ...this.workers.map((w) => w.keys['']));
   }
 
   /**
    * Records that `job`, held with `token`, completed with `result`, drops its input (its
    * envelope keeps `input: null`), and, when `nextToken` is given, takes the next task in
-   * priority order, locked with it: all in one atomic call, which takes nothing when the
-   * completion is refused.
+   * priority order from the first `upTo` served queues (all by default), locked with it: all
+   * in one atomic call, which takes nothing when the completion is refused.
    * @throws BullMQ's error for the code moveToFinished returned (lock lost, not active, …)
    */
   async complete(
@@ -83,6 +98,7 @@ export class TaskTaker {
     token: string,
     result: unknown,
     nextToken?: string,
+    upTo?: number,
   ): Promise<Job<TaskEnvelope> | undefined> {
     const served = this.byQueue.get(job.queueName);
     if (!served) throw new Error(`task ${job.id} is on queue ${job.queueName}, not served here`);
@@ -102,7 +118,7 @@ export class TaskTaker {
       dropInput ? { data: JSON.stringify({ ...job.data, input: null }) } : undefined,
     );
     const reply = await this.call(
-      finishAndTakeCall(this.script, now, nextToken ?? '', place, finish),
+      finishAndTakeCall(this.script, now, nextToken ?? '', { finished: place, finish, upTo }),
     );
     if (reply[0] < 0) {
       throw worker.backend.finishedErrors({

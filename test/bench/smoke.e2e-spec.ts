@@ -140,7 +140,18 @@ describe('npm run bench:cluster -- --smoke', () => {
       expect(rows.some((cells) => cells[0].includes(`${workers} worker process(es)`))).toBe(true);
     }
     expect(rows.filter((cells) => cells[0].startsWith('POST /api/v1/tasks'))).toHaveLength(3);
-    for (const cells of rows) {
+    // REDIS_SHARDS=1 against 3: the end-to-end figures, and each of the 3 masters' share.
+    expect(rows.filter((cells) => /tasks\/s end to end|submits\/s/.test(cells[0]))).toHaveLength(2);
+    const split = rows.filter((cells) => cells[0].startsWith('share of'));
+    expect(split.map((cells) => cells[0])).toEqual([
+      'share of the commands, per master (highest first)',
+      'share of Redis CPU time, per master (highest first)',
+    ]);
+    for (const cells of split) {
+      for (const side of cells.slice(1, 3)) expect(side).toMatch(/^\d+% \/ \d+% \/ \d+%$/);
+    }
+    expect(report).toMatch(/With 3 shards every master's share is (NOT )?within ±15% of a third\./);
+    for (const cells of rows.filter((row) => !row[0].startsWith('share of'))) {
       expect({ row: cells[0], numbers: cells.slice(1).every((c) => /^[\d.]+$/.test(c)) }).toEqual({
         row: cells[0],
         numbers: true,

@@ -41,37 +41,50 @@ export interface StoredTask {
   stalled: number;
 }
 
-/** Reads each task's record from Redis: the queues' completed and failed sets, the job hash. */
+/** Where a task's keys are: one prefix for all, or each task's shard's (TestStack.prefixOfTask). */
+export type TaskPrefix = string | ((id: string) => string);
+
+/**
+ * Reads each task's record from Redis: the queues' completed and failed sets, the job hash.
+ * One pipeline per prefix: on a cluster, a pipeline's keys share one slot.
+ */
 export async function storedTasks(
   redis: Redis | Cluster,
-  prefix: string,
+  prefix: TaskPrefix,
   queue: string,
   ids: string[],
 ): Promise<StoredTask[]> {
-  const pipeline = redis.pipeline();
-  for (const id of ids) {
-    pipeline.hmget(`${prefix}:${queue}:${id}`, 'ats', 'stc');
-    pipeline.zscore(`${prefix}:${queue}:completed`, id);
-    pipeline.zscore(`${prefix}:${queue}:failed`, id);
+  const prefixOf = typeof prefix === 'string' ? () => prefix : prefix;
+  const byPrefix = new Map<string, string[]>();
+  for (const id of ids) byPrefix.set(prefixOf(id), [...(byPrefix.get(prefixOf(id)) ?? []), id]);
+  const records = new Map<string, StoredTask>();
+  for (const [shard, shardIds] of byPrefix) {
+    const pipeline = redis.pipeline();
+    for (const id of shardIds) {
+      pipeline.hmget(`${shard}:${queue}:${id}`, 'ats', 'stc');
+      pipeline.zscore(`${shard}:${queue}:completed`, id);
+      pipeline.zscore(`${shard}:${queue}:failed`, id);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    shardIds.forEach((id, i) => {
+      const [ats, stc] = replies[3 * i]?.[1] as (string | null)[];
+      const completed = replies[3 * i + 1]?.[1] !== null;
+      const failed = replies[3 * i + 2]?.[1] !== null;
+      records.set(id, {
+        id,
+        state: completed ? 'completed' : failed ? 'failed' : 'other',
+        started: Number(ats ?? 0),
+        stalled: Number(stc ?? 0),
+      });
+    });
   }
-  const replies = (await pipeline.exec()) ?? [];
-  return ids.map((id, i) => {
-    const [ats, stc] = replies[3 * i]?.[1] as (string | null)[];
-    const completed = replies[3 * i + 1]?.[1] !== null;
-    const failed = replies[3 * i + 2]?.[1] !== null;
-    return {
-      id,
-      state: completed ? 'completed' : failed ? 'failed' : 'other',
-      started: Number(ats ?? 0),
-      stalled: Number(stc ?? 0),
-    };
-  });
+  return ids.map((id) => records.get(id) as StoredTask);
 }
 
 /** Waits until every one of `ids` has completed or failed in Redis; returns their records. */
 export function untilFinished(
   redisUrl: string | (() => Redis | Cluster),
-  prefix: string,
+  prefix: TaskPrefix,
   ids: string[],
   limitMs = 300_000,
 ): Promise<StoredTask[]> {

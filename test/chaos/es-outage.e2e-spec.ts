@@ -90,7 +90,7 @@ describe('chaos: Elasticsearch down for a while under load', () => {
 
     const finished = await untilFinished(
       stack.env.REDIS_URL,
-      stack.prefix,
+      (id) => stack.prefixOfTask(id),
       accepted.map((t) => t.task_id),
     );
     const processes = stack.allProcesses();

@@ -42,8 +42,8 @@ describe('chaos: workers SIGTERMed every 2 s', () => {
     const ids = accepted.map((t) => t.task_id);
 
     const workers = await RotatingWorkers.start(stack, WORKERS, 'SIGTERM', STOP_EVERY_MS);
-    const finished = await untilFinished(REDIS_URL, stack.prefix, ids).finally(() =>
-      workers.stop(),
+    const finished = await untilFinished(REDIS_URL, (id) => stack.prefixOfTask(id), ids).finally(
+      () => workers.stop(),
     );
     await workers.stop();
     const stops = workers.exits.length;

@@ -15,7 +15,8 @@ interface Problem {
   detail: string;
 }
 
-describe('chaos: Redis restarts mid-run', () => {
+// Unsharded, and with the queues in 3 shards (REDIS_SHARDS), each a hash slot of its own.
+describe.each([1, 3])('chaos: Redis restarts mid-run (REDIS_SHARDS=%d)', (shards) => {
   let url: string;
   let stack: TestStack;
 
@@ -27,6 +28,7 @@ describe('chaos: Redis restarts mid-run', () => {
       WORKER_LOCK_MS: '3000',
       WORKER_STALLED_INTERVAL_MS: '1000',
       WORKER_MAX_STALLED: '5',
+      REDIS_SHARDS: String(shards),
     });
     await stack.startApi();
   });
@@ -101,10 +103,10 @@ describe('chaos: Redis restarts mid-run', () => {
     await Promise.all(submitters);
 
     const ids = accepted.map((t) => t.task_id);
-    const finished = await untilFinished(url, stack.prefix, ids, 120_000);
+    const finished = await untilFinished(url, (id) => stack.prefixOfTask(id), ids, 120_000);
     const completed = finished.filter((t) => t.state === 'completed');
     recordScenario({
-      scenario: 'Redis restart',
+      scenario: shards === 1 ? 'Redis restart' : `Redis restart, ${shards} shards`,
       load: `${SUBMITTERS} submitters, 3 workers`,
       faults: `Redis down ${OUTAGE_MS / 1000} s (AOF on); workers resumed in ${(resumed / 1000).toFixed(1)} s`,
       tasks: taskCounts(finished),

@@ -61,8 +61,8 @@ describe('chaos: workers SIGKILLed every 2 s', () => {
     );
     const ids = accepted.map((t) => t.task_id);
     // Kills go on until every task has finished, so that late tasks meet deaths too.
-    const finished = await untilFinished(REDIS_URL, stack.prefix, ids).finally(() =>
-      workers.stop(),
+    const finished = await untilFinished(REDIS_URL, (id) => stack.prefixOfTask(id), ids).finally(
+      () => workers.stop(),
     );
     const kills = workers.exits.length;
     const everyProcess = [...workers.everyProcess, ...(stack.api ? [stack.api] : [])];

@@ -186,7 +186,7 @@ describe('Elasticsearch cluster of three nodes', () => {
 
     const finished = await untilFinished(
       running.env.REDIS_URL,
-      running.prefix,
+      (id) => running.prefixOfTask(id),
       accepted.map((t) => t.task_id),
     );
     const [firstSurvivor] = survivors;

@@ -5,19 +5,18 @@ import { Client } from '@elastic/elasticsearch';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Trace } from '../../src/traces/trace';
 import { recordScenario, taskCounts, unexplainedReruns, untilFinished } from '../chaos/chaos';
 import { allDocs, lineKey, type LogDoc } from '../support/log-search';
 import {
   clusterClient,
   clusterNodeList,
-  restartClusterNode,
+  killMaster,
   slotOwner,
   startRedisCluster,
   stopRedisCluster,
+  submitRetrying,
   type TestRedisCluster,
-  untilMaster,
 } from '../support/redis-cluster';
 import { type ShippedStack, startShippedStack, submitInFlow } from '../support/shipped-stack';
 import { ELASTICSEARCH_URL, eventually, repoRoot } from '../support/services';
@@ -44,6 +43,8 @@ describe('scaled out: a Redis Cluster, two APIs behind nginx, three workers', ()
     WORKER_CONCURRENCY: '8',
     // One client submits the whole load, faster than the workers drain it.
     QUOTA_TASKS_PER_CLIENT: '1000000',
+    // Every key in one slot: redis-shards.e2e-spec.ts has the queues sharded.
+    REDIS_SHARDS: '1',
   });
   const keyPrefix = `{${stack.prefix}}`;
   let cluster: TestRedisCluster;
@@ -149,56 +150,38 @@ describe('scaled out: a Redis Cluster, two APIs behind nginx, three workers', ()
     const accepted: string[] = [];
     let refused = 0;
     let killedAt = -1;
-    let promotedAt = -1;
+    let promotedMs = -1;
     let supervisor: Promise<void> = Promise.resolve();
     let next = 0;
     const started = Date.now();
+    // What the APIs logged as errors (by then), to show the cause of an unexpected answer.
+    const errors = (): string =>
+      stack
+        .allOutput()
+        .split('\n')
+        .filter((line) => line.includes('"log.level":"error"'))
+        .join('\n');
     await Promise.all(
       Array.from({ length: SUBMITTERS }, async () => {
         while (next < TASKS) {
           const n = next++;
           if (n === Math.floor(TASKS / 3)) {
             killedAt = Date.now() - started;
-            process.kill(master?.pid ?? 0, 'SIGKILL');
-            // The dead master comes back, as a supervisor restarts it, once its replica has
-            // taken over: it rejoins as the new master's replica, and writes are confirmed
-            // (REDIS_WAIT_REPLICAS=1) again. Until then, submits answer 503.
-            supervisor = untilMaster(replica ?? 0).then(() => {
-              promotedAt = Date.now() - started;
-              restartClusterNode(FIRST_PORT, master?.port ?? 0);
-            });
+            // Until the replica takes over, submits answer 503.
+            supervisor = killMaster(FIRST_PORT, master ?? { port: 0, pid: 0 }, replica ?? 0).then(
+              (ms) => {
+                promotedMs = ms;
+              },
+            );
           }
-          // A client as the docs describe it: retry a 503 (Redis unavailable) or a 409 (the
-          // failed attempt's claim on the key is still held) after Retry-After, same key.
-          const key = `cluster-${stack.prefix}-${n}`;
-          for (let attempt = 0; ; attempt++) {
-            const response = await fetch(`${urls[(n + attempt) % urls.length]}/api/v1/tasks`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json', 'Idempotency-Key': key },
-              body: JSON.stringify({
-                type: 'echo',
-                data: { message: `cluster ${n}`, delay_ms: 50 + (n % 4) * 50 },
-              }),
-            }).catch(() => undefined);
-            if (response?.status === 202) {
-              accepted.push(((await response.json()) as Task).task_id);
-              break;
-            }
-            refused += 1;
-            const text = await response?.text();
-            if (response && response.status !== 503 && response.status !== 409) {
-              // With what the APIs logged as errors (by now), to show the cause.
-              await sleep(500);
-              const errors = stack
-                .allOutput()
-                .split('\n')
-                .filter((line) => line.includes('"log.level":"error"'));
-              throw new Error(
-                `submit ${n}: ${response.status} ${text ?? ''}\n${errors.join('\n')}`,
-              );
-            }
-            await sleep(Number(response?.headers.get('retry-after') ?? '1') * 1000);
-          }
+          const id = await submitRetrying(
+            (attempt) => urls[(n + attempt) % urls.length],
+            { type: 'echo', data: { message: `cluster ${n}`, delay_ms: 50 + (n % 4) * 50 } },
+            `cluster-${stack.prefix}-${n}`,
+            () => (refused += 1),
+            errors,
+          );
+          accepted.push(id);
         }
       }),
     );
@@ -215,7 +198,7 @@ describe('scaled out: a Redis Cluster, two APIs behind nginx, three workers', ()
     recordScenario({
       scenario: 'redis master failover',
       load: `${TASKS} tasks, 2 APIs, 3 workers, Redis Cluster 3+3`,
-      faults: `master ${owner.master} SIGKILLed at ${(killedAt / 1000).toFixed(1)} s, replica master ${((promotedAt - killedAt) / 1000).toFixed(1)} s later; ${refused} 503/409 answers retried`,
+      faults: `master ${owner.master} SIGKILLed at ${(killedAt / 1000).toFixed(1)} s, replica master ${(promotedMs / 1000).toFixed(1)} s later; ${refused} 503/409 answers retried`,
       tasks: taskCounts(finished),
     });
     expect(finished.filter((t) => t.state !== 'completed')).toEqual([]);

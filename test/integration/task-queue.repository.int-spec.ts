@@ -107,7 +107,7 @@ describe(TaskQueueRepository.name, () => {
       owner: 'team-a',
       client: 'key:team-a',
     });
-    expect((await repository.counts()).low).toMatchObject({ prioritized: 1 });
+    expect((await repository.counts()).queues.low).toMatchObject({ prioritized: 1 });
   });
 
   it('adds a task outside any flow with no flow IDs in its envelope', async () => {

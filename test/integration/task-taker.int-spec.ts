@@ -156,6 +156,26 @@ describe(TaskTaker.name, () => {
     expect(await queues.medium.getJobState('medium-1')).toBe('completed');
   });
 
+  it('peeks at the first queue with a task ready, taking nothing', async () => {
+    const loop = taker();
+    expect(await loop.peek()).toBe(0);
+    await add('low', '1');
+    expect(await loop.peek()).toBe(3);
+    await add('medium', '1');
+    expect(await loop.peek()).toBe(2);
+    expect(await takeId(loop)).toBe('medium-1');
+    expect(await loop.peek()).toBe(3);
+  });
+
+  it('takes only from the first `upTo` served queues when asked (a class seen on another shard)', async () => {
+    await add('low', '1');
+    const loop = taker();
+    expect(await loop.take(nextToken(), 2)).toBeUndefined();
+    await add('medium', '1');
+    expect((await loop.take(nextToken(), 2))?.id).toBe('medium-1');
+    expect(await takeId(loop)).toBe('low-1');
+  });
+
   describe('complete', () => {
     it('records the result, drops the input and takes the next task, in one round trip', async () => {
       for (const label of ['1', '2']) await add('medium', label);
@@ -177,6 +197,17 @@ describe(TaskTaker.name, () => {
       expect(done?.returnvalue).toEqual({ ok: 1 });
       expect(done?.data).toEqual({ input: null, meta: first.job.data.meta });
       expect(done?.attemptsMade).toBe(1);
+    });
+
+    it('completes and takes nothing below `upTo`, leaving the lower task queued', async () => {
+      for (const label of ['1', '2']) await add('medium', label);
+      const loop = taker();
+      const first = await held(loop);
+
+      expect(await loop.complete(first.job, first.token, 1, nextToken(), 1)).toBeUndefined();
+
+      expect(await (await Job.fromId(queues.medium, 'medium-1'))?.getState()).toBe('completed');
+      expect(await (await Job.fromId(queues.medium, 'medium-2'))?.getState()).toBe('prioritized');
     });
 
     it('takes a high task queued while mediums are drained next, not the next medium', async () => {
@@ -301,7 +332,8 @@ describe(TaskTaker.name, () => {
       for (const label of ['1', '2', '3']) await add('medium', label);
       await add('high', '1');
       const shortLocks = taker(['high', 'medium', 'low'], 1000);
-      const renewal = new LockRenewal(new Map(Object.entries(workers)), LOCK_MS, (message) => {
+      const byName = new Map(Object.values(workers).map((w) => [w.qualifiedName, w]));
+      const renewal = new LockRenewal(byName, LOCK_MS, (message) => {
         throw new Error(message);
       });
       const taken = [];

@@ -2,6 +2,7 @@
 // Redis: one client cannot fill Redis or hold the workers for everyone else.
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import { SHARD_RUN } from '../../src/workers/sharded-taker';
 import { REDIS_URL, eventually } from '../support/services';
 import { TestStack, type Task } from '../support/stack';
 
@@ -26,7 +27,7 @@ async function storedData(
   queue: string,
   id: string,
 ): Promise<{ input: unknown; meta: Record<string, unknown> } | undefined> {
-  const raw = await redis.hget(`${stack.prefix}:${queue}:${id}`, 'data');
+  const raw = await redis.hget(`${stack.prefixOfTask(id)}:${queue}:${id}`, 'data');
   return raw === null
     ? undefined
     : (JSON.parse(raw) as { input: unknown; meta: Record<string, unknown> });
@@ -38,6 +39,8 @@ describe('quotas per client', () => {
     QUOTA_TASKS_PER_CLIENT: '5',
     QUOTA_BYTES_PER_CLIENT: '12000',
     RATE_LIMIT_PER_MINUTE: '100000',
+    // Exact counts of one quota; 'quotas split over shards' below has them sharded.
+    REDIS_SHARDS: '1',
   });
   const submit = (key: string, data: unknown, type = 'echo') =>
     stack.request<Task & Problem>('POST', '/api/v1/tasks', { type, data }, as(key));
@@ -152,7 +155,11 @@ describe('what a task keeps in Redis', () => {
     const parent = await storedData(redis, stack, 'medium', batch.task_id);
     expect(parent?.input).toBeNull();
     expect(parent?.meta.children).toBe(2);
-    const childIds = await redis.zrange(`${stack.prefix}:medium:prioritized`, 0, -1);
+    const childIds = await redis.zrange(
+      `${stack.prefixOfTask(batch.task_id)}:medium:prioritized`,
+      0,
+      -1,
+    );
     const childInputs = await Promise.all(
       childIds.map((id) => storedData(redis, stack, 'medium', id)),
     );
@@ -169,7 +176,7 @@ describe('what a task keeps in Redis', () => {
     expect((done.result as { portfolios: number }).portfolios).toBe(2);
     // The claim is settled: no unfinished task, the result and records kept until RESULT_TTL_S.
     const claim = await eventually(async () => {
-      const held = await redis.hgetall(`${stack.prefix}:quota:addr:127.0.0.1`);
+      const held = await redis.hgetall(`${stack.prefixOfTask(batch.task_id)}:quota:addr:127.0.0.1`);
       return held['#tasks'] === '0' ? held : undefined;
     }, 'the batch claim to be settled');
     expect(claim[batch.task_id]).toMatch(/^0:\d+$/);
@@ -218,7 +225,7 @@ describe('a task nobody takes expires', () => {
     expect(JSON.stringify(counts.body)).toBeDefined();
     const redis = new Redis(REDIS_URL);
     try {
-      expect(await redis.exists(`${stack.prefix}:low:${task.task_id}`)).toBe(0);
+      expect(await redis.exists(`${stack.prefixOfTask(task.task_id)}:low:${task.task_id}`)).toBe(0);
     } finally {
       await redis.quit();
     }
@@ -266,10 +273,67 @@ describe('fair rotation between clients', () => {
     const before = aliceTasks.filter(
       (t) => t.started_at !== undefined && t.started_at < (bobDone.started_at ?? ''),
     ).length;
-    // Strict FIFO would run all 40 first; the rotation puts bob behind alice's first task.
-    expect(before).toBeLessThanOrEqual(2);
+    // Strict FIFO would run all 40 first; the rotation puts bob behind alice's first task (on
+    // his shard: the others take turns with it, SHARD_RUN tasks at a time at most).
+    expect(before).toBeLessThanOrEqual(2 + SHARD_RUN * (stack.shards.count - 1));
     // The priority a client sees is the one it gave, not the rotation's.
     expect(bobDone.priority).toBe(50);
     await stack.stopWorkers();
+  });
+});
+
+describe('quotas split over 3 shards', () => {
+  const stack = new TestStack({
+    API_KEYS: `alice:${ALICE}`,
+    QUOTA_TASKS_PER_CLIENT: '6',
+    RATE_LIMIT_PER_MINUTE: '100000',
+    REDIS_SHARDS: '3',
+  });
+  const post = (headers: Record<string, string> = {}) =>
+    stack.request<Task & Problem>(
+      'POST',
+      '/api/v1/tasks',
+      { type: 'echo', data: {} },
+      { ...as(ALICE), ...headers },
+    );
+
+  beforeAll(() => stack.startApi());
+  afterAll(() => stack.stop());
+
+  it('holds 6 tasks, 2 on each shard, moving a submission no key pins to a shard with room', async () => {
+    const accepted: Task[] = [];
+    for (let i = 0; i < 6; i++) {
+      const reply = await post();
+      expect(reply.status).toBe(202);
+      accepted.push(reply.body);
+    }
+    const perShard = [0, 1, 2].map(
+      (shard) => accepted.filter((t) => stack.shards.ofTask(t.task_id) === shard).length,
+    );
+    expect(perShard).toEqual([2, 2, 2]);
+
+    const refused = await post();
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({
+      quota: 'QUOTA_TASKS_PER_CLIENT',
+      limit: 2,
+      used: 2,
+      shards: 3,
+    });
+    expect(refused.body.detail).toMatch(
+      /QUOTA_TASKS_PER_CLIENT \(6\) allows 2 on each of the 3 shards \(REDIS_SHARDS\)/,
+    );
+    // A key pins its submission to its shard: refused there too, as that share is full.
+    expect((await post({ 'Idempotency-Key': randomUUID() })).status).toBe(429);
+
+    // A cancelled task gives its shard's place back, and the next submission finds it.
+    const freed = accepted[0];
+    expect(
+      (await stack.request('DELETE', `/api/v1/tasks/${freed.task_id}`, undefined, as(ALICE)))
+        .status,
+    ).toBe(200);
+    const again = await post();
+    expect(again.status).toBe(202);
+    expect(stack.shards.ofTask(again.body.task_id)).toBe(stack.shards.ofTask(freed.task_id));
   });
 });

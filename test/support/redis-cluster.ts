@@ -1,6 +1,7 @@
 // A local Redis Cluster (three masters, a replica each) for e2e tests, started and stopped
 // through the project's own script (`npm run redis-cluster`), as a developer would.
 import { Cluster, Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/load-config';
 import { createRedisClient } from '../../src/redis/redis-client';
 import { eventually, runScript } from './services';
@@ -82,4 +83,54 @@ export function restartClusterNode(firstPort: number, port: number): { pid: numb
   const json = out.split('\n').find((line) => line.startsWith('{'));
   if (!json) throw new Error(`redis-cluster restart printed no JSON:\n${out}`);
   return JSON.parse(json) as { pid: number };
+}
+
+/**
+ * SIGKILLs a cluster's master and, as a supervisor would, starts it again once `replica` has
+ * taken over: it rejoins as the new master's replica, and writes are confirmed
+ * (REDIS_WAIT_REPLICAS=1) again. Resolves then, with how long the promotion took in ms.
+ */
+export async function killMaster(
+  firstPort: number,
+  master: { port: number; pid: number },
+  replica: number,
+): Promise<number> {
+  const killed = Date.now();
+  process.kill(master.pid, 'SIGKILL');
+  await untilMaster(replica);
+  const promotedMs = Date.now() - killed;
+  restartClusterNode(firstPort, master.port);
+  return promotedMs;
+}
+
+/**
+ * Submits `body` as a client the docs describe: a 503 (Redis unavailable) or a 409 (a failed
+ * attempt's claim on the key still held) is retried after Retry-After, with the same key;
+ * `refused` hears of each. Answers the task id.
+ * @throws on any other answer, with `explain()` (what the APIs logged, say)
+ */
+export async function submitRetrying(
+  urlOf: (attempt: number) => string,
+  body: unknown,
+  key: string | undefined,
+  refused: (status: number | undefined, text: string) => void,
+  explain: () => string = () => '',
+): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(`${urlOf(attempt)}/api/v1/tasks`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(key === undefined ? {} : { 'Idempotency-Key': key }),
+      },
+      body: JSON.stringify(body),
+    }).catch(() => undefined);
+    if (response?.status === 202) return ((await response.json()) as { task_id: string }).task_id;
+    const text = (await response?.text()) ?? 'no answer';
+    if (response && response.status !== 503 && response.status !== 409) {
+      throw new Error(`submit: ${response.status} ${text}\n${explain()}`);
+    }
+    refused(response?.status, text);
+    await sleep(Number(response?.headers.get('retry-after') ?? '1') * 1000);
+  }
 }

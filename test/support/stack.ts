@@ -1,11 +1,12 @@
 // A Threadline stack for one test file: the real API and worker processes from dist/, on a
 // Redis key prefix of their own so that files never see each other's queues.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { shardPrefixes, Shards } from '../../src/config/shards';
 import { ELASTICSEARCH_URL, REDIS_URL, eventually, freePort, repoRoot } from './services';
 
 export interface RunningProcess {
@@ -92,6 +93,34 @@ export class TestStack {
   /** Every process started, for its log lines (stopped ones included). */
   private readonly started: RunningProcess[] = [];
 
+  /** The prefix of the unsharded layout's keys: REDIS_PREFIX, in braces on a cluster. */
+  get keyPrefix(): string {
+    return this.env.REDIS_CLUSTER_NODES ? `{${this.prefix}}` : this.prefix;
+  }
+
+  /** The stack's shards (REDIS_SHARDS of its environment), as the API and workers place keys. */
+  get shards(): Shards {
+    return this.shardsOf({});
+  }
+
+  /** The shards of processes started with `env` over the stack's own. */
+  shardsOf(env: Record<string, string>): Shards {
+    const count = Number(env.REDIS_SHARDS ?? this.env.REDIS_SHARDS ?? '1');
+    return new Shards(shardPrefixes(this.keyPrefix, count));
+  }
+
+  /** The key prefix of task `id`'s shard. */
+  prefixOfTask(id: string): string {
+    return this.shards.prefixOfTask(id);
+  }
+
+  /** Where the record of Idempotency-Key `key` is (its shard's prefix; hashed as the API does). */
+  idempotencyRecordKey(key: string): string {
+    const { shards } = this;
+    const hash = createHash('sha256').update(key).digest('hex');
+    return `${shards.prefixes[shards.ofString(key)]}:idempotency:${hash}`;
+  }
+
   /** `root`: the project whose build (`dist/`) runs; the repository unless a test built another. */
   constructor(
     env: Record<string, string> = {},
@@ -106,6 +135,8 @@ export class TestStack {
       // streams); tests find their lines by their own IDs.
       LOG_DATA_STREAM: TEST_DATA_STREAM,
       LOG_SPOOL_DIR: this.spoolDir,
+      // A whole suite can run sharded: REDIS_SHARDS=3 npm test.
+      ...(process.env.REDIS_SHARDS ? { REDIS_SHARDS: process.env.REDIS_SHARDS } : {}),
       ...env,
     };
   }
@@ -230,6 +261,11 @@ export class TestStack {
     await this.terminate(this.workers.splice(0));
   }
 
+  /** Stops the API processes started so far. */
+  async stopApis(): Promise<void> {
+    await this.terminate(this.apis.splice(0).map((a) => a.process));
+  }
+
   /** Stops every process and deletes this stack's Redis keys. */
   async stop(): Promise<void> {
     await this.terminate([...this.workers.splice(0), ...this.apis.splice(0).map((a) => a.process)]);
@@ -239,12 +275,15 @@ export class TestStack {
       return;
     }
     const redis = new Redis(this.env.REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    // The unsharded layout's keys, and those of every shard ({prefix:i}).
+    for (const pattern of [`${this.prefix}:*`, `{${this.prefix}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
     await redis.quit();
     rmSync(this.spoolDir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import Redis from 'ioredis';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ConfigModule } from '../../src/config/config.module';
 import { loadConfig } from '../../src/config/load-config';
 import { IdempotencyModule } from '../../src/idempotency/idempotency.module';
@@ -26,16 +26,18 @@ interface Problem {
 /** Where the cluster variant's Redis Cluster listens (6 ports). */
 const CLUSTER_PORT = 7300;
 
-// The same matrix on one Redis and on a Redis Cluster (every key in one slot: docs/scaling.md).
+// The same matrix on one Redis, on a Redis Cluster with every key in one slot, and on one
+// with the keys in 3 shards spread over its 3 masters (docs/scaling.md).
 describe.each([
-  ['one Redis', false],
-  ['a Redis Cluster', true],
-])('Idempotency-Key on %s', (_setup, onCluster) => {
+  ['one Redis', false, 1],
+  ['a Redis Cluster', true, 1],
+  ['a Redis Cluster with 3 shards', true, 3],
+])('Idempotency-Key on %s', (_setup, onCluster, shards) => {
   const stack = new TestStack({
     IDEMPOTENCY_TTL_S: '3600',
     ...(onCluster ? { REDIS_CLUSTER_NODES: clusterNodeList(CLUSTER_PORT) } : {}),
+    ...(shards > 1 ? { REDIS_SHARDS: String(shards) } : {}),
   });
-  const keyPrefix = onCluster ? `{${stack.prefix}}` : stack.prefix;
   const body = { type: 'echo', data: { message: 'once' } };
 
   beforeAll(async () => {
@@ -171,15 +173,35 @@ describe.each([
     expect(await queuedInMedium()).toBe(before + 1);
   });
 
+  it("puts each key's record and task on the key's shard, spread over every shard", async () => {
+    const keys = Array.from({ length: 24 }, () => randomUUID());
+    const ids = await Promise.all(keys.map(async (key) => (await post(body, key)).body.task_id));
+    const redis = onCluster
+      ? clusterClient(stack.env.REDIS_CLUSTER_NODES ?? '')
+      : new Redis(stack.env.REDIS_URL);
+    const placed = await Promise.all(
+      keys.map(async (key, i) => {
+        const prefix = stack.prefixOfTask(ids[i]);
+        const record = await redis.get(stack.idempotencyRecordKey(key));
+        return {
+          same: stack.idempotencyRecordKey(key).startsWith(`${prefix}:`),
+          record: record !== null && record.includes(ids[i]),
+          prefix,
+        };
+      }),
+    );
+    redis.disconnect();
+    expect(placed.filter((p) => !p.same || !p.record)).toEqual([]);
+    expect(new Set(placed.map((p) => p.prefix)).size).toBe(stack.shards.count);
+  });
+
   it('keeps a key for IDEMPOTENCY_TTL_S', async () => {
     const key = randomUUID();
     await post(body, key);
     const redis = onCluster
       ? clusterClient(stack.env.REDIS_CLUSTER_NODES ?? '')
       : new Redis(stack.env.REDIS_URL);
-    const ttl = await redis.ttl(
-      `${keyPrefix}:idempotency:${createHash('sha256').update(key).digest('hex')}`,
-    );
+    const ttl = await redis.ttl(stack.idempotencyRecordKey(key));
     redis.disconnect();
     expect(ttl).toBeGreaterThan(3500);
     expect(ttl).toBeLessThanOrEqual(3600);

@@ -52,7 +52,8 @@ describe('task lifecycle', () => {
     await stack.until(task.task_id, ['completed']);
     const redis = new Redis(stack.env.REDIS_URL);
     const opts = JSON.parse(
-      (await redis.hget(`${stack.prefix}:medium:${task.task_id}`, 'opts')) ?? '{}',
+      (await redis.hget(`${stack.prefixOfTask(task.task_id)}:medium:${task.task_id}`, 'opts')) ??
+        '{}',
     ) as Record<string, unknown>;
     await redis.quit();
     expect(opts).toMatchObject({
