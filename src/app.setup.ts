@@ -14,6 +14,7 @@ import { PINO } from './logging/logging.module';
 import { documentProblems } from './problem/openapi-problems';
 import { ProblemView } from './problem/problem.dto';
 import { TaskQueueRepository } from './queues/task-queue.repository';
+import { TASK_QUEUES } from './config/queue-names';
 import { EVENT_ACTION } from './logging/event-actions.mjs';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
@@ -79,7 +80,14 @@ export function configureApp(app: NestExpressApplication): void {
     queues: app
       .get(TaskQueueRepository)
       .allQueues()
-      .map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
+      // With shards, each shard's `high` is a queue of its own: named by its key prefix.
+      .map(
+        (queue, _, all) =>
+          new BullMQAdapter(queue, {
+            readOnlyMode: true,
+            ...(all.length > TASK_QUEUES.length ? { prefix: `${queue.opts.prefix}:` } : {}),
+          }),
+      ),
     serverAdapter: board,
   });
   app.use(QUEUE_DASHBOARD_PATH, board.getRouter());

@@ -141,7 +141,11 @@ describe('npm run bench:cluster -- --smoke', () => {
     }
     expect(rows.filter((cells) => cells[0].startsWith('POST /api/v1/tasks'))).toHaveLength(3);
     // REDIS_SHARDS=1 against 3: the end-to-end figures, and each of the 3 masters' share.
-    expect(rows.filter((cells) => /tasks\/s end to end|submits\/s/.test(cells[0]))).toHaveLength(2);
+    expect(
+      rows.filter((cells) =>
+        /tasks\/s end to end|submits\/s|per task, all masters|commands per task/.test(cells[0]),
+      ),
+    ).toHaveLength(4);
     const split = rows.filter((cells) => cells[0].startsWith('share of'));
     expect(split.map((cells) => cells[0])).toEqual([
       'share of the commands, per master (highest first)',
@@ -149,6 +153,7 @@ describe('npm run bench:cluster -- --smoke', () => {
     ]);
     for (const cells of split) {
       for (const side of cells.slice(1, 3)) expect(side).toMatch(/^\d+% \/ \d+% \/ \d+%$/);
+      expect(cells[3]).toMatch(/^[\d.]+$/);
     }
     expect(report).toMatch(/With 3 shards every master's share is (NOT )?within ±15% of a third\./);
     for (const cells of rows.filter((row) => !row[0].startsWith('share of'))) {

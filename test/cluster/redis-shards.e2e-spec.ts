@@ -93,6 +93,16 @@ describe('3 shards on a Redis Cluster of 3 masters', () => {
     expect(queues.body.shards.map((s) => [s.shard, s.prefix])).toEqual(
       stack.shards.prefixes.map((prefix, shard) => [shard, prefix]),
     );
+    // The dashboard lists each shard's queues, named by its prefix.
+    const board = await stack.request<{ queues: { name: string }[] }>(
+      'GET',
+      '/admin/queues/api/queues',
+    );
+    expect(board.body.queues.map((q) => q.name).sort()).toEqual(
+      stack.shards.prefixes
+        .flatMap((p) => ['high', 'low', 'medium'].map((q) => `${p}:${q}`))
+        .sort(),
+    );
     const perShard = queues.body.shards.map((s) => s.queues.medium.completed);
     expect(perShard.every((n) => n > 0)).toBe(true);
     expect(perShard.reduce((a, b) => a + b, 0)).toBe(queues.body.queues.medium.completed);
