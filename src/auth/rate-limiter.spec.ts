@@ -112,3 +112,54 @@ describe(RateLimiter.name, () => {
     await expect(limiter.check([{ policy, id, take: true }])).rejects.toThrow(/WRONGTYPE/);
   });
 });
+
+describe(`${RateLimiter.name} with REDIS_SHARDS=3`, () => {
+  const prefix = `tl-unit-rate-${randomUUID().slice(0, 8)}`;
+  const config = loadConfig({ REDIS_URL, REDIS_PREFIX: prefix, REDIS_SHARDS: '3' });
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const limiter = new RateLimiter(new RedisRepository(client, config), config);
+  const requests: RatePolicy = { name: 'requests', limit: 4, windowS: 60 };
+  const failures: RatePolicy = { name: 'failures', limit: 2, windowS: 60 };
+  /** A client address kept on `shard`. */
+  const addressOn = (shard: number): string => {
+    for (let i = 0; ; i++)
+      if (config.shards.ofString(`10.0.0.${i}`) === shard) return `10.0.0.${i}`;
+  };
+
+  afterAll(async () => {
+    const keys = await client.keys(`{${prefix}:*`);
+    if (keys.length > 0) await client.del(...keys);
+    await client.quit();
+  });
+
+  it("counts a key's requests once, on the key's shard, from addresses on other shards", async () => {
+    const key = randomUUID();
+    const keyShard = config.shards.ofString(key);
+    const [a, b] = [addressOn((keyShard + 1) % 3), addressOn((keyShard + 2) % 3)];
+    const from = (address: string) =>
+      limiter.check([
+        { policy: failures, id: address, take: false },
+        { policy: requests, id: key, take: true },
+      ]);
+    const answers = [];
+    for (const address of [a, b, a, b, a]) answers.push((await from(address)).allowed);
+    expect(answers).toEqual([true, true, true, true, false]);
+    const kept = `${config.shards.prefixes[keyShard]}:rate:requests:${key}`;
+    expect(await client.zcard(kept)).toBe(4);
+  });
+
+  it("refuses a key's request once its address has failed too often, on the address's shard", async () => {
+    const key = randomUUID();
+    const address = addressOn((config.shards.ofString(key) + 1) % 3);
+    for (let i = 0; i < 2; i++) {
+      await limiter.check([{ policy: failures, id: address, take: true }]);
+    }
+    const decision = await limiter.check([
+      { policy: failures, id: address, take: false },
+      { policy: requests, id: key, take: true },
+    ]);
+    expect(decision.allowed).toBe(false);
+    expect(decision.refusedBy?.policy).toBe(failures);
+    expect(decision.states.map((s) => s.policy.name)).toEqual(['failures', 'requests']);
+  });
+});

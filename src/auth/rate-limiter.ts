@@ -60,9 +60,52 @@ export class RateLimiter {
    * @throws RedisUnavailableError (or the command's error) when Redis cannot be asked
    */
   async check(buckets: readonly RateBucket[], now?: number): Promise<RateDecision> {
-    // One script, so one hash slot: the shard of the first bucket's client (an address).
+    // Each bucket is kept on its client's shard (an address's, a key name's), so that a
+    // client's count is one whichever way it comes and no one master holds every count. The
+    // buckets of one shard are checked in one script, the shards' scripts side by side: when
+    // one refuses, another may have counted the request already (a key's request refused for
+    // its address's failures), which errs on the side of refusing.
     const { shards } = this.config;
-    const prefix = shards.prefixes[shards.ofString(buckets[0]?.id ?? '')];
+    const groups = new Map<number, number[]>();
+    buckets.forEach(({ id }, i) => {
+      const shard = shards.ofString(id);
+      groups.set(shard, [...(groups.get(shard) ?? []), i]);
+    });
+    const replies = await Promise.all(
+      [...groups].map(([shard, indexes]) =>
+        this.run(
+          shards.prefixes[shard],
+          indexes.map((i) => buckets[i]),
+          now,
+        ).then((reply) => ({ indexes, reply })),
+      ),
+    );
+    const states: RateState[] = [];
+    let allowed = true;
+    for (const { indexes, reply } of replies) {
+      if (Number(reply[0]) !== 1) allowed = false;
+      indexes.forEach((bucket, j) => {
+        const { policy } = buckets[bucket];
+        const count = Number(reply[2 + 2 * j]);
+        const waitMs = Number(reply[3 + 2 * j]);
+        states[bucket] = {
+          policy,
+          remaining: Math.max(0, policy.limit - count),
+          resetS: Math.ceil(Math.max(0, waitMs) / 1000),
+        };
+      });
+    }
+    if (allowed) return { allowed, states };
+    const full = states.find((state) => state.remaining === 0) ?? states[0];
+    return { allowed, states, refusedBy: { ...full, resetS: Math.max(1, full.resetS) } };
+  }
+
+  /** SLIDING_WINDOW_SCRIPT over `buckets`, all kept under `prefix` (one hash slot). */
+  private async run(
+    prefix: string,
+    buckets: readonly RateBucket[],
+    now: number | undefined,
+  ): Promise<number[]> {
     const keys = buckets.map(({ policy, id }) => `${prefix}:rate:${policy.name}:${id}`);
     const args = [
       now === undefined ? '' : String(Math.floor(now)),
@@ -73,7 +116,7 @@ export class RateLimiter {
         take ? '1' : '0',
       ]),
     ];
-    const reply = await this.redis.run(async (client) => {
+    return this.redis.run(async (client) => {
       try {
         return (await client.evalsha(this.sha, keys.length, ...keys, ...args)) as number[];
       } catch (error) {
@@ -86,19 +129,6 @@ export class RateLimiter {
         )) as number[];
       }
     });
-    const states = buckets.map(({ policy }, i): RateState => {
-      const count = Number(reply[2 + 2 * i]);
-      const waitMs = Number(reply[3 + 2 * i]);
-      return {
-        policy,
-        remaining: Math.max(0, policy.limit - count),
-        resetS: Math.ceil(Math.max(0, waitMs) / 1000),
-      };
-    });
-    const allowed = Number(reply[0]) === 1;
-    if (allowed) return { allowed, states };
-    const full = states.find((state) => state.remaining === 0) ?? states[0];
-    return { allowed, states, refusedBy: { ...full, resetS: Math.max(1, full.resetS) } };
   }
 }
 

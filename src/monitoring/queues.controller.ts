@@ -63,11 +63,17 @@ class ShardCountsView {
       'The shard (0 to REDIS_SHARDS - 1); absent for the unsharded layout being drained.',
   })
   shard?: number;
-  @ApiProperty({
+  @ApiPropertyOptional({
     type: 'object',
     additionalProperties: { $ref: '#/components/schemas/QueueCountsView' },
+    description: 'Absent when the shard did not answer.',
   })
-  queues!: Record<string, QueueCountsView>;
+  queues?: Record<string, QueueCountsView>;
+  @ApiPropertyOptional({
+    description:
+      'Why the shard did not answer (its master failing over, say): it is left out of the sums.',
+  })
+  unavailable?: string;
 }
 
 class QueuesView {

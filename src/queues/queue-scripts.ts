@@ -140,14 +140,18 @@ const TASK_QUEUES_MAX = 99;
 
 /**
  * The first of a shard's served queues (1-based, in priority order, as in FINISH_AND_TAKE_LUA)
- * holding a task ready to take, waiting or prioritized; 0 when none does. A task due after a
- * retry backoff (delayed) is not seen until BullMQ's take promotes it. KEYS: the routing key
- * of the shard's slot (not read). ARGV: the served queues' key prefixes, in priority order.
+ * holding a task ready to take: waiting, prioritized, or delayed (a retry's backoff) and due,
+ * which BullMQ's take then promotes (its delayed set is scored `timestamp * 0x1000 + counter`,
+ * as its promoteDelayedJobs reads it); 0 when none does. KEYS: the routing key of the shard's
+ * slot (not read). ARGV: now (ms), then the served queues' key prefixes, in priority order.
  */
 export const PEEK_LUA = `
-for q = 1, #ARGV do
-  if redis.call('LLEN', ARGV[q] .. 'wait') > 0 or redis.call('ZCARD', ARGV[q] .. 'prioritized') > 0 then
-    return q
+local due = (tonumber(ARGV[1]) + 1) * 0x1000 - 1
+for q = 2, #ARGV do
+  local prefix = ARGV[q]
+  if redis.call('LLEN', prefix .. 'wait') > 0 or redis.call('ZCARD', prefix .. 'prioritized') > 0
+    or #redis.call('ZRANGEBYSCORE', prefix .. 'delayed', 0, due, 'LIMIT', 0, 1) > 0 then
+    return q - 1
   end
 end
 return 0

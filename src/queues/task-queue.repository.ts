@@ -26,7 +26,10 @@ export interface ShardCounts {
   prefix: string;
   /** The shard's number; absent for the unsharded layout being drained. */
   shard?: number;
-  queues: Record<TaskQueue, QueueCounts>;
+  /** Its counts; absent when it did not answer. */
+  queues?: Record<TaskQueue, QueueCounts>;
+  /** Why it did not answer (its master failing over, say). */
+  unavailable?: string;
 }
 
 /** Task counts per queue and state, summed over the shards, and shard by shard. */
@@ -215,20 +218,34 @@ export class TaskQueueRepository {
     return this.queues.all();
   }
 
-  /** Task counts per queue and state: summed over the shards, and shard by shard. */
+  /**
+   * Task counts per queue and state: summed over the shards, and shard by shard. A shard that
+   * does not answer (its master failing over) is listed `unavailable`, without counts, and
+   * left out of the sums.
+   * @throws RedisUnavailableError when no shard answers
+   */
   async counts(): Promise<AllCounts> {
-    return this.redis.run(async () => {
-      const shards = await Promise.all(
-        this.queues.entries().map(async ([prefix, group]): Promise<ShardCounts> => {
-          const shard = this.config.shards.prefixes.indexOf(prefix);
-          return { prefix, ...(shard < 0 ? {} : { shard }), queues: await countsOf(group) };
-        }),
-      );
-      const queues = Object.fromEntries(
-        TASK_QUEUES.map((q) => [q, sumCounts(shards.map((s) => s.queues[q]))]),
-      ) as Record<TaskQueue, QueueCounts>;
-      return { queues, shards };
+    const entries = this.queues.entries();
+    const read = await Promise.allSettled(
+      entries.map(([, group]) => this.redis.run(() => countsOf(group))),
+    );
+    if (read.every((r) => r.status === 'rejected')) throw read[0].reason;
+    const shards = entries.map(([prefix], i): ShardCounts => {
+      const shard = this.config.shards.prefixes.indexOf(prefix);
+      const outcome = read[i];
+      return {
+        prefix,
+        ...(shard < 0 ? {} : { shard }),
+        ...(outcome.status === 'fulfilled'
+          ? { queues: outcome.value }
+          : { unavailable: (outcome.reason as Error).message }),
+      };
     });
+    const answered = shards.flatMap((s) => (s.queues ? [s.queues] : []));
+    const queues = Object.fromEntries(
+      TASK_QUEUES.map((q) => [q, sumCounts(answered.map((counts) => counts[q]))]),
+    ) as Record<TaskQueue, QueueCounts>;
+    return { queues, shards };
   }
 
   /** The prefixes where task `id` may be: its shard's, then the drained layout's if any. */

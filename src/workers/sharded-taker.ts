@@ -80,10 +80,14 @@ export class ShardedTaker {
   async take(token: string): Promise<Job<TaskEnvelope> | undefined> {
     if (this.shards.length === 1) return this.shards[0].taker.take(token);
     for (let look = 0; look < 2; look++) {
-      // The first look may be a recent one; when what it promised was gone, look again.
+      // The first look may be a recent one: when it shows nothing, or what it promised is
+      // gone, look again before the slot goes to wait (a wake may have been spent already).
       await this.look(look > 0);
       const best = bestClass(this.view);
-      if (best === 0) return undefined;
+      if (best === 0) {
+        if (look > 0) return undefined;
+        continue;
+      }
       for (const i of this.inTurn(best)) {
         const job = await this.shards[i].taker.take(token, best);
         if (job) return job;
@@ -164,9 +168,14 @@ export class ShardedTaker {
     await this.looking;
   }
 
-  /** Shard `i`'s best ready class; 0 when it cannot say within PEEK_WAIT_MS. */
+  /**
+   * Shard `i`'s best ready class; 0 when it cannot say within PEEK_WAIT_MS, and at once while
+   * its last look is still unanswered (its master failing over), so that one dead shard does
+   * not slow every look at the others.
+   */
   private async peek(i: number): Promise<number> {
-    const asked = (this.peeks[i] ??= this.shards[i].taker
+    if (this.peeks[i]) return 0;
+    const asked = (this.peeks[i] = this.shards[i].taker
       .peek()
       .catch(() => 0)
       .finally(() => {

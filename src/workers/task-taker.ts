@@ -79,11 +79,12 @@ export class TaskTaker {
   }
 
   /**
-   * The first served queue (1-based, in priority order) with a task ready to take, or 0: a
-   * look that takes nothing, for a worker choosing between shards.
+   * The first served queue (1-based, in priority order) with a task ready to take (or a
+   * retry due), or 0: a look that takes nothing, for a worker choosing between shards.
    */
   async peek(): Promise<number> {
-    return this.connection[PEEK](this.script[1], ...this.workers.map((w) => w.keys['']));
+    const prefixes = this.workers.map((w) => w.keys['']);
+    return this.connection[PEEK](this.script[1], String(Date.now()), ...prefixes);
   }
 
   /**

@@ -26,7 +26,12 @@ const VICTIM = 1;
 
 interface QueuesReply {
   queues: Record<string, { completed: number }>;
-  shards: { prefix: string; shard?: number; queues: Record<string, { completed: number }> }[];
+  shards: {
+    prefix: string;
+    shard?: number;
+    queues: Record<string, { completed: number }>;
+    unavailable?: string;
+  }[];
 }
 
 describe('3 shards on a Redis Cluster of 3 masters', () => {
@@ -123,6 +128,7 @@ describe('3 shards on a Redis Cluster of 3 masters', () => {
     let killedAt = -1;
     let promotedMs = -1;
     let supervisor: Promise<void> = Promise.resolve();
+    let duringOutage: Promise<{ status: number; body: QueuesReply }> | undefined;
     let next = 0;
     const started = Date.now();
     await Promise.all(
@@ -136,6 +142,8 @@ describe('3 shards on a Redis Cluster of 3 masters', () => {
                 promotedMs = ms;
               },
             );
+            // Asked while the shard has no master: the others' counts, and why it has none.
+            duringOutage = stack.request<QueuesReply>('GET', '/api/v1/queues');
           }
           // One in four goes without a key: the router may move it off a failing shard.
           const key = n % 4 === 3 ? undefined : `shards-${stack.prefix}-${n}`;
@@ -160,6 +168,11 @@ describe('3 shards on a Redis Cluster of 3 masters', () => {
     // The victim's shard did pause: its pinned submissions met 503s.
     expect(refusedOnVictim).toBeGreaterThan(0);
     expect(refusedOnLive).toEqual([]);
+    const outage = await duringOutage;
+    expect(outage?.status).toBe(200);
+    expect(outage?.body.shards.map((s) => s.unavailable !== undefined)).toEqual(
+      [0, 1, 2].map((shard) => shard === VICTIM),
+    );
 
     const finished = await untilFinished(
       () => clusterClient(nodeList),

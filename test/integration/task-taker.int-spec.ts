@@ -167,6 +167,16 @@ describe(TaskTaker.name, () => {
     expect(await loop.peek()).toBe(3);
   });
 
+  it('peeks at a retry whose backoff is over, which the take then promotes', async () => {
+    const loop = taker();
+    await add('high', 'later', 60_000);
+    await add('medium', 'soon', 200);
+    expect(await loop.peek()).toBe(0);
+    await sleep(300);
+    expect(await loop.peek()).toBe(2);
+    expect(await loop.take(nextToken(), 2)).toMatchObject({ id: 'medium-soon' });
+  });
+
   it('takes only from the first `upTo` served queues when asked (a class seen on another shard)', async () => {
     await add('low', '1');
     const loop = taker();

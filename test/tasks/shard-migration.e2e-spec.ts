@@ -4,7 +4,12 @@
 import { TestStack, type Task } from '../support/stack';
 
 describe('moving from REDIS_SHARDS=1 to 3', () => {
-  const stack = new TestStack({ REDIS_SHARDS: '1' });
+  // A retry's backoff of 200 ms: the drained layout's retries must be run too.
+  const stack = new TestStack({
+    REDIS_SHARDS: '1',
+    TASK_FAULT_INJECTION: 'true',
+    TASK_BACKOFF_MS: '200',
+  });
   const sharded = { REDIS_SHARDS: '3', REDIS_SHARDS_PREVIOUS: '1' };
 
   afterAll(() => stack.stop());
@@ -15,6 +20,12 @@ describe('moving from REDIS_SHARDS=1 to 3', () => {
       Array.from({ length: 30 }, (_, i) => stack.submit('echo', { message: `before ${i}` })),
     );
     const toCancel = await stack.submit('echo', { message: 'cancel me' }, { queue: 'low' });
+    // Fails its first run, on the sharded worker: its retry waits in the old layout's queue.
+    const retried = await stack.submit(
+      'echo',
+      { message: 'again', fail: { kind: 'retryable', attempts: 1 } },
+      { queue: 'low' },
+    );
     await stack.stopApis();
 
     await stack.startApi(sharded);
@@ -32,6 +43,9 @@ describe('moving from REDIS_SHARDS=1 to 3', () => {
       expect((await stack.until(task.task_id, ['completed'])).status).toBe('completed');
     }
     expect((await stack.task(toCancel.task_id)).status).toBe('cancelled');
+    // A quiet layout: only the look at due retries takes it (nothing new arrives there).
+    const second = await stack.until(retried.task_id, ['completed', 'failed']);
+    expect(second).toMatchObject({ status: 'completed', attempts: 2 });
 
     // The new tasks are on the shards; the old ones stay where they were until they expire.
     const legacy = stack.keyPrefix;
