@@ -102,6 +102,12 @@ class QueuesView {
 
   @ApiProperty({ type: [WorkerView] })
   workers!: WorkerView[];
+
+  @ApiPropertyOptional({
+    description:
+      'Why the workers could not be listed (with REDIS_SHARDS, their registry is on one master, which may be failing over); `workers` is then empty.',
+  })
+  workers_unavailable?: string;
 }
 
 /** What Flower showed: queue depths per state and the workers alive. */
@@ -127,10 +133,24 @@ export class QueuesController {
     queues: Record<string, QueueCounts>;
     shards: ShardCounts[];
     workers: ListedWorker[];
+    workers_unavailable?: string;
   }> {
-    const [counts, workers] = await Promise.all([this.queue.counts(), this.workers.list()]);
-    if (isGranted(this.config.API_KEYS !== '', 'admin')) return { ...counts, workers };
-    return { ...counts, workers: workers.map(withoutWhereabouts) };
+    // The counts answer for the shards that can; the workers may be listed or not, apart.
+    const [counts, workers] = await Promise.all([
+      this.queue.counts(),
+      this.workers.list().then(
+        (list): { list: WorkerInfo[]; error?: string } => ({ list }),
+        (error: Error) => ({ list: [], error: error.message }),
+      ),
+    ]);
+    const shown = isGranted(this.config.API_KEYS !== '', 'admin')
+      ? workers.list
+      : workers.list.map(withoutWhereabouts);
+    return {
+      ...counts,
+      workers: shown,
+      ...(workers.error === undefined ? {} : { workers_unavailable: workers.error }),
+    };
   }
 }
 
