@@ -80,7 +80,12 @@ describe(Shards.name, () => {
   });
 
   it('serves a drained legacy prefix after the shards', () => {
-    expect(new Shards(['{a:0}', '{a:1}'], '{a}').served).toEqual(['{a:0}', '{a:1}', '{a}']);
+    const draining = new Shards(['{a:0}', '{a:1}'], '{a}');
+    expect(draining.served).toEqual(['{a:0}', '{a:1}', '{a}']);
+    // A task is looked for on its shard, then on the drained layout.
+    const id = draining.place('00000000-0000-4000-8000-000000000000', 1);
+    expect(draining.lookupsOfTask(id)).toEqual(['{a:1}', '{a}']);
+    expect(new Shards(['{a:0}', '{a:1}']).lookupsOfTask(id)).toEqual(['{a:1}']);
     expect(() => new Shards([])).toThrow(/1 to 64 shards/);
   });
 });

@@ -50,6 +50,15 @@ export class Shards {
     return this.prefixes[this.ofTask(id)];
   }
 
+  /**
+   * Where task `id` may be, in the order to look: its shard's prefix, then, while it is
+   * drained, the unsharded layout's (a task queued before the move to shards).
+   */
+  lookupsOfTask(id: string): readonly string[] {
+    const own = this.prefixOfTask(id);
+    return this.legacy === undefined ? [own] : [own, this.legacy];
+  }
+
   /** The shard a string (an idempotency key, a client) is kept on: its hash slot's. */
   ofString(value: string): number {
     return this.count === 1 ? 0 : hashSlot(value) % this.count;

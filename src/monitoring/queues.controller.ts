@@ -13,11 +13,8 @@ import { isGranted } from '../auth/grants';
 import { AppConfig } from '../config/app-config';
 import { ProblemView } from '../problem/problem.dto';
 import { TASK_QUEUES } from '../config/queue-names';
-import {
-  type QueueCounts,
-  type ShardCounts,
-  TaskQueueRepository,
-} from '../queues/task-queue.repository';
+import type { QueueCounts, ShardCounts } from '../queues/queue-counts';
+import { TaskQueueRepository } from '../queues/task-queue.repository';
 import { WorkerRegistryRepository, type WorkerInfo } from '../workers/worker-registry.repository';
 
 class QueueCountsView {

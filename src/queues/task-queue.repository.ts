@@ -8,35 +8,12 @@ import { RedisRepository } from '../redis/redis.repository';
 import type { NewTask, TaskEnvelope, TaskError, TaskSnapshot } from './task';
 import { fairPriority } from './fair-priority';
 import { type QueueCall, queueCall } from './queue-call';
-import { type QueueGroup, ShardQueues } from './shard-queues';
+import { type AllCounts, countShards } from './queue-counts';
+import { ShardQueues } from './shard-queues';
 import { toSnapshot } from './task-snapshot';
 import { TASK_QUEUES, type TaskQueue } from '../config/queue-names';
 
 export const FLOW_PRODUCER = 'tasks';
-
-/** Counts of tasks per state, as BullMQ keeps them. */
-export type QueueCounts = Record<
-  'waiting' | 'prioritized' | 'delayed' | 'waiting-children' | 'active' | 'completed' | 'failed',
-  number
->;
-
-/** The counts of every queue of one shard (or of the drained unsharded layout). */
-export interface ShardCounts {
-  /** The shard's key prefix (its hash tag on a cluster). */
-  prefix: string;
-  /** The shard's number; absent for the unsharded layout being drained. */
-  shard?: number;
-  /** Its counts; absent when it did not answer. */
-  queues?: Record<TaskQueue, QueueCounts>;
-  /** Why it did not answer (its master failing over, say). */
-  unavailable?: string;
-}
-
-/** Task counts per queue and state, summed over the shards, and shard by shard. */
-export interface AllCounts {
-  queues: Record<TaskQueue, QueueCounts>;
-  shards: ShardCounts[];
-}
 
 /** Outcome of a cancel request. */
 export type CancelOutcome = 'cancelled' | 'not-found' | 'already-started' | 'child-of-flow';
@@ -133,7 +110,7 @@ export class TaskQueueRepository {
    */
   async find(id: string): Promise<TaskSnapshot | undefined> {
     return this.redis.run(async (client) => {
-      for (const prefix of this.lookups(id)) {
+      for (const prefix of this.config.shards.lookupsOfTask(id)) {
         const job = await this.locate(prefix, id);
         if (job) {
           const queue = job.queueName as TaskQueue;
@@ -219,40 +196,14 @@ export class TaskQueueRepository {
   }
 
   /**
-   * Task counts per queue and state: summed over the shards, and shard by shard. A shard that
-   * does not answer (its master failing over) is listed `unavailable`, without counts, and
-   * left out of the sums.
+   * Task counts per queue and state: summed over the shards, and shard by shard (see
+   * queue-counts.ts: a shard that does not answer is listed unavailable).
    * @throws RedisUnavailableError when no shard answers
    */
   async counts(): Promise<AllCounts> {
-    const entries = this.queues.entries();
-    const read = await Promise.allSettled(
-      entries.map(([, group]) => this.redis.run(() => countsOf(group))),
+    return countShards(this.queues.entries(), this.config.shards.prefixes, (read) =>
+      this.redis.run(read),
     );
-    if (read.every((r) => r.status === 'rejected')) throw read[0].reason;
-    const shards = entries.map(([prefix], i): ShardCounts => {
-      const shard = this.config.shards.prefixes.indexOf(prefix);
-      const outcome = read[i];
-      return {
-        prefix,
-        ...(shard < 0 ? {} : { shard }),
-        ...(outcome.status === 'fulfilled'
-          ? { queues: outcome.value }
-          : { unavailable: (outcome.reason as Error).message }),
-      };
-    });
-    const answered = shards.flatMap((s) => (s.queues ? [s.queues] : []));
-    const queues = Object.fromEntries(
-      TASK_QUEUES.map((q) => [q, sumCounts(answered.map((counts) => counts[q]))]),
-    ) as Record<TaskQueue, QueueCounts>;
-    return { queues, shards };
-  }
-
-  /** The prefixes where task `id` may be: its shard's, then the drained layout's if any. */
-  private lookups(id: string): string[] {
-    const { shards } = this.config;
-    const own = shards.prefixOfTask(id);
-    return shards.legacy === undefined ? [own] : [own, shards.legacy];
   }
 
   /** The job with this id under `prefix`, in whichever queue holds it (ids are unique). */
@@ -266,7 +217,7 @@ export class TaskQueueRepository {
   private async locateAnywhere(
     id: string,
   ): Promise<{ job: Job<TaskEnvelope>; prefix: string } | undefined> {
-    for (const prefix of this.lookups(id)) {
+    for (const prefix of this.config.shards.lookupsOfTask(id)) {
       const job = await this.locate(prefix, id);
       if (job) return { job, prefix };
     }
@@ -308,30 +259,4 @@ function envelope(task: NewTask): TaskEnvelope {
       ...(task.index === undefined ? {} : { index: task.index }),
     },
   };
-}
-
-const STATES = [
-  'waiting',
-  'prioritized',
-  'delayed',
-  'waiting-children',
-  'active',
-  'completed',
-  'failed',
-] as const satisfies readonly (keyof QueueCounts)[];
-
-/** The counts of each queue of `group`. */
-async function countsOf(group: QueueGroup): Promise<Record<TaskQueue, QueueCounts>> {
-  const counts = await Promise.all(TASK_QUEUES.map((q) => group[q].getJobCounts(...STATES)));
-  return Object.fromEntries(TASK_QUEUES.map((q, i) => [q, counts[i] as QueueCounts])) as Record<
-    TaskQueue,
-    QueueCounts
-  >;
-}
-
-/** The state-by-state sum of `counts`. */
-function sumCounts(counts: readonly QueueCounts[]): QueueCounts {
-  const sum = Object.fromEntries(STATES.map((state) => [state, 0])) as QueueCounts;
-  for (const each of counts) for (const state of STATES) sum[state] += each[state] ?? 0;
-  return sum;
 }

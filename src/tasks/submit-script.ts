@@ -11,12 +11,8 @@ import {
 import type { QueueCall } from '../queues/queue-call';
 import type { NewTask } from '../queues/task';
 import { TaskQueueRepository } from '../queues/task-queue.repository';
-import {
-  CLAIM_QUOTA_LUA,
-  type QuotaClaim,
-  type QuotaDecision,
-  QuotaRepository,
-} from '../quotas/quota.repository';
+import { type QuotaClaim, type QuotaDecision, QuotaRepository } from '../quotas/quota.repository';
+import { CLAIM_QUOTA_LUA } from '../quotas/quota-scripts';
 import { LuaScript } from '../redis/lua-script';
 import type { RedisUnavailableError } from '../redis/redis-unavailable.error';
 import { RedisRepository } from '../redis/redis.repository';
