@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | --smoke] [-- --only seed,submit,context,drain,line,ship,trace]
+// npm run bench [-- --quick | --smoke] [-- --only seed,submit,context,metrics,drain,line,ship,trace]
 // [-- --out FILE]: Threadline against its peers, side by side in one run. (One Redis against a
 // Redis Cluster: npm run bench:cluster, bench/cluster.mts.)
 //
@@ -9,6 +9,7 @@
 //            and a bare Fastify + queue.add (the goal is against the faster of the two), with
 //            the API's peak RSS
 //   context: POST /api/v1/tasks with the flow context and stamping on vs off (LOG_CONTEXT)
+//   metrics: POST /api/v1/tasks with metrics on and /metrics scraped every second vs off (METRICS)
 //   drain:   20,000 no-op tasks through one Threadline worker vs one plain BullMQ Worker and
 //            vs one Celery worker (prefork, one pool process); then the whole machine: two
 //            Threadline worker processes (as WORKERS=2 npm start runs them) vs two plain BullMQ
@@ -176,6 +177,28 @@ const submitSides: Side[] = [
 const contextSides: Side[] = [
   { name: 'context on', start: api({ LOG_CONTEXT: 'true' }) },
   { name: 'context off', start: api({ LOG_CONTEXT: 'false' }) },
+];
+
+/** Scrapes the API's /metrics every second (Prometheus's usual interval is 15 s) until it stops. */
+async function scrapedEverySecond(spawned: Spawned, port: number): Promise<void> {
+  await listening(spawned, port);
+  const timer = setInterval(() => {
+    fetch(`http://127.0.0.1:${port}/metrics`)
+      .then((response) => {
+        if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+        return response.text();
+      })
+      .catch(() => clearInterval(timer));
+  }, 1000);
+  spawned.child.once('exit', () => clearInterval(timer));
+}
+const metricsSides: Side[] = [
+  {
+    name: 'metrics on, scraped every second',
+    start: api({ METRICS: 'true' }),
+    ready: scrapedEverySecond,
+  },
+  { name: 'metrics off', start: api({ METRICS: 'false' }) },
 ];
 
 interface SubmitResult {
@@ -668,6 +691,19 @@ async function main(): Promise<void> {
       '≥ 0.95',
     ]);
   }
+  if (runs('metrics')) {
+    section('metrics');
+    // As with the context: a few per cent apart, so more runs.
+    const r = await alternate('metrics', metricsSides, submitOnce, show, quick ? 1 : 7);
+    const [on, off] = metricsSides.map((s) => r[s.name]);
+    rows.push([
+      'POST /api/v1/tasks with metrics on and scraped every second, requests/s',
+      median(on.map((x) => x.rps)),
+      median(off.map((x) => x.rps)),
+      'same API, METRICS=false',
+      '≥ 0.97',
+    ]);
+  }
   if (runs('drain')) {
     section('drain');
     const showDrain = (x: DrainResult): string =>
@@ -804,7 +840,7 @@ async function main(): Promise<void> {
   const lines = [
     '# Benchmark results',
     '',
-    `Written by \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}, in ${duration(performance.now() - began)} (${took.join(', ')}). Medians of ${REPETITIONS} alternating run(s) per side (7 for context on/off and for the log line).`,
+    `Written by \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}, in ${duration(performance.now() - began)} (${took.join(', ')}). Medians of ${REPETITIONS} alternating run(s) per side (7 for context on/off, metrics on/off and the log line).`,
     '',
     '| figure | Threadline | peer | ratio | goal | peer is |',
     '| --- | ---: | ---: | ---: | ---: | --- |',

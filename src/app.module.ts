@@ -6,6 +6,7 @@ import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { LogStoreModule } from './logging/log-store.module';
 import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { ProblemDetailsFilter } from './problem/problem-details.filter';
 import { RedisModule } from './redis/redis.module';
@@ -21,6 +22,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot('threadline-api'),
+        MetricsModule.forRoot(),
         // Installs the log index template at start-up (ES_SETUP_ON_START).
         LogStoreModule,
         RedisModule,

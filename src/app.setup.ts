@@ -11,6 +11,7 @@ import { AppConfig } from './config/app-config';
 import { httpContextMiddleware } from './context/http-context.middleware';
 import { accessLogMiddleware } from './logging/access-log.middleware';
 import { PINO } from './logging/logging.module';
+import { Metrics } from './metrics/metrics';
 import { documentProblems } from './problem/openapi-problems';
 import { ProblemView } from './problem/problem.dto';
 import { TaskQueueRepository } from './queues/task-queue.repository';
@@ -36,7 +37,12 @@ export function configureApp(app: NestExpressApplication): void {
   // First in the chain, so that everything after it (body parsing included) runs in the flow.
   // LOG_CONTEXT=false leaves the context out (only to measure its cost), not the access line.
   if (config.LOG_CONTEXT) app.use(httpContextMiddleware(app.get<Logger>(PINO)));
-  app.use(accessLogMiddleware(app.get<Logger>(PINO)));
+  const metrics = app.get(Metrics);
+  app.use(
+    accessLogMiddleware(app.get<Logger>(PINO), (method, route, status, seconds) =>
+      metrics.httpRequest(method, route, status, seconds),
+    ),
+  );
   // API keys and rate limits before the body is read: a request without a valid key gets its
   // 401 (or 429) without a byte of its body parsed. Everything outside API_PATH (health,
   // readiness, docs, the trace page) is public; the ApiKeyGuard covers any other route.

@@ -22,4 +22,4 @@ export const API_KEYS_PATTERN = new RegExp(`^$|^${ENTRY}(,${ENTRY})*$`);
 
 /** The configuration error for a bad API_KEYS, with an example of every part. */
 export const API_KEYS_RULE =
-  'must be name:key[:grant[+grant]] entries separated by commas: names of a-z 0-9 _ -, keys of 24+ characters [A-Za-z0-9_-], grants high (may use the high queue) and admin (sees worker hosts and pids), e.g. API_KEYS=alice:$(openssl rand -hex 24):high+admin,reporting:$(openssl rand -hex 24)';
+  'must be name:key[:grant[+grant]] entries separated by commas: names of a-z 0-9 _ -, keys of 24+ characters [A-Za-z0-9_-], grants high (may use the high queue) and admin (sees worker hosts and pids, reads /metrics), e.g. API_KEYS=alice:$(openssl rand -hex 24):high+admin,reporting:$(openssl rand -hex 24)';

@@ -1,4 +1,5 @@
 import { IsNotEmpty, IsString, Matches } from 'class-validator';
+import { BooleanFlag } from './boolean-flag.decorator';
 import { IntRange } from './int-range.decorator';
 
 const PROXY = '(loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(/\\d{1,3})?)';
@@ -37,6 +38,27 @@ export class ServerSettings {
   /** Largest accepted request body, e.g. `1mb` or `200kb`. Default: `1mb`. */
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 200kb or 1mb' })
   BODY_LIMIT = '1mb';
+
+  /**
+   * Serve Prometheus metrics: `GET /metrics` on the API, and on METRICS_PORT when it is set.
+   * With API_KEYS set, a scrape needs a key with the admin grant. Default: `true`.
+   * @see docs/metrics.md
+   */
+  @BooleanFlag()
+  METRICS = true;
+
+  /**
+   * A port of its own for `GET /metrics` (0: none). A worker has no other HTTP server, so this
+   * is how it is scraped; on the API it is optional. Default: `0`.
+   * @see docs/metrics.md
+   */
+  @IntRange(0, 65535, '', 'METRICS_PORT=9464')
+  METRICS_PORT = 0;
+
+  /** Address the METRICS_PORT listener binds to. Default: `127.0.0.1` (`0.0.0.0` in a container). */
+  @IsString()
+  @IsNotEmpty({ message: 'must be a host name or IP address, e.g. METRICS_HOST=0.0.0.0' })
+  METRICS_HOST = '127.0.0.1';
 
   /** TRUST_PROXY as Express's `trust proxy` setting takes it. */
   get trustProxy(): boolean | number | string {

@@ -4,12 +4,29 @@ import type { AppLogger as Logger } from './logger';
 import { loggableHeaders } from './redact';
 import { EVENT_ACTION } from './event-actions.mjs';
 
+/** Told of each request once it is answered, with its route template (e.g. the metrics). */
+export type RequestObserver = (
+  method: string,
+  route: string,
+  status: number,
+  seconds: number,
+) => void;
+
+/**
+ * The route template a request matched (`/api/v1/tasks/:id`), which keeps a metric's label
+ * values few; `unmatched` for a request no route took (a 404, or one refused before routing).
+ */
+export function routeOf(req: Request): string {
+  const route: unknown = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof route === 'string' ? `${req.baseUrl}${route}` : 'unmatched';
+}
+
 /**
  * Writes each request's access line once, when the response finishes or the client goes away,
  * inside the request's flow context (when the HTTP context middleware runs before it), so that
  * it carries the IDs the request ended with.
  */
-export function accessLogMiddleware(logger: Logger) {
+export function accessLogMiddleware(logger: Logger, observe?: RequestObserver) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     const context = flowContext.get();
@@ -21,6 +38,7 @@ export function accessLogMiddleware(logger: Logger) {
       // The raw request target, cut short: JSON escaping keeps it inside its field.
       const path = req.originalUrl.split('?')[0].slice(0, 2048);
       const status = res.headersSent ? res.statusCode : 499;
+      observe?.(req.method, routeOf(req), status, Number(ns) / 1e9);
       const write = (): void =>
         logger.info(
           {

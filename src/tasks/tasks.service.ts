@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { flowContext } from '../context/flow-context';
 import type { AppLogger as Logger } from '../logging/logger';
 import { PINO } from '../logging/logging.module';
+import { Metrics } from '../metrics/metrics';
 import { redactDeep } from '../logging/redact';
 import { ProblemException } from '../problem/problem.exception';
 import { TaskQueueRepository } from '../queues/task-queue.repository';
@@ -35,6 +36,7 @@ export class TasksService {
     private readonly router: ShardRouter,
     @Inject(PINO) private readonly log: Logger,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -203,6 +205,8 @@ export class TasksService {
     }
     if (refused) throw new QuotaRefused(refused, client);
     flowContext.assign({ task_id: id });
+    this.metrics.taskSubmitted(dto.type, dto.queue);
+    for (const child of children ?? []) this.metrics.taskSubmitted(child.type, dto.queue);
     this.log.info(
       {
         'event.action': EVENT_ACTION.taskQueued,

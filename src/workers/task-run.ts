@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { type FlowContext, flowContext } from '../context/flow-context';
 import { decodeFlow } from '../context/job-meta.codec';
 import { PINO } from '../logging/logging.module';
+import { Metrics } from '../metrics/metrics';
 import type { TaskQueue } from '../config/queue-names';
 import { type TaskEnvelope, taskInput } from '../queues/task';
 import { PermanentTaskError } from '../tasks/permanent-task.error';
@@ -57,6 +58,7 @@ export class TaskRun {
     /** The task's own lines (lifecycle, progress, outcome), stamped with its flow context. */
     @Inject(PINO) private readonly taskLog: Pino,
     private readonly housekeeping: TaskHousekeeping,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -92,6 +94,11 @@ export class TaskRun {
     const attempt = job.attemptsStarted;
     const queueWaitMs =
       attempt === 1 && job.processedOn ? job.processedOn - job.timestamp : undefined;
+    this.metrics.taskStarted(
+      typeLabel(job),
+      job.queueName,
+      queueWaitMs === undefined ? undefined : queueWaitMs / 1000,
+    );
     this.taskLog.info(
       {
         'event.action': EVENT_ACTION.taskStarted,
@@ -156,6 +163,7 @@ export class TaskRun {
       }
       await this.housekeeping.ended(job, 'completed');
       const runMs = performance.now() - started;
+      this.metrics.taskEnded(typeLabel(job), job.queueName, 'completed', runMs / 1000);
       this.taskLog.info(
         {
           'event.action': EVENT_ACTION.taskCompleted,
@@ -191,6 +199,12 @@ export class TaskRun {
       },
     );
     if (recorded && !willRetry) await this.housekeeping.ended(job, 'failed');
+    this.metrics.taskEnded(
+      typeLabel(job),
+      job.queueName,
+      willRetry ? 'retried' : 'failed',
+      runMs / 1000,
+    );
     const fields = {
       'event.action': willRetry ? EVENT_ACTION.taskRetried : EVENT_ACTION.taskFailed,
       'event.duration': Math.round(runMs * 1e6),
@@ -217,6 +231,7 @@ export class TaskRun {
    * (which serves `queue`): says so in the task's flow.
    */
   async stalled(worker: Worker<TaskEnvelope>, queue: TaskQueue, jobId: string): Promise<void> {
+    this.metrics.taskStalled(queue);
     const job = await Job.fromId<TaskEnvelope>(worker, jobId).catch(() => undefined);
     const line = (): void =>
       this.taskLog.warn(
@@ -234,6 +249,11 @@ export class TaskRun {
   private get maxWaitMs(): number {
     return this.config.TASK_MAX_WAIT_S * 1000;
   }
+}
+
+/** A job's task type as a metric label: `unknown` for a name that is none (a job added by hand). */
+function typeLabel(job: Job<TaskEnvelope>): string {
+  return isTaskType(job.name) ? job.name : 'unknown';
 }
 
 /** A task that waited longer than TASK_MAX_WAIT_S for its first run: failed without running. */

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { LoggingModule } from '../logging/logging.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { QueuesModule } from '../queues/queues.module';
 import { QuotasModule } from '../quotas/quotas.module';
 import { RedisModule } from '../redis/redis.module';
@@ -20,6 +21,7 @@ export class WorkerModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot('threadline-worker'),
+        MetricsModule.forRoot(),
         RedisModule,
         QueuesModule,
         QuotasModule,
