@@ -6,13 +6,12 @@ import { isTimeBound, TIME_BOUND_RULE } from '../traces/time-bound';
 import { TraceSearch, TraceUnavailableError } from '../traces/trace-search';
 import { isServiceUrl } from '../config/is-service-url.validator';
 import { elasticsearchNodes } from '../elasticsearch/nodes';
+import { EXIT } from './exit-codes';
+import { err, out } from './output';
 import { COLOURS, cutNotice, PLAIN, renderTable, timelineRow } from './render';
+import { API_TIMEOUT_S, showTask } from './task-command';
+import { packageVersion } from './version';
 
-/** Exit codes, as documented in --help. */
-const FOUND = 0;
-const NOT_FOUND = 1;
-const USAGE_ERROR = 2;
-const UNREACHABLE = 3;
 /** How long --follow waits for a flow's first searchable line, in seconds. */
 const FOLLOW_START_S = 30;
 /** Lines a trace shows without --limit: the flow's first ones in time order. */
@@ -25,11 +24,12 @@ const MAX_LIMIT = 100_000;
 
 const USAGE = `Usage: threadline trace <id> [options]
        threadline task <task_id> [--api-url <url>]
+       threadline --version | --help
 
 trace  follows any ID (request_id, correlation_id, task_id or trace.id) across nginx, the API,
        the queue and the workers: the IDs and how they relate, every line in time order, and
        a summary (nginx → API latency, queue wait and run time per attempt, retries, status).
-task   prints a task's status from the API.
+task   prints a task's status from the API, as JSON.
 
 Options of trace:
   --format table|json|ndjson   table for people (default), json: the whole trace, ndjson: one line per log line
@@ -45,14 +45,22 @@ Options of trace:
   --insecure                   do not verify Elasticsearch's TLS certificate
 Credentials: ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD.
 
-Exit codes: 0 found; 1 nothing for that ID; 2 usage error; 3 Elasticsearch (or the API) unreachable.
+Options of task:
+  --api-url <url>              the API (default: THREADLINE_API_URL, else http://127.0.0.1:3000)
+Credentials: THREADLINE_API_KEY, one of the API's keys (its API_KEYS), sent as a Bearer token;
+             needed when the API has keys on, as docker compose runs it.
+
+Other options:
+  -V, --version                print the version
+  -h, --help                   print this help
+
+Exit codes: 0 found; 1 nothing for that ID (no such task); 2 usage error; 3 Elasticsearch or
+the API did not answer (down, ${API_TIMEOUT_S} s without an answer, or a 5xx or 429 from the API);
+4 the API refused THREADLINE_API_KEY (401, 403).
 Run it as npm run threadline -- trace <id>, or npx threadline trace <id>. See docs/trace.md.
 `;
 
 class UsageError extends Error {}
-
-const out = (text: string): void => void process.stdout.write(text);
-const err = (text: string): void => void process.stderr.write(`${text}\n`);
 
 function parse(argv: string[]) {
   try {
@@ -71,6 +79,7 @@ function parse(argv: string[]) {
         'api-url': { type: 'string' },
         insecure: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'V', default: false },
       },
     });
   } catch (error) {
@@ -129,7 +138,7 @@ async function trace(id: string, values: ReturnType<typeof parse>['values']): Pr
       err(
         `No log lines carry ${id} as a request_id, correlation_id, task_id or trace.id in ${search.url}.`,
       );
-      return NOT_FOUND;
+      return EXIT.NOT_FOUND;
     }
     const style = process.stdout.isTTY && !process.env.NO_COLOR ? COLOURS : PLAIN;
     if (format === 'json') out(`${JSON.stringify(found, null, 2)}\n`);
@@ -139,7 +148,7 @@ async function trace(id: string, values: ReturnType<typeof parse>['values']): Pr
     // json says `truncated` itself, and ndjson's stdout must stay one log line per line.
     if (found.truncated && format !== 'table') err(cutNotice(found.lines.length, MAX_LIMIT));
     if (values.follow) await follow(search, found, { format, style, limit });
-    return FOUND;
+    return EXIT.FOUND;
   } finally {
     await search.close();
   }
@@ -196,38 +205,29 @@ async function follow(
   if (format === 'table') out(`  flow ${current.summary.status}\n`);
 }
 
-async function task(id: string, apiUrl: string): Promise<number> {
-  let response: Response;
-  try {
-    response = await fetch(`${apiUrl.replace(/\/+$/, '')}/api/v1/tasks/${encodeURIComponent(id)}`);
-  } catch (error) {
-    err(
-      `The API at ${apiUrl} did not answer (${(error as Error).message}). Is it running? Pass --api-url or set THREADLINE_API_URL.`,
-    );
-    return UNREACHABLE;
-  }
-  const body = await response.text();
-  if (response.status === 404) {
-    err(`No task ${id} at ${apiUrl} (results are kept 7 days).`);
-    return NOT_FOUND;
-  }
-  out(`${body}\n`);
-  return response.ok ? FOUND : NOT_FOUND;
-}
-
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv);
   const [command, id, ...rest] = positionals;
   if (values.help || command === 'help') {
     out(USAGE);
-    return FOUND;
+    return EXIT.FOUND;
+  }
+  if (values.version) {
+    out(`${packageVersion()}\n`);
+    return EXIT.FOUND;
   }
   if (!command) throw new UsageError('no command given');
   if (!id) throw new UsageError(`${command} needs an ID`);
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   if (command === 'trace') return trace(id, values);
   if (command === 'task') {
-    return task(id, values['api-url'] ?? process.env.THREADLINE_API_URL ?? 'http://127.0.0.1:3000');
+    const apiUrl = values['api-url'] ?? process.env.THREADLINE_API_URL ?? 'http://127.0.0.1:3000';
+    if (!isServiceUrl(apiUrl, ['http:', 'https:'])) {
+      throw new UsageError(
+        '--api-url (or THREADLINE_API_URL) must be an http:// or https:// URL, e.g. http://127.0.0.1:3000',
+      );
+    }
+    return showTask(id, { apiUrl, apiKey: process.env.THREADLINE_API_KEY?.trim() || undefined });
   }
   throw new UsageError(`unknown command "${command}"`);
 }
@@ -240,12 +240,12 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       err(`threadline: ${error.message}\n`);
       process.stderr.write(USAGE);
-      process.exitCode = USAGE_ERROR;
+      process.exitCode = EXIT.USAGE_ERROR;
     } else if (error instanceof TraceUnavailableError) {
       err(
         `threadline: ${error.message}. Is it running (npm run services -- status)? Pass --es-url or set ELASTICSEARCH_URL.`,
       );
-      process.exitCode = UNREACHABLE;
+      process.exitCode = EXIT.UNREACHABLE;
     } else {
       err(`threadline: ${error instanceof Error ? error.message : String(error)}`);
       process.exitCode = 1;

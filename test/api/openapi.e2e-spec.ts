@@ -1,4 +1,8 @@
-// The OpenAPI document describes every endpoint, and the queue dashboard is served.
+// The OpenAPI document describes every endpoint, and the queue dashboard is served, where
+// the README says they are.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../support/services';
 import { TestStack } from '../support/stack';
 
 interface OpenApi {
@@ -83,10 +87,16 @@ describe('OpenAPI and the queue dashboard', () => {
     );
   });
 
-  it('serves the Swagger UI', async () => {
-    const reply = await stack.request('GET', '/api/docs');
-    expect(reply.status).toBe(200);
-    expect(reply.text).toMatch(/swagger-ui/i);
+  it('serves the OpenAPI document, its UI and the dashboard at the paths the README gives', async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const path = (pattern: RegExp): string => pattern.exec(readme)?.[1] ?? 'not in the README';
+    const json = await stack.request<OpenApi>('GET', path(/OpenAPI document at `([^`]+)`/));
+    expect(json.status).toBe(200);
+    expect(json.body?.openapi).toMatch(/^3\./);
+    const ui = await stack.request('GET', path(/\(to browse: `([^`]+)`\)/));
+    expect(ui.text).toMatch(/swagger-ui/i);
+    const dashboard = await stack.request('GET', path(/queue\s+dashboard at `([^`]+)`/));
+    expect(dashboard.text).toMatch(/<div id="root">/);
   });
 
   it('serves the queue dashboard at /admin/queues', async () => {
