@@ -53,6 +53,7 @@ describe('the job metadata codec', () => {
     request_id: 'req-1',
     correlation_id: 'flow-1',
     trace,
+    tracestate: 'rojo=00f067aa0ba902b7',
     owner: 'alice',
     client: 'key:alice',
     grants: ['high'],
@@ -71,6 +72,7 @@ describe('the job metadata codec', () => {
       request_id: 'req-1',
       correlation_id: 'flow-1',
       traceparent: `00-4bf92f3577b34da6a3ce929d0e0e4736-${trace.span_id}-01`,
+      tracestate: 'rojo=00f067aa0ba902b7',
       owner: 'alice',
     });
     expect(Object.keys(encodeFlow(submitted)).sort()).toEqual(
@@ -90,6 +92,7 @@ describe('the job metadata codec', () => {
         span_id: expect.stringMatching(/^[0-9a-f]{16}$/) as unknown,
         flags: '01',
       },
+      tracestate: 'rojo=00f067aa0ba902b7',
       ...job,
     });
     expect(restored.trace?.span_id).not.toBe(trace.span_id);

@@ -100,6 +100,15 @@ export const FLOW_FIELDS = [
     ],
   },
   {
+    // W3C Trace Context's vendor list, passed on with the trace to the worker, never logged
+    // (it is the trace vendors' own data, and may be 512 characters long).
+    context: 'tracestate',
+    kind: 'id',
+    meta: 'tracestate',
+    header: null,
+    log: [],
+  },
+  {
     // The API key (its name) the flow was submitted with (API_KEYS); only it may see its tasks.
     context: 'owner',
     kind: 'id',

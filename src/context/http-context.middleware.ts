@@ -1,8 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ServerResponse } from 'node:http';
 import { type FlowContext, flowContext } from './flow-context';
-import { flowHeaders } from './flow-fields';
-import { continueTrace, idProblem, newId } from './ids';
+import { flowHeaders, type TraceContext } from './flow-fields';
+import { SpanKind } from '@opentelemetry/api';
+import { continueTrace, idProblem, inboundTracestate, newId } from './ids';
+import { activeTrace, type HopSpan, startHopSpan } from './otel';
+import { routeOf } from './route-of';
 
 /** Where the middleware says that an inbound ID was replaced: the process's logger. */
 export interface ReplacedIdWarnings {
@@ -30,19 +33,39 @@ export function httpContextMiddleware(log: ReplacedIdWarnings) {
     const request_id = valid('x-request-id') ?? newId();
     const correlation_id = valid('x-correlation-id') ?? request_id;
     const inbound = req.headers.traceparent;
-    const { trace, valid: traceValid } = continueTrace(
-      typeof inbound === 'string' ? inbound : undefined,
-    );
-    if (inbound !== undefined && !traceValid) {
+    const continued = continueTrace(typeof inbound === 'string' ? inbound : undefined);
+    if (inbound !== undefined && !continued.valid) {
       replaced.push({ header: 'traceparent', reason: 'it is not a valid W3C traceparent' });
     }
+    const hop = otelHop(req, continued.trace, continued.valid);
 
     const context: FlowContext = {
       request_id,
       correlation_id,
-      trace,
+      trace: hop.trace,
+      ...(hop.tracestate === undefined ? {} : { tracestate: hop.tracestate }),
       client: `addr:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`,
     };
+    const span = hop.span;
+    if (span) {
+      let ended = false;
+      const end = (): void => {
+        if (ended) return;
+        ended = true;
+        const status = res.headersSent ? res.statusCode : 499;
+        const route = routeOf(req);
+        span.end({
+          name: route === 'unmatched' ? req.method : `${req.method} ${route}`,
+          attributes: {
+            'http.response.status_code': status,
+            ...(route === 'unmatched' ? {} : { 'http.route': route }),
+          },
+          ...(status >= 500 ? { error: `HTTP ${status}` } : {}),
+        });
+      };
+      res.once('finish', end);
+      res.once('close', end);
+    }
     // Written as the response's headers go out: by then a request about a task has joined
     // that task's flow (its correlation_id and task_id), whichever layer answers.
     beforeHeaders(res, () => {
@@ -56,9 +79,37 @@ export function httpContextMiddleware(log: ReplacedIdWarnings) {
           `inbound ${header} was invalid (${reason}); replaced by a generated one`,
         );
       }
-      next();
+      if (span) span.run(next);
+      else next();
     });
   };
+}
+
+/**
+ * This request's trace when the host process has an OpenTelemetry SDK: the span it has active
+ * (an HTTP instrumentation's), else a server span of Threadline's own; without an SDK, the span
+ * Threadline made (`trace`), continuing a valid inbound traceparent. The tracestate of a
+ * continued trace is passed on.
+ */
+function otelHop(
+  req: Request,
+  trace: TraceContext,
+  continued: boolean,
+): { trace: TraceContext; tracestate: string | undefined; span?: HopSpan } {
+  const tracestate = continued ? inboundTracestate(req.headers.tracestate) : undefined;
+  const active = activeTrace();
+  if (active) {
+    const parent =
+      continued && active.trace_id === trace.trace_id && trace.parent_span_id !== undefined
+        ? { parent_span_id: trace.parent_span_id }
+        : {};
+    return { trace: { ...active, ...parent }, tracestate };
+  }
+  const span = startHopSpan(req.method, SpanKind.SERVER, trace, tracestate, {
+    'http.request.method': req.method,
+    'url.path': req.path,
+  });
+  return span ? { trace: span.trace, tracestate: span.tracestate, span } : { trace, tracestate };
 }
 
 /** Where a response keeps what {@link beforeHeaders} must run as its headers go out. */

@@ -1,4 +1,4 @@
-import { continueTrace, idProblem, traceparentOf } from './ids';
+import { continueTrace, idProblem, inboundTracestate, traceparentOf } from './ids';
 
 describe(idProblem.name, () => {
   it.each([
@@ -63,5 +63,47 @@ describe(continueTrace.name, () => {
       ids.add(trace.trace_id).add(trace.span_id);
     }
     expect(ids.size).toBe(2000);
+  });
+});
+
+describe('continueTrace across traceparent versions', () => {
+  const ids = '4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7';
+
+  it('parses a future version with extra fields, passing it on as version 00', () => {
+    const { trace, valid } = continueTrace(`cc-${ids}-09-what-the-future-holds`);
+    expect(valid).toBe(true);
+    expect(trace).toMatchObject({
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      parent_span_id: '00f067aa0ba902b7',
+      // Only the flag version 00 knows (sampled) is carried over.
+      flags: '01',
+    });
+    expect(traceparentOf(trace)).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+  });
+
+  it('parses a future version without extra fields', () => {
+    expect(continueTrace(`01-${ids}-00`).valid).toBe(true);
+  });
+
+  it.each([
+    [`00-${ids}-01-extra`, 'version 00 with a fifth field'],
+    [`ff-${ids}-01`, 'the forbidden version ff'],
+    [`cc-${ids}-01extra`, 'a future version whose flags run on without a dash'],
+  ])('refuses %s (%s)', (header) => {
+    expect(continueTrace(header).valid).toBe(false);
+  });
+});
+
+describe(inboundTracestate.name, () => {
+  it('passes on a list of vendor entries, several headers joined', () => {
+    expect(inboundTracestate(['rojo=00f067aa0ba902b7', 'congo=t61rcWkgMzE'])).toBe(
+      'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE',
+    );
+  });
+
+  it('drops one that is too long or not printable ASCII', () => {
+    expect(inboundTracestate(`a=${'x'.repeat(600)}`)).toBeUndefined();
+    expect(inboundTracestate('a=b\r\nc=d')).toBeUndefined();
+    expect(inboundTracestate(undefined)).toBeUndefined();
   });
 });

@@ -29,22 +29,33 @@ export function newId(): string {
   return randomUUID();
 }
 
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+/** version-traceid-parentid-flags, then (in a version after 00 only) `-` and fields to come. */
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 
 /**
  * Continues the trace of a valid W3C `traceparent` with a new span for this hop, or starts a
- * new trace when there is none or it is invalid.
+ * new trace when there is none or it is invalid. A version after `00` is read as the
+ * specification asks: its first four fields as version 00's, whatever follows them (a later
+ * version's fields) ignored, and passed on as version 00 with the sampled flag only.
  * @see https://www.w3.org/TR/trace-context/#traceparent-header
+ * @see https://www.w3.org/TR/trace-context/#versioning-of-traceparent
  */
 export function continueTrace(traceparent: string | undefined): {
   trace: TraceContext;
   valid: boolean;
 } {
   const m = traceparent === undefined ? null : TRACEPARENT.exec(traceparent.trim());
-  const valid = m !== null && m[1] !== 'ff' && !/^0+$/.test(m[2]) && !/^0+$/.test(m[3]);
+  const valid =
+    m !== null &&
+    m[1] !== 'ff' &&
+    // Version 00 has exactly four fields; only a later one may have more.
+    (m[1] !== '00' || m[5] === undefined) &&
+    !/^0+$/.test(m[2]) &&
+    !/^0+$/.test(m[3]);
   if (valid && m) {
+    const flags = m[1] === '00' ? m[4] : (parseInt(m[4], 16) & 1).toString(16).padStart(2, '0');
     return {
-      trace: { trace_id: m[2], parent_span_id: m[3], span_id: newSpanId(), flags: m[4] },
+      trace: { trace_id: m[2], parent_span_id: m[3], span_id: newSpanId(), flags },
       valid,
     };
   }
@@ -52,6 +63,23 @@ export function continueTrace(traceparent: string | undefined): {
     trace: { trace_id: randomHex(32), span_id: newSpanId(), flags: '01' },
     valid: false,
   };
+}
+
+/** W3C's bound on a `tracestate` a vendor must pass on (at most 32 list members). */
+const TRACESTATE_MAX = 512;
+const TRACESTATE = /^[\x20-\x7e]*$/;
+
+/**
+ * The inbound `tracestate` to pass on with the trace, or undefined when there is none, it is
+ * longer than 512 characters, or it holds characters no list member may (W3C lets a vendor
+ * drop such a header; the trace itself is kept).
+ * @see https://www.w3.org/TR/trace-context/#tracestate-header
+ */
+export function inboundTracestate(header: string | string[] | undefined): string | undefined {
+  // Several tracestate headers are one list, in order.
+  const value = (Array.isArray(header) ? header.join(',') : header)?.trim();
+  if (!value || value.length > TRACESTATE_MAX || !TRACESTATE.test(value)) return undefined;
+  return value;
 }
 
 /** The `traceparent` that hands this hop's span on to the next one. */

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { flowContext } from '../context/flow-context';
+import { routeOf } from '../context/route-of';
 import type { AppLogger as Logger } from './logger';
 import { loggableHeaders } from './redact';
 import { EVENT_ACTION } from './event-actions.mjs';
@@ -11,15 +12,6 @@ export type RequestObserver = (
   status: number,
   seconds: number,
 ) => void;
-
-/**
- * The route template a request matched (`/api/v1/tasks/:id`), which keeps a metric's label
- * values few; `unmatched` for a request no route took (a 404, or one refused before routing).
- */
-export function routeOf(req: Request): string {
-  const route: unknown = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof route === 'string' ? `${req.baseUrl}${route}` : 'unmatched';
-}
 
 /**
  * Writes each request's access line once, when the response finishes or the client goes away,

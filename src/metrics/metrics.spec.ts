@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { routeOf } from '../logging/access-log.middleware';
+import { routeOf } from '../context/route-of';
 import { Metrics } from './metrics';
 import { scrapeRefusal } from './scrape-access';
 import { parseApiKeys } from '../auth/api-keys';

@@ -3,7 +3,9 @@ import { Job, UnrecoverableError, type Worker } from 'bullmq';
 import type { AppLogger as Pino } from '../logging/logger';
 import { AppConfig } from '../config/app-config';
 import { type FlowContext, flowContext } from '../context/flow-context';
+import { SpanKind } from '@opentelemetry/api';
 import { decodeFlow } from '../context/job-meta.codec';
+import { failActiveSpan, type HopSpan, startHopSpan } from '../context/otel';
 import { PINO } from '../logging/logging.module';
 import { Metrics } from '../metrics/metrics';
 import type { TaskQueue } from '../config/queue-names';
@@ -81,7 +83,14 @@ export class TaskRun {
       );
       return undefined;
     }
-    return flowContext.run(contextOf(job), () => this.attempt(job, token, complete));
+    const context = contextOf(job);
+    const span = consumerSpan(job, context);
+    if (!span) return flowContext.run(context, () => this.attempt(job, token, complete));
+    // The host's OpenTelemetry SDK made the run's span: the run's lines carry its ids.
+    context.trace = span.trace;
+    return flowContext.run(context, () =>
+      span.run(() => this.attempt(job, token, complete)).finally(() => span.end()),
+    );
   }
 
   /** One attempt of a task, inside its flow context, writing the lifecycle lines. */
@@ -188,6 +197,7 @@ export class TaskRun {
     runMs: number,
   ): Promise<void> {
     const failure = failureOf(error);
+    failActiveSpan(failure);
     const attempts = job.opts.attempts ?? 1;
     const willRetry = !isPermanent(failure) && job.attemptsMade + 1 < attempts;
     const retryInMs = this.config.TASK_BACKOFF_MS * 2 ** job.attemptsMade;
@@ -249,6 +259,28 @@ export class TaskRun {
   private get maxWaitMs(): number {
     return this.config.TASK_MAX_WAIT_S * 1000;
   }
+}
+
+/**
+ * The run's span, a consumer span of the submitting request's, when the host process has an
+ * OpenTelemetry SDK (attributes after OpenTelemetry's messaging conventions); else undefined.
+ */
+function consumerSpan(job: Job<TaskEnvelope>, context: FlowContext): HopSpan | undefined {
+  if (!context.trace) return undefined;
+  return startHopSpan(
+    `process ${job.queueName}`,
+    SpanKind.CONSUMER,
+    context.trace,
+    context.tracestate,
+    {
+      'messaging.system': 'bullmq',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': job.queueName,
+      'messaging.message.id': job.id ?? '',
+      'threadline.task.type': job.name,
+      'threadline.task.attempt': job.attemptsStarted,
+    },
+  );
 }
 
 /** A job's task type as a metric label: `unknown` for a name that is none (a job added by hand). */
