@@ -7,6 +7,8 @@ import { RedisSettings } from './redis.settings';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Log lines: their level and context, shipping them to Elasticsearch, and reading them back as traces. One section of `AppConfig`, which callers use. */
 export class LogSettings extends RedisSettings {
@@ -84,6 +86,23 @@ export class LogSettings extends RedisSettings {
   /** Lowest level written to the log. Default: `info`. */
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
+
+  /**
+   * How lines look on stdout: `json` (the ECS line, as shipped) or `pretty` (time, level,
+   * service, short IDs and message, for a person). Elasticsearch and the spool always get the
+   * JSON line. Default: unset, which is `pretty` when stdout is a terminal and `json` otherwise.
+   * @see docs/logging.md#on-a-terminal
+   */
+  @ValidateIf((config: LogSettings) => config.LOG_FORMAT !== '')
+  @IsIn(LOG_FORMATS, { message: `must be one of ${LOG_FORMATS.join(', ')}, e.g. LOG_FORMAT=json` })
+  LOG_FORMAT: LogFormat | '' = '';
+
+  /**
+   * Any value turns colour off in pretty lines, as in the scripts' output (https://no-color.org).
+   * Default: unset (colours on a terminal).
+   */
+  @IsString()
+  NO_COLOR = '';
 
   /**
    * Stamp every log line with the flow context (request_id, correlation_id, task_id, trace)

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import pino, { type DestinationStream } from 'pino';
 import type { AppConfig } from '../config/app-config';
+import { consoleFormat, prettyStdout } from './console-format';
 import type { ServiceName } from './logger';
 import { type ShippingSnapshot, ShippingStats } from './shipping/shipping-stats';
 import { LineBatcher } from './shipping/line-batcher';
@@ -27,10 +28,16 @@ export class LogTransportHandle {
 
   /**
    * Starts pino's transport thread (the spool and Elasticsearch, then stdout) when
-   * LOG_SHIPPING is on; else lines go to stdout only, from this thread.
+   * LOG_SHIPPING is on; else lines go to stdout only, from this thread. stdout gets the JSON
+   * lines, or their pretty form (LOG_FORMAT); the spool always gets the JSON.
    */
   static start(config: AppConfig, service: ServiceName): LogTransportHandle {
-    if (!config.LOG_SHIPPING) return new LogTransportHandle(undefined, undefined);
+    const format = consoleFormat(config);
+    if (!config.LOG_SHIPPING) {
+      // undefined: the logger's own JSON destination, untouched when pretty is off.
+      const destination = format.pretty ? prettyStdout(format.colour) : undefined;
+      return new LogTransportHandle(destination, undefined);
+    }
     const spoolDir = resolve(config.LOG_SPOOL_DIR);
     const stats = new ShippingStats();
     const options: ShippingTransportOptions = {
@@ -43,6 +50,7 @@ export class LogTransportHandle {
       bulkBytes: config.LOG_SHIP_BULK_BYTES,
       flushMs: config.LOG_SHIP_FLUSH_MS,
       stats: stats.buffer,
+      console: format,
     };
     const transport = pino.transport<ShippingTransportOptions>({
       target: join(__dirname, 'shipping', 'transport.js'),

@@ -2,6 +2,16 @@ import type { LoggerService } from '@nestjs/common';
 import type { AppLogger as Logger } from './logger';
 
 /**
+ * Nest's start-up detail, one line per module loaded and per route mapped: written at debug,
+ * so that a start at LOG_LEVEL=info shows what a person needs to read.
+ */
+const NEST_DETAIL_CONTEXTS: ReadonlySet<string> = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+]);
+
+/**
  * Nest's logger interface over pino, so that Nest's own lines (and ours through
  * `new Logger(context)`) are ECS lines stamped with the flow context like every other.
  */
@@ -9,7 +19,9 @@ export class PinoNestLogger implements LoggerService {
   constructor(private readonly pino: Logger) {}
 
   log(message: unknown, ...params: unknown[]): void {
-    this.write('info', message, params);
+    const context = params.at(-1);
+    const detail = typeof context === 'string' && NEST_DETAIL_CONTEXTS.has(context);
+    this.write(detail ? 'debug' : 'info', message, params);
   }
 
   error(message: unknown, ...params: unknown[]): void {

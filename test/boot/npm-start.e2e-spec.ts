@@ -1,8 +1,14 @@
 // `npm start` brings up Redis, Elasticsearch and the API, prints their addresses, and on
-// SIGINT or SIGTERM stops everything it started and nothing it found running.
+// SIGINT or SIGTERM stops everything it started and nothing it found running. In a terminal
+// its processes print lines for a person; piped, the JSON lines; Elasticsearch gets JSON.
+import { Client } from '@elastic/elasticsearch';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RUNTIME_ENV } from '../../scripts/lib/node-flags.mjs';
+import { allDocs, type LogDoc } from '../support/log-search';
 import {
   ELASTICSEARCH_URL,
   REDIS_URL,
@@ -17,28 +23,58 @@ interface Started {
   child: ChildProcess;
   output: () => string;
   exit: Promise<number | null>;
+  /** Stops it as a person would: SIGTERM to its group, or Ctrl-C in its terminal. */
+  stop: () => void;
 }
 
 /** Every `npm start` a test began: one a failed assertion left running is stopped after it. */
 const begun: Started[] = [];
 
-function npmStart(env: Record<string, string>): Started {
-  // `npm start` itself, without rebuilding (`npm test` has just built dist/), in its own
-  // process group, as a terminal would run it.
-  const child = spawn('npm', ['start', '--', '--no-build'], {
+const NPM_START = ['npm', 'start', '--', '--no-build'];
+
+/**
+ * `npm start` itself, without rebuilding (`npm test` has just built dist/), in its own process
+ * group, its output piped; or, with `terminal`, on a pseudo-terminal (util-linux `script`), as
+ * in a person's terminal: stdout and stderr are then the one terminal's output.
+ */
+function npmStart(env: Record<string, string>, { terminal = false } = {}): Started {
+  const [command, ...args] = terminal
+    ? ['script', '-qfec', NPM_START.join(' '), '/dev/null']
+    : NPM_START;
+  const child = spawn(command, args, {
     cwd: repoRoot,
     env: { ...process.env, NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [terminal ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     detached: true,
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const started = { child, output: () => output, exit };
+  // On the terminal, Ctrl-C reaches npm start's foreground group through the terminal itself.
+  const stop = (): void => {
+    if (terminal) child.stdin?.write('\u0003');
+    else process.kill(-(child.pid ?? 0), 'SIGTERM');
+  };
+  const started = { child, output: () => output, exit, stop };
   begun.push(started);
   return started;
 }
+
+/** The JSON lines of an output (the rest is npm start's own lines and pretty lines). */
+const jsonLines = (output: string): LogDoc[] =>
+  output
+    .split(/\r?\n/)
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogDoc);
+
+/** A terminal's output as lines of text, without colours. */
+const terminalLines = (output: string): string[] =>
+  // eslint-disable-next-line no-control-regex
+  output.replace(/\u001b\[[0-9;]*m/g, '').split(/\r?\n/);
+
+/** A pretty log line: time, level, service. */
+const PRETTY = /^\d\d:\d\d:\d\d\.\d{3} (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) (api|worker) /;
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -64,9 +100,9 @@ describe('npm start', () => {
   // A test that failed before it stopped its npm start would leave it running, and jest
   // waiting on it: SIGTERM to its whole group, and npm start stops what it started.
   afterEach(async () => {
-    for (const { child, exit } of begun.splice(0)) {
+    for (const { child, exit, stop } of begun.splice(0)) {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) continue;
-      process.kill(-child.pid, 'SIGTERM');
+      stop();
       await exit;
     }
   });
@@ -140,6 +176,14 @@ describe('npm start', () => {
     await waitForUp(started);
     expect(started.output()).toMatch(/redis +\S+ +\(reused\)/);
     expect(started.output()).toMatch(/elasticsearch +\S+ +\(reused\)/);
+    // Piped, its processes print the JSON lines, and no line for a person.
+    expect(jsonLines(started.output())).toContainEqual(
+      expect.objectContaining({
+        'service.name': 'threadline-api',
+        message: `API listening on http://127.0.0.1:${apiPort}`,
+      }),
+    );
+    expect(started.output()).not.toMatch(new RegExp(PRETTY.source, 'm'));
 
     // As Ctrl-C in a terminal: SIGINT to the whole foreground process group.
     process.kill(-(started.child.pid ?? 0), 'SIGINT');
@@ -150,5 +194,108 @@ describe('npm start', () => {
     );
     expect(await answers(`http://127.0.0.1:${apiPort}/health`)).toBe(false);
     expect(await answers(ELASTICSEARCH_URL)).toBe(true);
+  }, 120_000);
+
+  it('in a terminal prints lines for a person, ships the JSON lines, and warns of nothing on a first start', async () => {
+    const apiPort = await freePort();
+    // A data stream no process has shipped to: the API installs its template as it starts.
+    const dataStream = `logs-threadline-t${randomUUID().slice(0, 8)}`;
+    const spoolDir = mkdtempSync(join(tmpdir(), 'threadline-spool-'));
+    const client = new Client({ node: ELASTICSEARCH_URL });
+    try {
+      const started = npmStart(
+        {
+          PORT: String(apiPort),
+          REDIS_URL,
+          ELASTICSEARCH_URL,
+          REDIS_PREFIX: `tl-test-${randomUUID().slice(0, 8)}`,
+          LOG_DATA_STREAM: dataStream,
+          LOG_SPOOL_DIR: spoolDir,
+          // Unset: colours on, as in a terminal.
+          NO_COLOR: '',
+        },
+        { terminal: true },
+      );
+      await waitForUp(started);
+      const requestId = randomUUID();
+      const submitted = await fetch(`http://127.0.0.1:${apiPort}/api/v1/tasks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+        body: JSON.stringify({ type: 'echo', data: { message: 'on a terminal' } }),
+      });
+      expect(submitted.status).toBe(202);
+      const { task_id: taskId } = (await submitted.json()) as { task_id: string };
+      const short = { req: requestId.slice(0, 8), task: taskId.slice(0, 8) };
+      const completed = new RegExp(
+        `^\\S+ INFO  worker req=${short.req} corr=${short.req} task=${short.task} .*task ${taskId} completed in \\d+ ms$`,
+      );
+      await eventually(
+        () => Promise.resolve(terminalLines(started.output()).find((l) => completed.test(l))),
+        "the worker's pretty line for the task",
+      );
+
+      const lines = terminalLines(started.output());
+      expect(jsonLines(started.output())).toEqual([]);
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^\\S+ INFO  api    req=${short.req} corr=${short.req} task=${short.task} POST /api/v1/tasks 202 `,
+          ),
+        ),
+      );
+      expect(lines.filter((l) => PRETTY.test(l)).length).toBeGreaterThan(5);
+      // The level is coloured.
+      expect(started.output()).toContain('\u001b[32mINFO \u001b[0m');
+      // Nest's start-up detail is at debug, and the template being installed is no news.
+      expect(started.output()).not.toContain('Mapped {');
+      expect(started.output()).not.toContain('dependencies initialized');
+      expect(started.output()).not.toContain('no index template');
+      expect(started.output()).not.toContain('cannot ship log lines');
+
+      // Elasticsearch has the full JSON lines of the flow, from both processes.
+      const flow = await eventually(async () => {
+        const docs = await allDocs(client, dataStream, { term: { request_id: requestId } });
+        const services = new Set(docs.map((doc) => doc['service.name']));
+        return services.has('threadline-api') && services.has('threadline-worker')
+          ? docs
+          : undefined;
+      }, 'the flow in Elasticsearch');
+      expect(flow).toContainEqual(
+        expect.objectContaining({
+          '@timestamp': expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/) as unknown,
+          'log.level': 'info',
+          'service.name': 'threadline-api',
+          'event.dataset': 'threadline-api',
+          'event.action': 'http-request',
+          'http.response.status_code': 202,
+          request_id: requestId,
+          correlation_id: requestId,
+          'trace.id': expect.any(String) as unknown,
+          'event.sequence': expect.any(Number) as unknown,
+        }),
+      );
+      expect(flow).toContainEqual(
+        expect.objectContaining({
+          'service.name': 'threadline-worker',
+          'event.action': 'task-completed',
+          task_id: taskId,
+          message: expect.stringMatching(/^task \S+ completed in \d+ ms$/) as unknown,
+        }),
+      );
+      for (const doc of flow) expect(JSON.stringify(doc)).not.toContain('\\u001b');
+      const all = await allDocs(client, dataStream);
+      expect(all.filter((doc) => doc['event.action'] === 'log-shipping-failed')).toEqual([]);
+
+      started.stop();
+      await started.exit;
+      await eventually(
+        async () => ((await answers(`http://127.0.0.1:${apiPort}/health`)) ? undefined : true),
+        'the API to stop',
+      );
+    } finally {
+      await client.indices.deleteIndexTemplate({ name: dataStream }, { ignore: [400, 404] });
+      await client.close();
+      rmSync(spoolDir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

@@ -6,6 +6,12 @@ const REPEAT_WARNING_MS = 60_000;
 const DROP_WARNING_MS = 10_000;
 /** Spool fill levels worth a warning. */
 const FILL_WARNINGS = [0.5, 0.8];
+/**
+ * How long lines wait for an index template before the shipper warns. The API installs the
+ * template as it starts (ES_SETUP_ON_START) while its own shipper, and those of the workers
+ * started with it, already run: against a fresh Elasticsearch a short wait is expected.
+ */
+export const TEMPLATE_GRACE_MS = 20_000;
 
 export interface ShipperReportsOptions {
   /** The spool root (LOG_SPOOL_DIR) and its bound (LOG_SPOOL_MAX_BYTES), for messages. */
@@ -15,6 +21,8 @@ export interface ShipperReportsOptions {
   target: string;
   stats: ShippingStats;
   notice: ShipperNotice;
+  /** How long a missing index template is waited for in silence. Default: TEMPLATE_GRACE_MS. */
+  templateGraceMs?: number;
   /** What waits in the spool now. */
   backlog: () => { lines: number; bytes: number };
 }
@@ -27,7 +35,8 @@ export interface ShipperReportsOptions {
  */
 export class ShipperReports {
   private failingSince: number | undefined;
-  private lastFailureWarning = 0;
+  /** When the current failure was last reported; undefined while it has not been. */
+  private lastFailureWarning: number | undefined;
   private fillWarned = 0;
   private droppedUnreported = 0;
   private lastDropWarning = 0;
@@ -41,12 +50,18 @@ export class ShipperReports {
     return this.failingSince !== undefined;
   }
 
-  /** An attempt failed: reported at once, then every minute while it lasts. */
-  failed(reason: string): void {
+  /**
+   * An attempt failed: reported at once, then every minute while it lasts. A missing index
+   * template (`noTemplate`), which the API installs as it starts, is reported only once the
+   * failing has lasted TEMPLATE_GRACE_MS; if the template comes sooner, nothing is said.
+   */
+  failed(reason: string, noTemplate = false): void {
     const now = Date.now();
-    const first = this.failingSince === undefined;
     this.failingSince ??= now;
-    if (!first && now - this.lastFailureWarning < REPEAT_WARNING_MS) return;
+    const grace = noTemplate ? (this.options.templateGraceMs ?? TEMPLATE_GRACE_MS) : 0;
+    if (now - this.failingSince < grace) return;
+    if (this.lastFailureWarning !== undefined && now - this.lastFailureWarning < REPEAT_WARNING_MS)
+      return;
     this.lastFailureWarning = now;
     this.options.notice(
       'warn',
@@ -55,9 +70,9 @@ export class ShipperReports {
     );
   }
 
-  /** Every spooled line is delivered: says so when it followed a failure, and starts afresh. */
+  /** Every spooled line is delivered: says so when a failure was reported, and starts afresh. */
   drained(): void {
-    if (this.failingSince !== undefined) {
+    if (this.failingSince !== undefined && this.lastFailureWarning !== undefined) {
       const seconds = Math.round((Date.now() - this.failingSince) / 1000);
       this.options.notice(
         'info',
@@ -67,7 +82,7 @@ export class ShipperReports {
     }
     this.failingSince = undefined;
     this.fillWarned = 0;
-    this.lastFailureWarning = 0;
+    this.lastFailureWarning = undefined;
   }
 
   /** Counts lines not spooled: the spool is at its bound, or the disk refused (`error`). */

@@ -64,7 +64,8 @@ const lines = (from: number, to: number): string =>
   ).join('\n');
 
 /** The options a test may set. */
-type Knob = 'spoolMaxBytes' | 'bulkBytes' | 'adoptEveryMs' | 'deadLetterMaxBytes';
+type Knob =
+  'spoolMaxBytes' | 'bulkBytes' | 'adoptEveryMs' | 'deadLetterMaxBytes' | 'templateGraceMs';
 
 describe(TransportShipper.name, () => {
   let root: string;
@@ -85,6 +86,7 @@ describe(TransportShipper.name, () => {
       stats,
       stdout: (line) => stdout.push(line),
       adoptEveryMs: options.adoptEveryMs,
+      templateGraceMs: options.templateGraceMs,
     });
     shippers.push(shipper);
     return shipper;
@@ -286,13 +288,36 @@ describe(TransportShipper.name, () => {
 
   it('waits for an index template before shipping, and says how to install one', async () => {
     target.hasTemplate = false;
-    const shipper = start();
+    const shipper = start({ templateGraceMs: 200 });
     shipper.accept(lines(0, 3));
     await until(() => stats.state === 'waiting-for-template', 'the template check');
+    // Past the grace: the template is not coming by itself.
+    await until(() => actions().includes('log-shipping-failed'), 'the warning');
     expect(stdout.join('')).toContain('npm run es:setup');
     expect(target.stored.size).toBe(0);
     target.hasTemplate = true;
     await until(() => target.stored.size >= 3, 'the lines, once the template exists');
     expect(fs.existsSync(join(root, DEAD_LETTER_FILE))).toBe(false);
+  });
+
+  it('says nothing while a template being installed comes within the grace', async () => {
+    target.hasTemplate = false;
+    const shipper = start();
+    shipper.accept(lines(0, 3));
+    await until(() => stats.get('failed_attempts') >= 2, 'the shipper to wait for the template');
+    expect(stats.state).toBe('waiting-for-template');
+    target.hasTemplate = true;
+    await until(() => target.stored.size >= 3, 'the lines, once the template exists');
+    await until(() => stats.get('spooled') === 0, 'the spool to drain');
+    // Neither a failure nor a recovery: nothing that needs anyone's action happened.
+    expect(actions()).toEqual([]);
+  });
+
+  it('warns at once when Elasticsearch does not answer, grace or not', async () => {
+    target.up = false;
+    const shipper = start();
+    shipper.accept(lines(0, 3));
+    await until(() => actions().includes('log-shipping-failed'), 'the warning');
+    expect(stats.state).toBe('failing');
   });
 });

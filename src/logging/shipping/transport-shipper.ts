@@ -31,6 +31,8 @@ export interface TransportShipperOptions {
   stdout: (line: string) => void;
   /** How often the lease is renewed and left-behind spools are looked for. */
   adoptEveryMs?: number;
+  /** How long a missing index template is waited for in silence (see ShipperReports). */
+  templateGraceMs?: number;
 }
 
 /** First and longest pause between attempts while the target fails. */
@@ -81,6 +83,7 @@ export class TransportShipper {
       target: options.target.description,
       stats: options.stats,
       notice,
+      templateGraceMs: options.templateGraceMs,
       backlog: () => ({ lines: this.spools.backlogLines(), bytes: this.spools.backlogBytes() }),
     });
     this.deadLetters = new DeadLetterFile(
@@ -278,7 +281,7 @@ export class TransportShipper {
     stats.setState(state);
     this.replaying = true;
     this.backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, this.backoffMs * 2));
-    this.reports.failed(reason);
+    this.reports.failed(reason, state === 'waiting-for-template');
   }
 
   /** Waits out the back-off, or until close() calls. */

@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
 import SonicBoom from 'sonic-boom';
+import type { ConsoleFormat } from '../console-format';
 import type { ServiceName } from '../logger';
+import { prettyLines } from '../pretty-line';
 import { ElasticsearchTarget } from './elasticsearch-target';
 import { TransportShipper } from './transport-shipper';
 import { ShippingStats } from './shipping-stats';
@@ -17,19 +19,27 @@ export interface ShippingTransportOptions {
   flushMs: number;
   /** The counters' memory, shared with the main thread. */
   stats: SharedArrayBuffer;
+  /** stdout's format, decided on the main thread (whose stdout may be a terminal). */
+  console: ConsoleFormat;
 }
 
 /**
  * pino's transport target, run in pino's worker thread: every line goes into the shipper's
- * spool, then to stdout (the ECS JSON that docker logs and Filebeat read). In that order, so
- * that a process killed between the two has spooled every line stdout shows. stdout gets every
- * line whatever the spool does: the shipper counts what it cannot spool (a full disk, say).
+ * spool, then to stdout (the ECS JSON that docker logs and Filebeat read, or its pretty form
+ * for a person: LOG_FORMAT). In that order, so that a process killed between the two has
+ * spooled every line stdout shows. stdout gets every line whatever the spool does: the shipper
+ * counts what it cannot spool (a full disk, say).
  * @see https://getpino.io/#/docs/transports
  */
 export default function shippingTransport(options: ShippingTransportOptions): Writable {
   // Synchronous in this thread, so that a line is on stdout as soon as the thread has it:
   // the main thread never waits for it.
   const stdout = new SonicBoom({ fd: 1, sync: true });
+  const { pretty, colour } = options.console;
+  /** Whole lines to stdout, as they are or made pretty. */
+  const print = pretty
+    ? (lines: string) => stdout.write(prettyLines(lines, colour))
+    : (lines: string) => stdout.write(lines);
   const shipper = new TransportShipper({
     service: options.service,
     spoolRoot: options.spoolDir,
@@ -39,7 +49,7 @@ export default function shippingTransport(options: ShippingTransportOptions): Wr
     flushMs: options.flushMs,
     target: new ElasticsearchTarget(options.elasticsearchUrl, options.dataStream),
     stats: new ShippingStats(options.stats),
-    stdout: (line) => stdout.write(line),
+    stdout: print,
   });
   // pino writes whole lines, but a chunk may end inside one: keep the rest for the next.
   let partial = '';
@@ -50,15 +60,21 @@ export default function shippingTransport(options: ShippingTransportOptions): Wr
       const text = partial + piece;
       const end = text.lastIndexOf('\n');
       partial = text.slice(end + 1);
+      const lines = end >= 0 ? text.slice(0, end) : '';
       try {
-        if (end >= 0) shipper.accept(text.slice(0, end));
+        if (lines) shipper.accept(lines);
       } finally {
-        stdout.write(piece);
+        // JSON goes out as it came; a pretty line is made of a whole JSON line only.
+        if (!pretty) stdout.write(piece);
+        else if (lines) print(lines);
         callback();
       }
     },
     final(callback) {
-      if (partial) shipper.accept(partial);
+      if (partial) {
+        shipper.accept(partial);
+        if (pretty) print(partial);
+      }
       shipper.close().then(
         () => {
           stdout.flushSync();
