@@ -17,6 +17,7 @@ import { QuotasModule } from '../../src/quotas/quotas.module';
 import { RedisModule } from '../../src/redis/redis.module';
 import { TaskTypesModule } from '../../src/tasks/task-types.module';
 import { TaskHousekeeping } from '../../src/workers/task-housekeeping';
+import { Metrics } from '../../src/metrics/metrics';
 import { TaskRun } from '../../src/workers/task-run';
 import { TaskTaker } from '../../src/workers/task-taker';
 import { deleteKeys, inProcessConfig, type Line, MemoryLog } from '../support/in-process';
@@ -48,7 +49,12 @@ describe(TaskRun.name, () => {
         QuotasModule,
         TaskTypesModule,
       ],
-      providers: [TaskRun, TaskHousekeeping, { provide: PINO, useValue: log.logger }],
+      providers: [
+        TaskRun,
+        TaskHousekeeping,
+        { provide: PINO, useValue: log.logger },
+        { provide: Metrics, useValue: new Metrics(true, () => ({ enabled: false })) },
+      ],
     }).compile();
     await moduleRef.init();
     taskRun = moduleRef.get(TaskRun);

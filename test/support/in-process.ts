@@ -9,6 +9,7 @@ import { ConfigModule } from '../../src/config/config.module';
 import { loadConfig } from '../../src/config/load-config';
 import { type AppLogger, createLogger, type ServiceName } from '../../src/logging/logger';
 import { LoggingModule, PINO } from '../../src/logging/logging.module';
+import { MetricsModule } from '../../src/metrics/metrics.module';
 import type { RedisClient } from '../../src/redis/redis-client';
 import { REDIS } from '../../src/redis/redis.constants';
 import { RedisModule } from '../../src/redis/redis.module';
@@ -67,6 +68,7 @@ export async function startTasksModule(config: AppConfig, log: MemoryLog): Promi
     imports: [
       ConfigModule.forRoot(config),
       LoggingModule.forRoot('threadline-api'),
+      MetricsModule.forRoot(),
       RedisModule,
       TasksModule,
     ],
