@@ -6,6 +6,7 @@ import { isTimeBound, TIME_BOUND_RULE } from '../traces/time-bound';
 import { TraceSearch, TraceUnavailableError } from '../traces/trace-search';
 import { isServiceUrl } from '../config/is-service-url.validator';
 import { elasticsearchNodes } from '../elasticsearch/nodes';
+import { DATA_STREAM_PATTERN } from '../config/data-streams';
 import { EXIT } from './exit-codes';
 import { err, out } from './output';
 import { COLOURS, cutNotice, PLAIN, renderTable, timelineRow } from './render';
@@ -41,7 +42,8 @@ Options of trace:
   --kibana-url <url>           also print a Kibana Discover link for the flow
   --es-url <url>               Elasticsearch: a URL, or several nodes' URLs separated by commas
                                (default: ELASTICSEARCH_URL, else http://127.0.0.1:9200)
-  --data-stream <name>         where the lines are (default: LOG_DATA_STREAM, else logs-threadline-default)
+  --data-stream <name>         the LOG_DATA_STREAM the lines were written with: its streams are searched
+                               (logs-threadline.api-default, …; default: LOG_DATA_STREAM, else logs-threadline-default)
   --insecure                   do not verify Elasticsearch's TLS certificate
 Credentials: ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD.
 
@@ -116,16 +118,19 @@ async function trace(id: string, values: ReturnType<typeof parse>['values']): Pr
       '--es-url (or ELASTICSEARCH_URL) must be an http:// or https:// URL, or several separated by commas, e.g. http://127.0.0.1:9200',
     );
   }
-  const search = TraceSearch.connect(
-    url,
-    values['data-stream'] ?? process.env.LOG_DATA_STREAM ?? 'logs-threadline-default',
-    {
-      apiKey: process.env.ELASTICSEARCH_API_KEY,
-      username: process.env.ELASTICSEARCH_USERNAME,
-      password: process.env.ELASTICSEARCH_PASSWORD,
-      insecure: values.insecure,
-    },
-  );
+  const dataStream =
+    values['data-stream'] ?? process.env.LOG_DATA_STREAM ?? 'logs-threadline-default';
+  if (!DATA_STREAM_PATTERN.test(dataStream)) {
+    throw new UsageError(
+      `--data-stream (or LOG_DATA_STREAM) must be a data stream name like logs-threadline-default, not "${dataStream}"`,
+    );
+  }
+  const search = TraceSearch.connect(url, dataStream, {
+    apiKey: process.env.ELASTICSEARCH_API_KEY,
+    username: process.env.ELASTICSEARCH_USERNAME,
+    password: process.env.ELASTICSEARCH_PASSWORD,
+    insecure: values.insecure,
+  });
   try {
     const options = { since: values.since, until: values.until, limit };
     let found = await search.trace(id, options);

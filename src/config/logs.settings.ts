@@ -3,6 +3,7 @@ import { BooleanFlag } from './boolean-flag.decorator';
 import { IntRange } from './int-range.decorator';
 import { IsServiceUrl, IsServiceUrlList } from './is-service-url.validator';
 import { NotAbove } from './not-above.validator';
+import { DATA_STREAM_PATTERN } from './data-streams';
 import { RedisSettings } from './redis.settings';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -25,8 +26,13 @@ export class LogSettings extends RedisSettings {
   )
   ELASTICSEARCH_URL = 'http://127.0.0.1:9200';
 
-  /** Data stream receiving the log lines. Default: `logs-threadline-default`. */
-  @Matches(/^logs-[a-z0-9_.]+-[a-z0-9_.]+$/, {
+  /**
+   * The log data streams, named after Elastic's scheme: `logs-<name>-<namespace>`. Each source
+   * writes to a stream of its own, `logs-<name>.api-<namespace>`, `.worker` and `.nginx`, with
+   * `event.dataset` and `data_stream.*` to match. Default: `logs-threadline-default`.
+   * @see docs/elasticsearch-layout.md
+   */
+  @Matches(DATA_STREAM_PATTERN, {
     message:
       'must be a data stream name like logs-<dataset>-<namespace>, lower case, e.g. logs-threadline-default',
   })

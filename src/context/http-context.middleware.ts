@@ -75,7 +75,7 @@ export function httpContextMiddleware(log: ReplacedIdWarnings) {
     flowContext.run(context, () => {
       for (const { header, reason } of replaced) {
         log.warn(
-          { 'event.action': 'id-replaced', 'http.request.header': header },
+          { 'event.action': 'id-replaced', 'request.replaced_header': header },
           `inbound ${header} was invalid (${reason}); replaced by a generated one`,
         );
       }

@@ -27,6 +27,14 @@ export class ElasticsearchRepository implements OnModuleDestroy {
     await this.client.indices.putIndexTemplate({ name, ...body });
   }
 
+  /** Which of the component templates `names` the cluster has (Elastic's own, say). */
+  async componentTemplatesPresent(names: readonly string[]): Promise<string[]> {
+    const present = await Promise.all(
+      names.map((name) => this.client.cluster.existsComponentTemplate({ name })),
+    );
+    return names.filter((_, i) => present[i]);
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.client.close();
   }

@@ -37,7 +37,7 @@ export function accessLogMiddleware(logger: Logger, observe?: RequestObserver) {
             'event.action': EVENT_ACTION.httpRequest,
             'event.duration': Number(ns),
             'http.request.method': req.method,
-            'http.request.headers': loggableHeaders(req.headers),
+            'request.headers': loggableHeaders(req.headers),
             'http.response.status_code': status,
             'url.path': path,
             'client.address': req.socket.remoteAddress,

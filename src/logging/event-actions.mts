@@ -11,7 +11,7 @@
 export const EVENT_ACTION = {
   /** One HTTP request answered: the API's line, and nginx's access line. */
   httpRequest: 'http-request',
-  /** An inbound ID header failed validation and was replaced (`http.request.header`). */
+  /** An inbound ID header failed validation and was replaced (`request.replaced_header`). */
   idReplaced: 'id-replaced',
   /** A task was submitted and put on its queue. */
   taskQueued: 'task-queued',

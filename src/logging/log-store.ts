@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig } from '../config/app-config';
 import { ElasticsearchRepository } from '../elasticsearch/elasticsearch.repository';
+import { LogStreams } from '../config/data-streams';
 import type { AppLogger } from './logger';
 import { PINO } from './logging.module';
 import { EVENT_ACTION } from './event-actions.mjs';
@@ -15,10 +16,18 @@ import { EVENT_ACTION } from './event-actions.mjs';
 /** Where the committed template lives, from src/ or dist/ alike. */
 const TEMPLATE_FILE = join(__dirname, '..', '..', 'elk', 'elasticsearch', 'index-template.json');
 const RETRY_MS = 30_000;
+/**
+ * Elastic's component templates for logs data streams (ECS field mappings, logs index
+ * settings), composed where the cluster has them: every 8.x cluster with its stack templates
+ * on. Threadline's own mappings and settings come after them, and win.
+ */
+export const ELASTIC_COMPONENTS = ['logs@settings', 'ecs@mappings'] as const;
 
 /**
- * The log data stream's layout in Elasticsearch: installs the index template of
- * `elk/elasticsearch/index-template.json`, named after LOG_DATA_STREAM and with its retention.
+ * The log data streams' layout in Elasticsearch: installs the index template of
+ * `elk/elasticsearch/index-template.json`, named after LOG_DATA_STREAM, for every source's
+ * stream (LogStreams) and the family's own, with its retention, composing Elastic's component
+ * templates where the cluster has them.
  * The API does it at start-up (ES_SETUP_ON_START), retrying while Elasticsearch is away, by
  * importing {@link LogStoreModule}; `npm run es:setup` does it on demand.
  * @see docs/elasticsearch-layout.md
@@ -33,22 +42,29 @@ export class LogStore implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(PINO) private readonly log: AppLogger,
   ) {}
 
-  /** The template body for this configuration. */
-  template(): Record<string, unknown> {
+  /**
+   * The template body for this configuration, composing `composedOf` (those of
+   * ELASTIC_COMPONENTS the cluster has).
+   */
+  template(composedOf: readonly string[] = []): Record<string, unknown> {
     const template = JSON.parse(readFileSync(TEMPLATE_FILE, 'utf8')) as Record<string, unknown> & {
       template: Record<string, unknown>;
     };
     delete template._comment;
+    const streams = new LogStreams(this.config.LOG_DATA_STREAM);
     return {
       ...template,
-      index_patterns: [this.config.LOG_DATA_STREAM],
+      // Every source's stream, and the family's own, which may hold lines from before.
+      index_patterns: [streams.pattern, streams.family],
+      composed_of: [...composedOf],
       template: { ...template.template, lifecycle: { data_retention: this.config.LOG_RETENTION } },
     };
   }
 
   /** Installs or updates the template; safe to repeat. */
   async install(): Promise<void> {
-    await this.elasticsearch.putIndexTemplate(this.config.LOG_DATA_STREAM, this.template());
+    const present = await this.elasticsearch.componentTemplatesPresent(ELASTIC_COMPONENTS);
+    await this.elasticsearch.putIndexTemplate(this.config.LOG_DATA_STREAM, this.template(present));
   }
 
   onApplicationBootstrap(): void {

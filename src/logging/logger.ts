@@ -2,8 +2,18 @@ import { ecsFormat } from '@elastic/ecs-pino-format';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { type FlowContext, flowContext } from '../context/flow-context';
 import { flowLogFields } from '../context/flow-fields';
+import { type LogSource, LogStreams } from '../config/data-streams';
 
 export type ServiceName = 'threadline-api' | 'threadline-worker';
+
+/** The source, and so the dataset, of each service's lines. */
+export const SOURCE_OF: Record<ServiceName, LogSource> = {
+  'threadline-api': 'api',
+  'threadline-worker': 'worker',
+};
+
+/** LOG_DATA_STREAM's default. */
+export const DEFAULT_DATA_STREAM = 'logs-threadline-default';
 
 export interface LoggerOptions {
   service: ServiceName;
@@ -11,6 +21,8 @@ export interface LoggerOptions {
   /** Stamp lines with the flow context (default true; off only to measure its cost). */
   stamp?: boolean;
   destination?: DestinationStream;
+  /** LOG_DATA_STREAM: it names the line's dataset and data stream (default `logs-threadline-default`). */
+  dataStream?: string;
 }
 
 let cachedSecond = -1;
@@ -48,14 +60,17 @@ const LEVEL_FIELDS: Record<string, { 'log.level': string }> = Object.fromEntries
  * @see docs/logging.md
  */
 export function createLogger(options: LoggerOptions): AppLogger {
+  const { 'event.dataset': dataset, ...dataStream } = new LogStreams(
+    options.dataStream ?? DEFAULT_DATA_STREAM,
+  ).fields(SOURCE_OF[options.service]);
   const ecs = ecsFormat({
     serviceName: options.service,
-    eventDataset: options.service,
+    eventDataset: dataset,
     apmIntegration: false,
     convertErr: true,
   });
   const ecsLog = ecs.formatters?.log;
-  const base = pino(
+  const root = pino(
     {
       ...ecs,
       level: options.level,
@@ -71,6 +86,8 @@ export function createLogger(options: LoggerOptions): AppLogger {
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
+  // Written once, as a child's fields are: the stream the line belongs in.
+  const base = root.child(dataStream);
   if (options.stamp === false) return base;
 
   const children = new WeakMap<FlowContext, { version: number; logger: Logger }>();

@@ -36,6 +36,7 @@ export class LoggingModule {
               level: config.LOG_LEVEL,
               stamp: config.LOG_CONTEXT,
               destination: shipping.destination,
+              dataStream: config.LOG_DATA_STREAM,
             }),
         },
         {

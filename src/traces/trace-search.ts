@@ -1,6 +1,7 @@
 import { type Client, errors } from '@elastic/elasticsearch';
 import { createElasticsearchClient } from '../elasticsearch/elasticsearch-client';
 import { describeNodes, elasticsearchNodes } from '../elasticsearch/nodes';
+import { LogStreams } from '../config/data-streams';
 import {
   TRACE_ID_FIELDS,
   type Trace,
@@ -59,9 +60,13 @@ export class TraceSearch {
     readonly url: string,
   ) {}
 
+  /**
+   * @param dataStream LOG_DATA_STREAM: every source's stream of it is searched, and its own
+   *   (LogStreams.searched)
+   */
   static connect(
     url: string,
-    index: string,
+    dataStream: string,
     options: {
       apiKey?: string;
       username?: string;
@@ -80,7 +85,11 @@ export class TraceSearch {
       auth,
       insecure: options.insecure,
     });
-    return new TraceSearch(client, index, describeNodes(elasticsearchNodes(url)));
+    return new TraceSearch(
+      client,
+      new LogStreams(dataStream).searched,
+      describeNodes(elasticsearchNodes(url)),
+    );
   }
 
   /**
@@ -220,7 +229,12 @@ export class TraceSearch {
     limit: number,
   ): Promise<{ lines: TraceLine[]; truncated: boolean }> {
     const pit = await this.call(() =>
-      this.client.openPointInTime({ index: this.index, keep_alive: '1m' }),
+      this.client.openPointInTime({
+        index: this.index,
+        keep_alive: '1m',
+        // A stream not written yet (the family's own, say) is no error.
+        ignore_unavailable: true,
+      }),
     );
     const lines: TraceLine[] = [];
     let searchAfter: (string | number)[] | undefined;

@@ -265,7 +265,7 @@ describe('npm start', () => {
           '@timestamp': expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/) as unknown,
           'log.level': 'info',
           'service.name': 'threadline-api',
-          'event.dataset': 'threadline-api',
+          'event.dataset': 'threadline.api',
           'event.action': 'http-request',
           'http.response.status_code': 202,
           request_id: requestId,

@@ -93,7 +93,10 @@ describe('hostile ID headers', () => {
           .slice(before)
           .filter((l) => l.request_id === requestId);
         expect(mine.filter((l) => l['event.action'] === 'id-replaced')).toEqual([
-          expect.objectContaining({ 'log.level': 'warn', 'http.request.header': 'x-request-id' }),
+          expect.objectContaining({
+            'log.level': 'warn',
+            'request.replaced_header': 'x-request-id',
+          }),
         ]);
         expect(mine.filter((l) => l['event.action'] === 'http-request')).toHaveLength(1);
       } else {
@@ -124,7 +127,7 @@ describe('hostile ID headers', () => {
     await accessLine(stack, requestId ?? '');
     const mine = stack.logLines().filter((l) => l.request_id === requestId);
     expect(mine.find((l) => l['event.action'] === 'id-replaced')).toMatchObject({
-      'http.request.header': 'traceparent',
+      'request.replaced_header': 'traceparent',
     });
     expect(mine.every((l) => /^[0-9a-f]{32}$/.test(String(l['trace.id'])))).toBe(true);
     expect(stack.allOutput()).not.toContain(marker);
@@ -221,7 +224,7 @@ describe('secrets', () => {
     }
     const lines = stack.logLines().filter((l) => l.task_id === task_id);
     const access = lines.find((l) => l['event.action'] === 'http-request');
-    expect(access?.['http.request.headers']).toMatchObject({
+    expect(access?.['request.headers']).toMatchObject({
       authorization: '[Redacted]',
       'x-api-key': '[Redacted]',
       cookie: '[Redacted]',

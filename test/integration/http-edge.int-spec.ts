@@ -133,7 +133,7 @@ describe(httpContextMiddleware.name, () => {
         expect.objectContaining({
           'event.action': 'id-replaced',
           'log.level': 'warn',
-          'http.request.header': 'x-request-id',
+          'request.replaced_header': 'x-request-id',
         }),
       );
       expect(JSON.stringify(lines)).not.toContain(raw);

@@ -95,7 +95,7 @@ describe('Kibana saved objects', () => {
     const [dataView] = ofType('index-pattern');
     expect(dataView?.attributes).toMatchObject({
       timeFieldName: '@timestamp',
-      title: 'logs-threadline-*',
+      title: 'logs-threadline*',
     });
     const formats = parse(dataView?.attributes.fieldFormatMap) as Record<
       string,

@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type LogDoc, allDocs } from '../support/log-search';
 import type { Nginx } from '../support/nginx';
+import { LogStreams } from '../../src/config/data-streams';
+import { ECS_SCHEMA_VERSION, ecsProblems } from '../support/ecs';
 import { type ShippedStack, startShippedStack } from '../support/shipped-stack';
 import { ELASTICSEARCH_URL, eventually } from '../support/services';
 import { TEST_DATA_STREAM, TestStack, type Task } from '../support/stack';
@@ -17,6 +19,8 @@ describe('a flow in Elasticsearch', () => {
   const client = new Client({ node: ELASTICSEARCH_URL });
   let shipped: ShippedStack | undefined;
   let nginx: Nginx;
+  /** The flow the first test follows. */
+  let flow = '';
 
   beforeAll(async () => {
     shipped = await startShippedStack(stack);
@@ -28,7 +32,7 @@ describe('a flow in Elasticsearch', () => {
   });
 
   it(`finds nginx, API and worker lines by one correlation_id within ${SEARCHABLE_WITHIN_MS / 1000} s`, async () => {
-    const flow = `search-${randomUUID()}`;
+    flow = `search-${randomUUID()}`;
     const submitted = await fetch(`${nginx.url}/api/v1/tasks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'X-Correlation-ID': flow },
@@ -65,9 +69,45 @@ describe('a flow in Elasticsearch', () => {
 
     expect([...found.keys()].sort()).toEqual(['nginx', 'threadline-api', 'threadline-worker']);
     // The nginx lines of the submit and the poll; the API's request and queued lines; the run.
-    expect(found.get('nginx')?.map((doc) => doc['event.dataset'])).toContain('nginx.access');
+    expect(found.get('nginx')?.map((doc) => doc['event.dataset'])).toContain('threadline.nginx');
     expect(found.get('threadline-api')?.map((doc) => doc['event.action'])).toContain('task-queued');
     expect(found.get('threadline-worker')?.every((doc) => doc.task_id === task.task_id)).toBe(true);
     expect(elapsed).toBeLessThan(SEARCHABLE_WITHIN_MS);
+  });
+
+  it(`ships each source into a data stream of its own, every line fitting ECS ${ECS_SCHEMA_VERSION}`, async () => {
+    expect(flow).not.toBe('');
+    const streams = new LogStreams(TEST_DATA_STREAM);
+    const result = await client.search<LogDoc>({
+      index: streams.searched,
+      ignore_unavailable: true,
+      size: 1000,
+      query: { term: { correlation_id: flow } },
+    });
+    const hits = result.hits.hits;
+    const sources = ['nginx', 'api', 'worker'] as const;
+    for (const source of sources) {
+      const docs = hits.filter(
+        (hit) => hit._source?.['data_stream.dataset'] === streams.dataset(source),
+      );
+      expect([source, docs.length > 0]).toEqual([source, true]);
+      for (const hit of docs) {
+        // A data stream's backing index: .ds-<stream>-<date>-<generation>.
+        expect(hit._index).toMatch(
+          new RegExp(`^\\.ds-${streams.stream(source).replaceAll('.', '\\.')}-`),
+        );
+        expect(ecsProblems(hit._source ?? {})).toEqual([]);
+        expect(hit._source).toMatchObject({
+          'event.dataset': streams.dataset(source),
+          'data_stream.type': 'logs',
+          'data_stream.namespace': streams.namespace,
+        });
+      }
+    }
+    expect(hits.length).toBe(
+      hits.filter((hit) =>
+        sources.some((s) => hit._source?.['data_stream.dataset'] === streams.dataset(s)),
+      ).length,
+    );
   });
 });

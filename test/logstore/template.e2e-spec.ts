@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ELASTICSEARCH_URL, eventually, repoRoot } from '../support/services';
+import { LogStreams } from '../../src/config/data-streams';
 import { TestStack } from '../support/stack';
 
 const client = new Client({ node: ELASTICSEARCH_URL });
@@ -59,15 +60,18 @@ describe('log data stream layout', () => {
       expect(result.stdout).toContain(`Index template for ${name} installed`);
     }
     const template = await templateOf(name);
+    // Each source's stream (logs-threadline.api-<ns>, …) and the family's own.
+    const streams = new LogStreams(name);
     expect(template).toMatchObject({
-      index_patterns: [name],
+      index_patterns: [streams.pattern, name],
       data_stream: {},
       template: { lifecycle: { data_retention: '3d' } },
     });
   });
 
-  it('maps the IDs of real log lines as keywords, message as text, @timestamp as date', async () => {
+  it("maps the IDs of real log lines as keywords, message as text, @timestamp as date, in the API's stream", async () => {
     const name = stream();
+    const apiStream = new LogStreams(name).stream('api');
     expect(esSetup({ LOG_DATA_STREAM: name }).status).toBe(0);
     const stack = new TestStack({ LOG_LEVEL: 'info', ES_SETUP_ON_START: 'false' });
     await stack.startApi();
@@ -87,17 +91,18 @@ describe('log data stream layout', () => {
           ),
         'the access line',
       );
-      await client.index({ index: name, op_type: 'create', document: line, refresh: true });
+      await client.index({ index: apiStream, op_type: 'create', document: line, refresh: true });
     } finally {
       await stack.stop();
     }
     const found = await client.search({
-      index: name,
+      index: apiStream,
       query: { term: { correlation_id: 'layout-check-1' } },
     });
     expect(found.hits.hits).toHaveLength(1);
     const mapping =
-      Object.values(await client.indices.getMapping({ index: name }))[0].mappings.properties ?? {};
+      Object.values(await client.indices.getMapping({ index: apiStream }))[0].mappings.properties ??
+      {};
     const type = (path: string): unknown =>
       path
         .split('.')
@@ -117,6 +122,8 @@ describe('log data stream layout', () => {
     expect(type('message')).toMatchObject({ type: 'text' });
     expect(type('@timestamp')).toMatchObject({ type: 'date' });
     expect(type('http.response.status_code')).toMatchObject({ type: 'integer' });
+    expect(type('data_stream.dataset')).toMatchObject({ type: 'keyword' });
+    expect(type('request.headers')).toMatchObject({ type: 'flattened' });
   });
 
   it('the API installs it at start-up unless ES_SETUP_ON_START=false', async () => {

@@ -2,11 +2,21 @@
 import { Client } from '@elastic/elasticsearch';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { DATA_STREAM_PATTERN, LogStreams } from '../../src/config/data-streams';
 
 export type LogDoc = Record<string, unknown>;
 
 /**
- * Every document of `index` matching `query`, oldest first (paged, so past 10,000 too).
+ * What to search for `index`: for a LOG_DATA_STREAM name, every source's stream of it and its
+ * own (as the trace search reads them); else `index` itself.
+ */
+function searched(index: string): string {
+  return DATA_STREAM_PATTERN.test(index) ? new LogStreams(index).searched : index;
+}
+
+/**
+ * Every document of `index` (a LOG_DATA_STREAM name: its streams) matching `query`, oldest
+ * first (paged, so past 10,000 too).
  *
  * Pages through one point in time: without it, a page boundary moves when new lines arrive or
  * segments merge between two pages, and documents are skipped or read twice.
@@ -17,8 +27,13 @@ export async function allDocs(
   index: string,
   query: Record<string, unknown> = { match_all: {} },
 ): Promise<LogDoc[]> {
-  await client.indices.refresh({ index });
-  const pit = await client.openPointInTime({ index, keep_alive: '1m' });
+  const streams = searched(index);
+  await client.indices.refresh({ index: streams, ignore_unavailable: true });
+  const pit = await client.openPointInTime({
+    index: streams,
+    keep_alive: '1m',
+    ignore_unavailable: true,
+  });
   const docs: LogDoc[] = [];
   let after: (string | number)[] | undefined;
   try {
@@ -41,14 +56,18 @@ export async function allDocs(
   }
 }
 
-/** How many documents of `index` match `query`, after a refresh. */
+/** How many documents of `index` (a LOG_DATA_STREAM name: its streams) match `query`, after a refresh. */
 export async function countDocs(
   client: Client,
   index: string,
   query: Record<string, unknown> = { match_all: {} },
 ): Promise<number> {
-  await client.indices.refresh({ index }, { ignore: [404] });
-  const result = await client.count({ index, query }, { ignore: [404] });
+  const streams = searched(index);
+  await client.indices.refresh({ index: streams, ignore_unavailable: true }, { ignore: [404] });
+  const result = await client.count(
+    { index: streams, query, ignore_unavailable: true },
+    { ignore: [404] },
+  );
   return result.count ?? 0;
 }
 

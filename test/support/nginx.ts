@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LogStreams } from '../../src/config/data-streams';
 import { eventually, freePort, repoRoot } from './services';
 
 export interface Nginx {
@@ -13,7 +14,15 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-export async function startNginx(upstreamPorts: readonly number[]): Promise<Nginx> {
+/**
+ * @param dataStream the LOG_DATA_STREAM whose nginx dataset the access lines name (their
+ *   stream is rsyslog's to ship to)
+ */
+export async function startNginx(
+  upstreamPorts: readonly number[],
+  dataStream = 'logs-threadline-test',
+): Promise<Nginx> {
+  const streams = new LogStreams(dataStream);
   const ensured = spawnSync(
     process.execPath,
     [join(repoRoot, 'scripts', 'ensure-package.mts'), 'nginx', 'nginx'],
@@ -30,6 +39,8 @@ export async function startNginx(upstreamPorts: readonly number[]): Promise<Ngin
     .replaceAll('${LISTEN}', `127.0.0.1:${port}`)
     .replaceAll('${API_UPSTREAMS}', upstreamPorts.map((p) => `server 127.0.0.1:${p};`).join(' '))
     .replaceAll('${ACCESS_LOG}', accessLog)
+    .replaceAll('${LOG_DATASET}', streams.dataset('nginx'))
+    .replaceAll('${LOG_NAMESPACE}', streams.namespace)
     .replaceAll('${ERROR_LOG}', join(prefix, 'error.log'));
   writeFileSync(join(prefix, 'nginx.conf'), config);
   writeFileSync(accessLog, '');

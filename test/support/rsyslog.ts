@@ -61,7 +61,7 @@ export async function startRsyslog(options: {
     .replaceAll('${WORK_DIR}', workDir)
     .replaceAll('${ACCESS_LOG}', options.accessLog)
     .replaceAll('${ELASTICSEARCH_URL}', options.elasticsearchUrl)
-    .replaceAll('${LOG_DATA_STREAM}', options.dataStream)
+    .replaceAll('${NGINX_DATA_STREAM}', options.dataStream)
     .replaceAll('${ERROR_FILE}', errorFile);
   writeFileSync(configFile, config);
 

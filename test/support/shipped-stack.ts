@@ -2,6 +2,7 @@
 // app shipping its own lines and rsyslog shipping nginx's, all into TEST_DATA_STREAM.
 import { Client } from '@elastic/elasticsearch';
 import { countDocs, type LogDoc } from './log-search';
+import { LogStreams } from '../../src/config/data-streams';
 import { startNginx, type Nginx } from './nginx';
 import { startRsyslog, type Rsyslog } from './rsyslog';
 import { ELASTICSEARCH_URL, eventually } from './services';
@@ -32,7 +33,7 @@ export async function startShippedStack(
   const rsyslog = await startRsyslog({
     accessLog: nginx.accessLog,
     elasticsearchUrl: ELASTICSEARCH_URL,
-    dataStream: TEST_DATA_STREAM,
+    dataStream: new LogStreams(TEST_DATA_STREAM).stream('nginx'),
   });
   const written = (): LogDoc[] => [...stack.logLines(), ...nginx.lines()];
   return {

@@ -69,6 +69,7 @@ describe(ElasticsearchTarget.name, () => {
     const target = new ElasticsearchTarget(
       [dead, ...live.map((n) => n.url)].join(','),
       'logs-threadline-test',
+      'worker',
       2_000,
     );
     const outcomes: ('stored' | 'failed')[] = [];
@@ -99,22 +100,44 @@ describe(ElasticsearchTarget.name, () => {
     const target = new ElasticsearchTarget(
       'http://user:secret@10.0.0.1:9200, http://10.0.0.2:9200',
       'logs-threadline-test',
+      'api',
     );
     await target.close();
     expect(target.description).toBe(
-      'logs-threadline-test at http://10.0.0.1:9200, http://10.0.0.2:9200',
+      'logs-threadline.*-test at http://10.0.0.1:9200, http://10.0.0.2:9200',
     );
   });
 
-  it('frames entries as _bulk create actions with their ids, each followed by its document', async () => {
+  it('frames entries as _bulk create actions into their streams with their ids, each followed by its document', async () => {
     const [node] = live;
-    const target = new ElasticsearchTarget(node?.url ?? '', 'logs-threadline-test');
+    const target = new ElasticsearchTarget(node?.url ?? '', 'logs-threadline-test', 'api');
+    const worker = {
+      id: 'w',
+      document: Buffer.from(
+        '{"data_stream.dataset":"threadline.worker","task.input":{"data_stream.dataset":"threadline.nginx"}}',
+      ),
+    };
+    const stranger = { id: 's', document: Buffer.from('{"data_stream.dataset":"other.app"}') };
     try {
-      expect(await target.send([ENTRY])).toEqual([{ status: 201, error: undefined }]);
+      // This node answers one item whatever it was sent: the body is what is checked.
+      await target.send([ENTRY, worker, stranger]);
     } finally {
       await target.close();
     }
-    expect(node?.body).toBe('{"create":{"_id":"a"}}\n{"message":"x"}\n');
+    // A line of another source (left in the spool by a worker) goes to its stream; a line
+    // without a dataset (spooled before lines had one), or with one not ours, where lines went
+    // before: the family's own stream.
+    expect(node?.body).toBe(
+      [
+        '{"create":{"_index":"logs-threadline-test","_id":"a"}}',
+        '{"message":"x"}',
+        '{"create":{"_index":"logs-threadline.worker-test","_id":"w"}}',
+        worker.document.toString(),
+        '{"create":{"_index":"logs-threadline-test","_id":"s"}}',
+        stranger.document.toString(),
+        '',
+      ].join('\n'),
+    );
     const two = bulkBody([ENTRY, { id: 'b"2', document: Buffer.from('{"n":2}') }]).toString();
     expect(two).toBe(
       '{"create":{"_id":"a"}}\n{"message":"x"}\n{"create":{"_id":"b\\"2"}}\n{"n":2}\n',
@@ -126,10 +149,10 @@ describe(ElasticsearchTarget.name, () => {
       response.writeHead(404, { 'x-elastic-product': 'Elasticsearch' });
       response.end();
     });
-    const target = new ElasticsearchTarget(await listen(bare), 'logs-threadline-test');
+    const target = new ElasticsearchTarget(await listen(bare), 'logs-threadline-test', 'worker');
     try {
       const missing = await target.missing();
-      expect(missing).toContain('no index template or data stream for logs-threadline-test');
+      expect(missing).toContain('no index template or data stream for logs-threadline.*-test');
       expect(missing).toContain('npm run es:setup');
     } finally {
       await target.close();

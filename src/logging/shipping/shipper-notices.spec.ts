@@ -25,13 +25,23 @@ describe(shipperNotices.name, () => {
     expect(written[0]?.endsWith('\n')).toBe(true);
     const line = JSON.parse(written[0] ?? '{}') as Line;
     const other = JSON.parse(ordinary[0] ?? '{}') as Line;
-    const shared = ['process.pid', 'host.hostname', 'ecs.version', 'service.name', 'event.dataset'];
+    const shared = [
+      'process.pid',
+      'host.hostname',
+      'ecs.version',
+      'service.name',
+      'event.dataset',
+      'data_stream.type',
+      'data_stream.dataset',
+      'data_stream.namespace',
+    ];
     for (const field of shared) expect(line[field]).toEqual(other[field]);
     expect(Object.keys(line).slice(0, 2)).toEqual(Object.keys(other).slice(0, 2));
     expect(line).toMatchObject({
       'log.level': 'warn',
       'service.name': 'threadline-worker',
-      'event.dataset': 'threadline-worker',
+      'event.dataset': 'threadline.worker',
+      'data_stream.dataset': 'threadline.worker',
       'event.action': 'log-spool-filling',
       'log.logger': 'log-shipper',
       message: 'the log spool is 50% full',

@@ -12,9 +12,16 @@ export function shipperNotices(
   service: ServiceName,
   stats: ShippingStats,
   write: (line: string) => void,
+  dataStream?: string,
 ): ShipperNotice {
   // Called synchronously by pino for each line: the line is passed on as soon as it is made.
-  const logger = createLogger({ service, level: 'info', stamp: false, destination: { write } });
+  const logger = createLogger({
+    service,
+    level: 'info',
+    stamp: false,
+    destination: { write },
+    ...(dataStream === undefined ? {} : { dataStream }),
+  });
   return (level, action, message) =>
     logger[level](
       { 'event.action': action, 'log.logger': 'log-shipper', log_shipping: stats.snapshot() },

@@ -15,6 +15,8 @@ import { LEASE_RENEW_MS } from './spool-lease';
 export interface TransportShipperOptions {
   /** `service.name` of the process, for the shipper's own lines. */
   service: ServiceName;
+  /** LOG_DATA_STREAM, for the shipper's own lines' dataset (default `logs-threadline-default`). */
+  dataStream?: string;
   /** The spool root shared by the processes of this machine (LOG_SPOOL_DIR). */
   spoolRoot: string;
   /** Most bytes the spool may hold before new lines are dropped (LOG_SPOOL_MAX_BYTES). */
@@ -76,7 +78,12 @@ export class TransportShipper {
     const instance = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
     this.idPrefix = `${instance}-`;
     const segmentBytes = Math.max(4096, Math.min(8 * 1024 * 1024, options.spoolMaxBytes / 8));
-    const notice = shipperNotices(options.service, options.stats, (line) => this.ownLine(line));
+    const notice = shipperNotices(
+      options.service,
+      options.stats,
+      (line) => this.ownLine(line),
+      options.dataStream,
+    );
     this.reports = new ShipperReports({
       spoolRoot: options.spoolRoot,
       spoolMaxBytes: options.spoolMaxBytes,

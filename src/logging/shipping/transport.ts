@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import SonicBoom from 'sonic-boom';
 import type { ConsoleFormat } from '../console-format';
-import type { ServiceName } from '../logger';
+import { SOURCE_OF, type ServiceName } from '../logger';
 import { prettyLines } from '../pretty-line';
 import { ElasticsearchTarget } from './elasticsearch-target';
 import { TransportShipper } from './transport-shipper';
@@ -47,7 +47,12 @@ export default function shippingTransport(options: ShippingTransportOptions): Wr
     deadLetterMaxBytes: options.deadLetterMaxBytes,
     bulkBytes: options.bulkBytes,
     flushMs: options.flushMs,
-    target: new ElasticsearchTarget(options.elasticsearchUrl, options.dataStream),
+    target: new ElasticsearchTarget(
+      options.elasticsearchUrl,
+      options.dataStream,
+      SOURCE_OF[options.service],
+    ),
+    dataStream: options.dataStream,
     stats: new ShippingStats(options.stats),
     stdout: print,
   });
