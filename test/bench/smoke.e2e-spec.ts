@@ -59,6 +59,7 @@ describe('npm run bench -- --smoke', () => {
       /POST \/api\/v1\/tasks, requests\/s \/ bare Fastify/,
       /peak RSS of the API under submit/,
       /with context on/,
+      /with metrics on and scraped every second/,
       /peak RSS of a worker draining/,
       /no-op tasks, 1 worker process, tasks\/s \/ plain BullMQ Worker$/,
       /no-op tasks, 1 worker process, tasks\/s \/ one Celery worker, prefork, 1 pool process/,
