@@ -68,6 +68,12 @@ function stopRequested(onRepeat: (signal: string) => void): Promise<string> {
 }
 
 const workerCount = Number(process.env.WORKERS || '1');
+/**
+ * METRICS_PORT, when set: worker i (from 1) serves its metrics on METRICS_PORT + i - 1, each on a
+ * port of its own; the API serves its own at /metrics on PORT.
+ */
+const metricsPort = Number(process.env.METRICS_PORT || '0');
+const workerMetricsPort = (i: number): number => (metricsPort > 0 ? metricsPort + i - 1 : 0);
 
 /** A process npm start runs and stops: the API or a worker. */
 interface Managed {
@@ -77,10 +83,10 @@ interface Managed {
 }
 
 /** Runs a compiled entry point in its own process group: only this script signals it. */
-function run(name: string, entry: string): Managed {
+function run(name: string, entry: string, env: Record<string, string> = {}): Managed {
   const child = spawn(process.execPath, [...NODE_FLAGS, join(repoRoot, 'dist', entry)], {
     cwd: repoRoot,
-    env: { ...process.env, ...RUNTIME_ENV },
+    env: { ...process.env, ...RUNTIME_ENV, ...env },
     stdio: 'inherit',
     detached: true,
   });
@@ -104,7 +110,8 @@ runMain(async () => {
         'Builds Threadline (unless --no-build), starts Redis and Elasticsearch when nothing answers',
         'at REDIS_URL and ELASTICSEARCH_URL, then runs the API on HOST:PORT and WORKERS worker',
         'processes (default 1). Ctrl-C stops everything this command started; a second Ctrl-C',
-        'kills the API and workers at once.',
+        'kills the API and workers at once. With METRICS_PORT set, worker i serves its metrics on',
+        'METRICS_PORT + i - 1 (the API serves its own at /metrics).',
         '',
       ].join('\n'),
     );
@@ -136,9 +143,11 @@ runMain(async () => {
     services.some((u) => u.name === s.name && u.state === 'started'),
   );
 
-  const api = run('api', 'main.js');
+  const api = run('api', 'main.js', { METRICS_PORT: '0' });
   processes.push(api);
-  for (let i = 1; i <= workerCount; i++) processes.push(run(`worker ${i}`, 'worker.js'));
+  for (let i = 1; i <= workerCount; i++) {
+    processes.push(run(`worker ${i}`, 'worker.js', { METRICS_PORT: String(workerMetricsPort(i)) }));
+  }
   void announceWhenUp(api.child, services, processes.slice(1));
 
   const outcome = await Promise.race([
@@ -173,6 +182,11 @@ async function announceWhenUp(
         bold('Threadline is up'),
         `  ${'api'.padEnd(14)} ${apiUrl}  ${dim('(/api/docs, /admin/queues, /ready)')}`,
         `  ${'workers'.padEnd(14)} ${workers.length}  ${dim(workers.length ? `(pids ${pids})` : '(WORKERS=0)')}`,
+        `  ${'metrics'.padEnd(14)} ${apiUrl}/metrics  ${dim(
+          metricsPort > 0 && workers.length > 0
+            ? `(workers: ports ${workerMetricsPort(1)}–${workerMetricsPort(workers.length)})`
+            : '(workers: set METRICS_PORT)',
+        )}`,
         ...services.map((s) => `  ${s.name.padEnd(14)} ${s.url}  ${dim(`(${s.state})`)}`),
         dim('  Ctrl-C stops what this command started.'),
         '',

@@ -5,6 +5,7 @@ import { Client } from '@elastic/elasticsearch';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RUNTIME_ENV } from '../../scripts/lib/node-flags.mjs';
@@ -75,6 +76,22 @@ const terminalLines = (output: string): string[] =>
 
 /** A pretty log line: time, level, service. */
 const PRETTY = /^\d\d:\d\d:\d\d\.\d{3} (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) (api|worker) /;
+
+/** A free port whose next port is free too. */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    const next = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      next.once('error', () => resolve(false));
+      next.listen(port + 1, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((closed) => next.close(closed));
+      return port;
+    }
+  }
+}
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -170,10 +187,26 @@ describe('npm start', () => {
     expect(await answers(`http://127.0.0.1:${esPort}`)).toBe(false);
   }, 400_000);
 
-  it('reuses services that already run, and Ctrl-C (SIGINT) leaves them running', async () => {
+  it('reuses services that already run, gives each worker a metrics port, and Ctrl-C (SIGINT) leaves the services running', async () => {
     const apiPort = await freePort();
-    const started = npmStart({ PORT: String(apiPort), REDIS_URL, ELASTICSEARCH_URL });
+    const metricsPort = await freePortPair();
+    const started = npmStart({
+      PORT: String(apiPort),
+      REDIS_URL,
+      ELASTICSEARCH_URL,
+      WORKERS: '2',
+      METRICS_PORT: String(metricsPort),
+    });
     await waitForUp(started);
+    // METRICS_PORT, then the next port: one each, as the banner says.
+    expect(started.output()).toContain(
+      `http://127.0.0.1:${apiPort}/metrics  (workers: ports ${metricsPort}–${metricsPort + 1})`,
+    );
+    for (const port of [metricsPort, metricsPort + 1]) {
+      const scraped = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect([port, scraped.status]).toEqual([port, 200]);
+      expect(await scraped.text()).toContain('# TYPE threadline_tasks_started_total counter');
+    }
     expect(started.output()).toMatch(/redis +\S+ +\(reused\)/);
     expect(started.output()).toMatch(/elasticsearch +\S+ +\(reused\)/);
     // Piped, its processes print the JSON lines, and no line for a person.
