@@ -117,6 +117,13 @@ runMain(async () => {
     );
     return 0;
   }
+  if (metricsPort > 0 && metricsPort + workerCount - 1 > 65535) {
+    throw new ScriptError(
+      'start',
+      `METRICS_PORT ${metricsPort} leaves no port for worker ${workerCount} (METRICS_PORT + ${workerCount - 1} > 65535)`,
+      'set a lower METRICS_PORT, e.g. METRICS_PORT=9464',
+    );
+  }
   if (!Number.isInteger(workerCount) || workerCount < 0 || workerCount > 64) {
     throw new ScriptError(
       'start',
@@ -182,7 +189,7 @@ async function announceWhenUp(
         bold('Threadline is up'),
         `  ${'api'.padEnd(14)} ${apiUrl}  ${dim('(/api/docs, /admin/queues, /ready)')}`,
         `  ${'workers'.padEnd(14)} ${workers.length}  ${dim(workers.length ? `(pids ${pids})` : '(WORKERS=0)')}`,
-        `  ${'metrics'.padEnd(14)} ${apiUrl}/metrics  ${dim(
+        `  ${'metrics'.padEnd(14)} ${process.env.METRICS === 'false' ? 'off' : `${apiUrl}/metrics`}  ${dim(
           metricsPort > 0 && workers.length > 0
             ? `(workers: ports ${workerMetricsPort(1)}–${workerMetricsPort(workers.length)})`
             : '(workers: set METRICS_PORT)',

@@ -45,9 +45,19 @@ const { LogTransportHandle } = require(
 const { createLogger } = require(join(root, 'dist', 'logging', 'logger.js')) as {
   createLogger(
     this: void,
-    options: { service: string; level: string; destination: pino.DestinationStream },
+    options: {
+      service: string;
+      level: string;
+      destination: pino.DestinationStream;
+      dataStream?: string;
+    },
   ): Logger;
 };
+const { LogStreams } = require(join(root, 'dist', 'config', 'data-streams.js')) as {
+  LogStreams: new (family: string) => { stream(source: 'api'): string };
+};
+/** Where the API's lines of LOG_DATA_STREAM `stream` go: its api stream. */
+const apiStream = new LogStreams(stream ?? '').stream('api');
 
 /** A line like the API writes for a submitted task. */
 function writeLine(logger: Logger, i: number): void {
@@ -79,6 +89,7 @@ function threadlineLogger(): { logger: Logger; shipping: Shipping } {
     service: 'threadline-api',
     level: 'info',
     destination: shipping.destination,
+    dataStream: stream,
   });
   return { logger, shipping };
 }
@@ -106,7 +117,12 @@ async function shipWithRawBulk(): Promise<Record<string, number>> {
       callback();
     },
   });
-  const logger = createLogger({ service: 'threadline-api', level: 'info', destination: memory });
+  const logger = createLogger({
+    service: 'threadline-api',
+    level: 'info',
+    destination: memory,
+    dataStream: stream,
+  });
   for (let i = 0; i < count; i++) writeLine(logger, i);
   await sleep(100);
   const run = Date.now().toString(36);
@@ -125,7 +141,8 @@ async function shipWithRawBulk(): Promise<Record<string, number>> {
   for (const bulk of bodies) {
     const response = await client.transport.request<{ errors: boolean }>({
       method: 'POST',
-      path: `/${stream}/_bulk`,
+      // Where the shipper sends the same lines.
+      path: `/${apiStream}/_bulk`,
       bulkBody: bulk,
     });
     if (response.errors) throw new Error('raw _bulk: Elasticsearch refused documents');
@@ -152,7 +169,8 @@ async function lag(): Promise<Record<string, number>> {
   let seen = first - 1;
   while (seen < first + total - 1) {
     const found = await client.search<{ 'labels.written_ms': number; 'labels.seq': number }>({
-      index: stream,
+      index: apiStream,
+      ignore_unavailable: true,
       query: { range: { 'labels.seq': { gt: seen } } },
       sort: [{ 'labels.seq': { order: 'asc' } }],
       size: 10_000,

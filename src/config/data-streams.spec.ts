@@ -14,9 +14,17 @@ describe(LogStreams.name, () => {
     });
   });
 
-  it("searches every source's stream and the family's own", () => {
-    expect(streams.pattern).toBe('logs-threadline.*-default');
-    expect(streams.searched).toBe('logs-threadline.*-default,logs-threadline-default');
+  it("searches every source's stream and the family's own, by name", () => {
+    expect(streams.patterns).toEqual([
+      'logs-threadline.api-default',
+      'logs-threadline.worker-default',
+      'logs-threadline.nginx-default',
+      'logs-threadline-default',
+    ]);
+    expect(streams.searched).toBe(streams.patterns.join(','));
+    // Not another family's, whose name starts with this one's and a dot.
+    const staging = new LogStreams('logs-threadline.staging-default');
+    expect(streams.patterns.some((p) => staging.patterns.includes(p))).toBe(false);
   });
 
   it('knows its own datasets only', () => {

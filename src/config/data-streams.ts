@@ -57,14 +57,27 @@ export class LogStreams {
     };
   }
 
-  /** The index pattern of every source's stream (the index template's). */
-  get pattern(): string {
-    return `logs-${this.name}.*-${this.namespace}`;
+  /**
+   * Every source's stream, by name: not a wildcard, which would also match the streams of a
+   * family whose name starts with this one's and a dot (`logs-threadline.staging-default`).
+   */
+  get streams(): string[] {
+    return LOG_SOURCES.map((source) => this.stream(source));
+  }
+
+  /** The index template's patterns: every source's stream, and the family's own. */
+  get patterns(): string[] {
+    return [...this.streams, this.family];
   }
 
   /** What searches read: every source's stream, and the family's own (lines from before). */
   get searched(): string {
-    return `${this.pattern},${this.family}`;
+    return this.patterns.join(',');
+  }
+
+  /** How the streams are named for people: `logs-threadline.{api,worker,nginx}-default`. */
+  get described(): string {
+    return `logs-${this.name}.{${LOG_SOURCES.join(',')}}-${this.namespace}`;
   }
 
   /** The source whose dataset `dataset` is, if any. */

@@ -99,11 +99,19 @@ function otelHop(
   const tracestate = continued ? inboundTracestate(req.headers.tracestate) : undefined;
   const active = activeTrace();
   if (active) {
-    const parent =
-      continued && active.trace_id === trace.trace_id && trace.parent_span_id !== undefined
-        ? { parent_span_id: trace.parent_span_id }
-        : {};
-    return { trace: { ...active, ...parent }, tracestate };
+    // The caller's span is the parent, and its tracestate the trace's, only when the host's
+    // span continued the caller's trace; the host span's own tracestate comes first.
+    const same = continued && active.trace_id === trace.trace_id;
+    const { tracestate: own, ...ids } = active;
+    return {
+      trace: {
+        ...ids,
+        ...(same && trace.parent_span_id !== undefined
+          ? { parent_span_id: trace.parent_span_id }
+          : {}),
+      },
+      tracestate: own ?? (same ? tracestate : undefined),
+    };
   }
   const span = startHopSpan(req.method, SpanKind.SERVER, trace, tracestate, {
     'http.request.method': req.method,

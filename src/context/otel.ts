@@ -4,6 +4,7 @@ import {
   context as otelContext,
   createTraceState,
   isSpanContextValid,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   type SpanKind,
@@ -18,6 +19,19 @@ import type { TraceContext } from './flow-fields';
  */
 const tracer = otelTrace.getTracer('threadline');
 
+/** The API's no-op provider, which a proxy hands out until an SDK is registered. */
+const NO_SDK = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether the host process has registered an OpenTelemetry SDK: a few property reads, so that
+ * without one a request or a task run costs nothing more (no span, no parsed tracestate).
+ */
+function sdkRegistered(): boolean {
+  const provider = otelTrace.getTracerProvider();
+  // A provider of another copy of the API is some SDK's.
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NO_SDK;
+}
+
 /** A span of this hop, made by the host's OpenTelemetry SDK. */
 export interface HopSpan {
   /** The hop's trace as Threadline's lines carry it: the span's own ids. */
@@ -28,17 +42,26 @@ export interface HopSpan {
   run<T>(fn: () => T): T;
   /** Ends the span, renamed and with more attributes when given; `error` marks it failed. */
   end(outcome?: { name?: string; attributes?: Attributes; error?: string }): void;
+  /** Records `error` on the span and marks it failed (it still has to be ended). */
+  fail(error: Error): void;
 }
 
 /**
  * The span the host's SDK has active now, made in this process (an HTTP instrumentation's server
  * span, say), as this hop's trace: Threadline's lines then carry its ids. Undefined without one.
  */
-export function activeTrace(): TraceContext | undefined {
+export function activeTrace(): (TraceContext & { tracestate?: string }) | undefined {
+  if (!sdkRegistered()) return undefined;
   const span = otelTrace.getActiveSpan();
   const ids = span?.spanContext();
   if (!ids || ids.isRemote || !isSpanContextValid(ids)) return undefined;
-  return { trace_id: ids.traceId, span_id: ids.spanId, flags: flagsOf(ids.traceFlags) };
+  const tracestate = ids.traceState?.serialize();
+  return {
+    trace_id: ids.traceId,
+    span_id: ids.spanId,
+    flags: flagsOf(ids.traceFlags),
+    ...(tracestate ? { tracestate } : {}),
+  };
 }
 
 /**
@@ -54,6 +77,7 @@ export function startHopSpan(
   tracestate: string | undefined,
   attributes: Attributes,
 ): HopSpan | undefined {
+  if (!sdkRegistered()) return undefined;
   const parent = parentContext(trace, tracestate);
   const span = tracer.startSpan(name, { kind, attributes }, parent);
   const ids = span.spanContext();
@@ -69,15 +93,11 @@ export function startHopSpan(
     tracestate: ids.traceState?.serialize() || tracestate,
     run: (fn) => otelContext.with(active, fn),
     end: (outcome = {}) => endSpan(span, outcome),
+    fail: (error) => {
+      span.recordException(error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    },
   };
-}
-
-/** Marks the active span of Threadline's (a task run's) failed with `error`, if there is one. */
-export function failActiveSpan(error: Error): void {
-  const span = otelTrace.getActiveSpan();
-  if (!span?.isRecording()) return;
-  span.recordException(error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
 }
 
 function endSpan(

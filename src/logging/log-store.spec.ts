@@ -37,7 +37,12 @@ describe(LogStore.name, () => {
       LOG_RETENTION: '36h',
     }).template() as unknown as TemplateBody;
     // Each source's stream (logs-threadline.api-staging, …) and the family's own.
-    expect(body.index_patterns).toEqual(['logs-threadline.*-staging', 'logs-threadline-staging']);
+    expect(body.index_patterns).toEqual([
+      'logs-threadline.api-staging',
+      'logs-threadline.worker-staging',
+      'logs-threadline.nginx-staging',
+      'logs-threadline-staging',
+    ]);
     expect(body.data_stream).toEqual({});
     expect(body.template.lifecycle).toEqual({ data_retention: '36h' });
     expect(body._comment).toBeUndefined();

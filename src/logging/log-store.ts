@@ -55,7 +55,7 @@ export class LogStore implements OnApplicationBootstrap, OnModuleDestroy {
     return {
       ...template,
       // Every source's stream, and the family's own, which may hold lines from before.
-      index_patterns: [streams.pattern, streams.family],
+      index_patterns: streams.patterns,
       composed_of: [...composedOf],
       template: { ...template.template, lifecycle: { data_retention: this.config.LOG_RETENTION } },
     };

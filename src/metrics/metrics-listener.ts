@@ -1,8 +1,10 @@
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { parseApiKeys } from '../auth/api-keys';
 import { AppConfig } from '../config/app-config';
+import type { AppLogger } from '../logging/logger';
+import { PINO } from '../logging/logging.module';
 import { Metrics } from './metrics';
 import { scrapeRefusal } from './scrape-access';
 
@@ -19,6 +21,7 @@ export class MetricsListener implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    @Inject(PINO) private readonly log: AppLogger,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -34,6 +37,13 @@ export class MetricsListener implements OnModuleInit, OnApplicationShutdown {
         { cause: error },
       );
     }
+    // Past start-up, an error of the server (no file descriptors left, say) is said, not thrown.
+    server.on('error', (error) =>
+      this.log.warn(
+        { 'error.message': error.message },
+        `the metrics listener on METRICS_PORT ${this.config.METRICS_PORT} failed: ${error.message}`,
+      ),
+    );
     this.server = server;
   }
 

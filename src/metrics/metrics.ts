@@ -110,7 +110,8 @@ export class Metrics {
       registers,
     });
     this.shippingMetrics(shipping);
-    collectDefaultMetrics({ register: this.registry });
+    // Their event-loop monitor and GC observer cost something: only when metrics are on.
+    if (enabled) collectDefaultMetrics({ register: this.registry });
   }
 
   /** An HTTP request's response finished (or its client went away: status 499). */

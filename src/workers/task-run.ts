@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { type FlowContext, flowContext } from '../context/flow-context';
 import { SpanKind } from '@opentelemetry/api';
 import { decodeFlow } from '../context/job-meta.codec';
-import { failActiveSpan, type HopSpan, startHopSpan } from '../context/otel';
+import { type HopSpan, startHopSpan } from '../context/otel';
 import { PINO } from '../logging/logging.module';
 import { Metrics } from '../metrics/metrics';
 import type { TaskQueue } from '../config/queue-names';
@@ -89,7 +89,7 @@ export class TaskRun {
     // The host's OpenTelemetry SDK made the run's span: the run's lines carry its ids.
     context.trace = span.trace;
     return flowContext.run(context, () =>
-      span.run(() => this.attempt(job, token, complete)).finally(() => span.end()),
+      span.run(() => this.attempt(job, token, complete, span)).finally(() => span.end()),
     );
   }
 
@@ -98,15 +98,18 @@ export class TaskRun {
     job: Job<TaskEnvelope>,
     token: string,
     complete: Completion,
+    span?: HopSpan,
   ): Promise<Job<TaskEnvelope> | undefined> {
     const started = performance.now();
     const attempt = job.attemptsStarted;
     const queueWaitMs =
       attempt === 1 && job.processedOn ? job.processedOn - job.timestamp : undefined;
+    // A batch's parent waits for its children by design: its wait is theirs, not the queue's.
+    const waitedInQueue = job.data.meta.children === undefined ? queueWaitMs : undefined;
     this.metrics.taskStarted(
       typeLabel(job),
       job.queueName,
-      queueWaitMs === undefined ? undefined : queueWaitMs / 1000,
+      waitedInQueue === undefined ? undefined : waitedInQueue / 1000,
     );
     this.taskLog.info(
       {
@@ -184,7 +187,7 @@ export class TaskRun {
       );
       return next;
     } catch (error) {
-      await this.fail(job, token, error, performance.now() - started);
+      await this.fail(job, token, error, performance.now() - started, span);
       return undefined;
     }
   }
@@ -195,9 +198,10 @@ export class TaskRun {
     token: string,
     error: unknown,
     runMs: number,
+    span?: HopSpan,
   ): Promise<void> {
     const failure = failureOf(error);
-    failActiveSpan(failure);
+    span?.fail(failure);
     const attempts = job.opts.attempts ?? 1;
     const willRetry = !isPermanent(failure) && job.attemptsMade + 1 < attempts;
     const retryInMs = this.config.TASK_BACKOFF_MS * 2 ** job.attemptsMade;

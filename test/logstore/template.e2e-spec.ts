@@ -63,7 +63,7 @@ describe('log data stream layout', () => {
     // Each source's stream (logs-threadline.api-<ns>, …) and the family's own.
     const streams = new LogStreams(name);
     expect(template).toMatchObject({
-      index_patterns: [streams.pattern, name],
+      index_patterns: streams.patterns,
       data_stream: {},
       template: { lifecycle: { data_retention: '3d' } },
     });

@@ -104,7 +104,7 @@ describe(ElasticsearchTarget.name, () => {
     );
     await target.close();
     expect(target.description).toBe(
-      'logs-threadline.*-test at http://10.0.0.1:9200, http://10.0.0.2:9200',
+      'logs-threadline.{api,worker,nginx}-test at http://10.0.0.1:9200, http://10.0.0.2:9200',
     );
   });
 
@@ -152,7 +152,9 @@ describe(ElasticsearchTarget.name, () => {
     const target = new ElasticsearchTarget(await listen(bare), 'logs-threadline-test', 'worker');
     try {
       const missing = await target.missing();
-      expect(missing).toContain('no index template or data stream for logs-threadline.*-test');
+      expect(missing).toContain(
+        'no index template or data stream for logs-threadline.{api,worker,nginx}-test',
+      );
       expect(missing).toContain('npm run es:setup');
     } finally {
       await target.close();

@@ -42,7 +42,7 @@ export class ElasticsearchTarget implements ShippingTarget {
     this.client = createElasticsearchClient(url, { requestTimeoutMs, retries: 'none' });
     this.streams = new LogStreams(dataStream);
     this.own = this.streams.stream(source);
-    this.description = `${this.streams.pattern} at ${describeNodes(elasticsearchNodes(url))}`;
+    this.description = `${this.streams.described} at ${describeNodes(elasticsearchNodes(url))}`;
   }
 
   async send(entries: readonly LogEntry[]): Promise<EntryResult[]> {
@@ -74,18 +74,20 @@ export class ElasticsearchTarget implements ShippingTarget {
   }
 
   /**
-   * Lines wait for this process's data stream, or an index template that makes it, to exist:
-   * one whose patterns match the stream (an older template of the same name, for the family's
-   * stream alone, does not).
+   * Lines wait for this process's data stream, or Threadline's index template that makes it, to
+   * exist: the template named after LOG_DATA_STREAM, with this stream among its patterns. Not
+   * any template that matches (Elastic's built-in `logs`, `logs-*-*`, matches every logs
+   * stream), nor an older Threadline template (for the family's stream alone).
    */
   async missing(): Promise<string | undefined> {
     try {
       if (await this.client.indices.exists({ index: this.own })) return undefined;
-      const simulated = await this.client.indices.simulateIndexTemplate(
-        { name: this.own },
+      const found = await this.client.indices.getIndexTemplate(
+        { name: this.streams.family },
         { ignore: [404] },
       );
-      if (simulated.template !== undefined) return undefined;
+      const patterns = found.index_templates?.[0]?.index_template.index_patterns ?? [];
+      if ((Array.isArray(patterns) ? patterns : [patterns]).includes(this.own)) return undefined;
     } catch (error) {
       throw asTargetRequestError(error);
     }
