@@ -1,6 +1,6 @@
 // GET /metrics on the API and on a worker's METRICS_PORT, scraped by Prometheus's rules after a
 // flow whose every count is known: 5 tasks (one retried, one failed, one whose worker died).
-import { freePort } from '../support/services';
+import { freePort, services } from '../support/services';
 import { parseExposition, type Sample, valueOf } from '../support/prometheus';
 import { TestStack } from '../support/stack';
 
@@ -161,5 +161,41 @@ describe('Prometheus metrics', () => {
     const second = stack.launchWorker({ METRICS_PORT: port });
     expect(await second.exited).toBe(1);
     expect(second.output()).toMatch(/cannot serve metrics on 127\.0\.0\.1:\d+ .*METRICS_PORT/);
+  });
+});
+
+// The rate limits live in Redis; an outage of it must show in the metrics, not hide them.
+describe('Prometheus metrics while Redis is down', () => {
+  let url: string;
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    url = `redis://127.0.0.1:${await freePort()}`;
+    services('up', 'redis', url);
+    stack = new TestStack({ REDIS_URL: url, API_KEYS: `ops:${ADMIN}:admin,app:${USER}` });
+    await stack.startApi();
+  });
+  afterAll(async () => {
+    await stack.stop().catch(() => undefined);
+    services('down', 'redis', url);
+  });
+
+  it('still answers an admin key, with the shards down, and still refuses any other key', async () => {
+    services('down', 'redis', url);
+    const scrape = (key: string): Promise<Response> =>
+      fetch(`${stack.baseUrl}/metrics`, { headers: { authorization: `Bearer ${key}` } });
+    const up = await scrape(ADMIN);
+    expect(up.status).toBe(200);
+    const samples = parseExposition(await up.text());
+    for (const shard of stack.shards.prefixes) {
+      expect(valueOf(samples, 'threadline_queue_shard_up', { shard })).toBe(0);
+    }
+    expect((await scrape(USER)).status).toBe(403);
+    expect((await scrape('not-a-key-of-this-server-at-all')).status).toBe(401);
+    // The rest of the API, which needs the limits, says it cannot serve.
+    const tasks = await fetch(`${stack.baseUrl}/api/v1/queues`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(tasks.status).toBe(503);
   });
 });

@@ -161,4 +161,36 @@ describe(ElasticsearchTarget.name, () => {
       await new Promise((resolve) => bare.close(resolve));
     }
   });
+
+  // Elastic's built-in `logs` template (logs-*-*) matches every logs stream, and an older
+  // Threadline template named the same matched the family's stream alone: neither will do.
+  it("waits for Threadline's own template to cover this process's stream", async () => {
+    let patterns: string[] = [];
+    const node = createServer((request, response) => {
+      const template = request.method === 'GET' && request.url?.startsWith('/_index_template/');
+      response.writeHead(template ? 200 : 404, {
+        'x-elastic-product': 'Elasticsearch',
+        'content-type': 'application/json',
+      });
+      response.end(
+        template
+          ? JSON.stringify({
+              index_templates: [
+                { name: 'logs-threadline-test', index_template: { index_patterns: patterns } },
+              ],
+            })
+          : '',
+      );
+    });
+    const target = new ElasticsearchTarget(await listen(node), 'logs-threadline-test', 'worker');
+    try {
+      patterns = ['logs-threadline-test'];
+      expect(await target.missing()).toContain('npm run es:setup');
+      patterns = ['logs-threadline.worker-test', 'logs-threadline-test'];
+      expect(await target.missing()).toBeUndefined();
+    } finally {
+      await target.close();
+      await new Promise((resolve) => node.close(resolve));
+    }
+  });
 });
