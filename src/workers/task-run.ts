@@ -3,9 +3,8 @@ import { Job, UnrecoverableError, type Worker } from 'bullmq';
 import type { AppLogger as Pino } from '../logging/logger';
 import { AppConfig } from '../config/app-config';
 import { type FlowContext, flowContext } from '../context/flow-context';
-import { SpanKind } from '@opentelemetry/api';
 import { decodeFlow } from '../context/job-meta.codec';
-import { type HopSpan, startHopSpan } from '../context/otel';
+import type { HopSpan } from '../context/otel';
 import { PINO } from '../logging/logging.module';
 import { Metrics } from '../metrics/metrics';
 import type { TaskQueue } from '../config/queue-names';
@@ -17,6 +16,7 @@ import { isTaskType, TaskRegistry } from '../tasks/task-registry';
 import type { TaskType } from '../tasks/types';
 import { expiredMessage, TaskHousekeeping } from './task-housekeeping';
 import { EVENT_ACTION } from '../logging/event-actions.mjs';
+import { consumerSpan, typeLabel } from './run-telemetry';
 
 /**
  * The flow a task run belongs to, restored from the job's metadata: the submitting
@@ -263,33 +263,6 @@ export class TaskRun {
   private get maxWaitMs(): number {
     return this.config.TASK_MAX_WAIT_S * 1000;
   }
-}
-
-/**
- * The run's span, a consumer span of the submitting request's, when the host process has an
- * OpenTelemetry SDK (attributes after OpenTelemetry's messaging conventions); else undefined.
- */
-function consumerSpan(job: Job<TaskEnvelope>, context: FlowContext): HopSpan | undefined {
-  if (!context.trace) return undefined;
-  return startHopSpan(
-    `process ${job.queueName}`,
-    SpanKind.CONSUMER,
-    context.trace,
-    context.tracestate,
-    {
-      'messaging.system': 'bullmq',
-      'messaging.operation.type': 'process',
-      'messaging.destination.name': job.queueName,
-      'messaging.message.id': job.id ?? '',
-      'threadline.task.type': job.name,
-      'threadline.task.attempt': job.attemptsStarted,
-    },
-  );
-}
-
-/** A job's task type as a metric label: `unknown` for a name that is none (a job added by hand). */
-function typeLabel(job: Job<TaskEnvelope>): string {
-  return isTaskType(job.name) ? job.name : 'unknown';
 }
 
 /** A task that waited longer than TASK_MAX_WAIT_S for its first run: failed without running. */
