@@ -9,7 +9,9 @@
 //            and a bare Fastify + queue.add (the goal is against the faster of the two), with
 //            the API's peak RSS
 //   context: POST /api/v1/tasks with the flow context and stamping on vs off (LOG_CONTEXT)
-//   metrics: POST /api/v1/tasks with metrics on and /metrics scraped every second vs off (METRICS)
+//   metrics: POST /api/v1/tasks with metrics on and /metrics scraped every second vs off (METRICS):
+//            requests/s at the peak, the API's CPU per request at a fixed rate, and the metrics'
+//            own work counted (bench/metrics-cost.mts)
 //   drain:   20,000 no-op tasks through one Threadline worker vs one plain BullMQ Worker and
 //            vs one Celery worker (prefork, one pool process); then the whole machine: two
 //            Threadline worker processes (as WORKERS=2 npm start runs them) vs two plain BullMQ
@@ -60,6 +62,7 @@ import {
   type Spawned,
 } from './processes.mts';
 import { argument, quick, root, size, smoke } from './options.mts';
+import { fixedRateCpu, metricsCallsUs, scrapeCpuMs } from './metrics-cost.mts';
 import { submitLoad } from './submit-load.mts';
 import { traceBench, type TraceSize } from './trace.mts';
 
@@ -200,6 +203,96 @@ const metricsSides: Side[] = [
   },
   { name: 'metrics off', start: api({ METRICS: 'false' }) },
 ];
+
+const METRICS_RATE = 800; // requests/s: under half of what one API process answers here
+const METRICS_WINDOWS = size(20, 4, 1);
+const METRICS_WINDOW_SECONDS = size(4, 2, 1);
+// The first thousands of requests run slower (V8 compiles, the heap grows): left out.
+const METRICS_WARMUP_SECONDS = size(10, 3, 1);
+
+/**
+ * The metrics' cost at a fixed rate (bench/metrics-cost.mts): the API's CPU per request, on and
+ * scraped vs off, in alternating windows; and the metrics' own work counted, as rows.
+ */
+async function metricsCost(): Promise<{ rows: Row[]; note: string }> {
+  // A second API with metrics off: how far apart two identical sides read is the noise.
+  const control: Side = { name: 'metrics off, a second process', start: api({ METRICS: 'false' }) };
+  const started = await Promise.all(
+    [...metricsSides, control].map(async (side) => {
+      const port = await freePort();
+      const prefix = `bench-${randomUUID().slice(0, 8)}`;
+      const spawned = side.start(port, prefix);
+      await (side.ready ?? listening)(spawned, port);
+      return { side, port, prefix, spawned };
+    }),
+  );
+  try {
+    const apis = started.map(({ side, port, spawned }) => ({
+      name: side.name,
+      port,
+      pid: spawned.child.pid ?? 0,
+    }));
+    const load = { connections: CONNECTIONS, warmupSeconds: 0 };
+    for (const api of apis) {
+      await submitLoad(api.name, api.port, { ...load, seconds: METRICS_WARMUP_SECONDS });
+    }
+    const cpu = await fixedRateCpu(
+      apis,
+      {
+        rate: METRICS_RATE,
+        seconds: METRICS_WINDOW_SECONDS,
+        windows: METRICS_WINDOWS,
+        connections: CONNECTIONS,
+      },
+      (line) => log(`metrics at ${METRICS_RATE} req/s: ${line}`),
+    );
+    const [onUs, offUs, controlUs] = apis.map((a) => cpu.usPerRequest[a.name]);
+    const scrapeMs = await scrapeCpuMs(apis[0], size(200, 50, 5));
+    const callsUs = metricsCallsUs(root, size(1_000_000, 200_000, 20_000));
+    // A scrape every second spread over the requests of that second.
+    const countedUs = callsUs + (scrapeMs * 1e3) / METRICS_RATE;
+    const perCpuSecond = (us: number): number => 1e6 / us;
+    const windows = (name: string): string =>
+      cpu.windows[name].map((us) => us.toFixed(0)).join(', ');
+    return {
+      rows: [
+        [
+          `POST /api/v1/tasks at ${METRICS_RATE} req/s, metrics on and scraped every second: requests per CPU-second of the API`,
+          perCpuSecond(onUs),
+          perCpuSecond(offUs),
+          'same API, METRICS=false',
+          '≥ 0.97',
+        ],
+        [
+          `POST /api/v1/tasks at ${METRICS_RATE} req/s, control: requests per CPU-second of a second API with metrics off (the noise)`,
+          perCpuSecond(controlUs),
+          perCpuSecond(offUs),
+          'same API, METRICS=false',
+          '1.00 ± noise',
+        ],
+        [
+          'POST /api/v1/tasks, the metrics’ own work counted: requests per CPU-second of the API',
+          perCpuSecond(offUs + countedUs),
+          perCpuSecond(offUs),
+          'same API, METRICS=false',
+          '≥ 0.97',
+        ],
+      ],
+      note: [
+        `Metrics' cost (bench/metrics-cost.mts). Requests/s at the peak drift by ±30% between runs on this machine, more than the cost; the rows after it measure it other ways.`,
+        `At a fixed ${METRICS_RATE} req/s, three APIs up (on and scraped, off, and off again as a control), after ${METRICS_WARMUP_SECONDS} s of warm-up each, ${METRICS_WINDOWS} windows of ${METRICS_WINDOW_SECONDS} s each, in alternating order: CPU per request (every thread of the API) ${onUs.toFixed(0)} µs on and scraped, ${offUs.toFixed(0)} µs off, ${controlUs.toFixed(0)} µs for the control.`,
+        `Per window, on: ${windows(apis[0].name)}; off: ${windows(apis[1].name)}; control: ${windows(apis[2].name)}.`,
+        `Where the control is as far from off as on is, the cost is below what this machine can show end to end; the count below is then the figure.`,
+        `Counted: the Metrics calls of one submission (an HTTP observation and a submit count) take ${callsUs.toFixed(2)} µs; a scrape takes ${scrapeMs.toFixed(1)} ms of the API's CPU, ${((scrapeMs * 1e3) / METRICS_RATE).toFixed(2)} µs per request at a scrape a second; together ${countedUs.toFixed(2)} µs of the ${offUs.toFixed(0)} µs a request costs with metrics off (${((100 * countedUs) / offUs).toFixed(1)}%).`,
+      ].join(' '),
+    };
+  } finally {
+    for (const { spawned, prefix } of started) {
+      await stop(spawned);
+      await clean(prefix);
+    }
+  }
+}
 
 interface SubmitResult {
   rps: number;
@@ -595,6 +688,7 @@ async function main(): Promise<void> {
     if (name !== undefined) log(`${name}: starting`);
   };
   const rows: Row[] = [];
+  let metricsNote = '';
   let lagRow = '';
   let shippingPinned = false;
   const show = (r: SubmitResult): string =>
@@ -703,6 +797,9 @@ async function main(): Promise<void> {
       'same API, METRICS=false',
       '≥ 0.97',
     ]);
+    const cost = await metricsCost();
+    rows.push(...cost.rows);
+    metricsNote = cost.note;
   }
   if (runs('drain')) {
     section('drain');
@@ -860,6 +957,7 @@ async function main(): Promise<void> {
           '',
         ]
       : []),
+    ...(metricsNote ? [metricsNote, ''] : []),
     ...(lagRow ? [lagRow, ''] : []),
     ...(traceRows.length
       ? [

@@ -1,13 +1,7 @@
-import {
-  collectDefaultMetrics,
-  Counter,
-  Gauge,
-  Histogram,
-  type LabelValues,
-  Registry,
-} from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { LogShippingStatus } from '../logging/log-transport-handle';
 import type { ShippingSnapshot } from '../logging/shipping/shipping-stats';
+import { CounterFamily, HistogramFamily, type HistogramSeries } from './series';
 
 /** Seconds: from a few ms (a cache hit) to minutes (a task's run, a backlog's wait). */
 const TASK_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -17,7 +11,7 @@ const HTTP_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 /** What ended an attempt of a task. */
 export type TaskOutcome = 'completed' | 'failed' | 'retried';
 
-type TaskLabels = 'type' | 'queue';
+const TASK_LABELS = ['type', 'queue'] as const;
 
 /** The shipper's counters as metrics: name, help, and the snapshot field each reads. */
 const SHIPPING_COUNTERS = [
@@ -48,67 +42,62 @@ const SPOOL_GAUGES = [
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly http: Histogram<'method' | 'route' | 'status_code'>;
-  private readonly submitted: Counter<TaskLabels>;
-  private readonly started: Counter<TaskLabels>;
-  private readonly ended: Counter<TaskLabels | 'outcome'>;
-  private readonly stalledTasks: Counter<'queue'>;
-  private readonly queueWait: Histogram<TaskLabels>;
-  private readonly runTime: Histogram<TaskLabels | 'outcome'>;
-  /** HTTP histograms by label set, so that a request costs a map lookup, not a label hash. */
-  private readonly httpChildren = new Map<string, Histogram.Internal<string>>();
+  // Counted on the hot paths (a request, a task): series of our own (src/metrics/series.ts).
+  private readonly http = new HistogramFamily(
+    'threadline_http_request_duration_seconds',
+    'Time from a request arriving to its response finishing, by route template and status.',
+    ['method', 'route', 'status_code'],
+    HTTP_BUCKETS_S,
+  );
+  private readonly submitted = new CounterFamily(
+    'threadline_tasks_submitted_total',
+    'Tasks queued by the API (a batch counts its parent and each child).',
+    TASK_LABELS,
+  );
+  private readonly started = new CounterFamily(
+    'threadline_tasks_started_total',
+    'Attempts of tasks a worker started.',
+    TASK_LABELS,
+  );
+  private readonly ended = new CounterFamily(
+    'threadline_tasks_ended_total',
+    'Attempts of tasks that ended: completed, retried (will run again) or failed (for good).',
+    [...TASK_LABELS, 'outcome'],
+  );
+  private readonly stalledTasks = new CounterFamily(
+    'threadline_tasks_stalled_total',
+    "Tasks put back in their queue because their worker stopped answering (seen by this worker's stalled check).",
+    ['queue'],
+  );
+  private readonly queueWait = new HistogramFamily(
+    'threadline_task_queue_wait_seconds',
+    "Time from a task's submission to its first attempt's start.",
+    TASK_LABELS,
+    TASK_BUCKETS_S,
+  );
+  private readonly runTime = new HistogramFamily(
+    'threadline_task_run_seconds',
+    'Time one attempt of a task ran, by how it ended.',
+    [...TASK_LABELS, 'outcome'],
+    TASK_BUCKETS_S,
+  );
+  private readonly families = [
+    this.http,
+    this.submitted,
+    this.started,
+    this.ended,
+    this.stalledTasks,
+    this.queueWait,
+    this.runTime,
+  ];
+  /** HTTP series by method, status and route, so that a request costs one map lookup. */
+  private readonly httpSeries = new Map<string, HistogramSeries>();
 
   constructor(
     readonly enabled: boolean,
     /** The log shipper's counters, read at scrape time. */
     shipping: () => LogShippingStatus,
   ) {
-    const registers = [this.registry];
-    this.http = new Histogram({
-      name: 'threadline_http_request_duration_seconds',
-      help: 'Time from a request arriving to its response finishing, by route template and status.',
-      labelNames: ['method', 'route', 'status_code'],
-      buckets: HTTP_BUCKETS_S,
-      registers,
-    });
-    this.submitted = new Counter({
-      name: 'threadline_tasks_submitted_total',
-      help: 'Tasks queued by the API (a batch counts its parent and each child).',
-      labelNames: ['type', 'queue'],
-      registers,
-    });
-    this.started = new Counter({
-      name: 'threadline_tasks_started_total',
-      help: 'Attempts of tasks a worker started.',
-      labelNames: ['type', 'queue'],
-      registers,
-    });
-    this.ended = new Counter({
-      name: 'threadline_tasks_ended_total',
-      help: 'Attempts of tasks that ended: completed, retried (will run again) or failed (for good).',
-      labelNames: ['type', 'queue', 'outcome'],
-      registers,
-    });
-    this.stalledTasks = new Counter({
-      name: 'threadline_tasks_stalled_total',
-      help: "Tasks put back in their queue because their worker stopped answering (seen by this worker's stalled check).",
-      labelNames: ['queue'],
-      registers,
-    });
-    this.queueWait = new Histogram({
-      name: 'threadline_task_queue_wait_seconds',
-      help: "Time from a task's submission to its first attempt's start.",
-      labelNames: ['type', 'queue'],
-      buckets: TASK_BUCKETS_S,
-      registers,
-    });
-    this.runTime = new Histogram({
-      name: 'threadline_task_run_seconds',
-      help: 'Time one attempt of a task ran, by how it ended.',
-      labelNames: ['type', 'queue', 'outcome'],
-      buckets: TASK_BUCKETS_S,
-      registers,
-    });
     this.shippingMetrics(shipping);
     // Their event-loop monitor and GC observer cost something: only when metrics are on.
     if (enabled) collectDefaultMetrics({ register: this.registry });
@@ -118,37 +107,36 @@ export class Metrics {
   httpRequest(method: string, route: string, status: number, seconds: number): void {
     if (!this.enabled) return;
     const key = `${method} ${status} ${route}`;
-    let child = this.httpChildren.get(key);
-    if (!child) {
-      child = this.http.labels({ method, route, status_code: status });
-      this.httpChildren.set(key, child);
+    let series = this.httpSeries.get(key);
+    if (!series) {
+      series = this.http.of({ method, route, status_code: status });
+      this.httpSeries.set(key, series);
     }
-    child.observe(seconds);
+    series.observe(seconds);
   }
 
   /** `count` tasks of `type` were queued on `queue`. */
   taskSubmitted(type: string, queue: string, count = 1): void {
-    if (this.enabled) this.submitted.inc({ type, queue }, count);
+    if (this.enabled) this.submitted.of({ type, queue }).inc(count);
   }
 
   /** A worker started an attempt; `waitS` is the queue wait of a first attempt. */
   taskStarted(type: string, queue: string, waitS: number | undefined): void {
     if (!this.enabled) return;
-    this.started.inc({ type, queue });
-    if (waitS !== undefined) this.queueWait.observe({ type, queue }, waitS);
+    this.started.of({ type, queue }).inc();
+    if (waitS !== undefined) this.queueWait.of({ type, queue }).observe(waitS);
   }
 
   /** An attempt ended after running `runS` seconds. */
   taskEnded(type: string, queue: string, outcome: TaskOutcome, runS: number): void {
     if (!this.enabled) return;
-    const labels: LabelValues<TaskLabels | 'outcome'> = { type, queue, outcome };
-    this.ended.inc(labels);
-    this.runTime.observe(labels, runS);
+    this.ended.of({ type, queue, outcome }).inc();
+    this.runTime.of({ type, queue, outcome }).observe(runS);
   }
 
   /** A task of `queue` was put back because its worker stopped. */
   taskStalled(queue: string): void {
-    if (this.enabled) this.stalledTasks.inc({ queue });
+    if (this.enabled) this.stalledTasks.of({ queue }).inc();
   }
 
   /**
@@ -174,8 +162,9 @@ export class Metrics {
   }
 
   /** The Prometheus text exposition of every metric. */
-  render(): Promise<string> {
-    return this.registry.metrics();
+  async render(): Promise<string> {
+    const own = this.families.map((family) => family.render()).join('');
+    return own + (await this.registry.metrics());
   }
 
   get contentType(): string {
