@@ -133,4 +133,13 @@ export class LogSettings extends RedisSettings {
    */
   @IntRange(1, 100_000, 'lines', 'TRACE_MAX_LIMIT=10000')
   TRACE_MAX_LIMIT = 10_000;
+
+  /**
+   * How long a flow lasts, first line to last, before the flow list calls it slow
+   * (`GET /api/v1/flows?status=slow`, `threadline flows --status slow`) when the request names
+   * no `min_duration_ms`. Default: `5000`.
+   * @see docs/flows.md
+   */
+  @IntRange(1, 86_400_000, 'ms', 'FLOW_SLOW_MS=5000')
+  FLOW_SLOW_MS = 5000;
 }

@@ -1,5 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { TraceLine } from './trace';
+import { LogSearchConnection } from './log-search-connection';
 import { MAX_FLOWS, TraceSearch } from './trace-search';
 
 interface SearchParams {
@@ -69,7 +70,9 @@ const flowOf = (count: number): TraceLine[] =>
   }));
 
 const searchOn = (fake: FakeElasticsearch): TraceSearch =>
-  new TraceSearch(fake.asClient(), 'logs-threadline-test', 'http://es.test:9200');
+  new TraceSearch(
+    new LogSearchConnection(fake.asClient(), 'logs-threadline-test', 'http://es.test:9200'),
+  );
 
 describe(TraceSearch.name, () => {
   it('reads no more than limit + 1 lines of a big flow, keeps the first ones, and says it was cut', async () => {

@@ -1,7 +1,4 @@
-import { type Client, errors } from '@elastic/elasticsearch';
-import { createElasticsearchClient } from '../elasticsearch/elasticsearch-client';
-import { describeNodes, elasticsearchNodes } from '../elasticsearch/nodes';
-import { LogStreams } from '../config/data-streams';
+import { LogSearchConnection, type LogSearchOptions } from './log-search-connection';
 import {
   TRACE_ID_FIELDS,
   type Trace,
@@ -25,16 +22,6 @@ export interface TraceOptions {
   owner?: string;
 }
 
-/** Elasticsearch could not be asked: down, refused, timed out. */
-export class TraceUnavailableError extends Error {
-  constructor(
-    readonly url: string,
-    reason: string,
-  ) {
-    super(`Elasticsearch at ${url} did not answer: ${reason}`);
-  }
-}
-
 /** Lines per search page; a flow past it is read page by page in a point in time. */
 const PAGE = 10_000;
 /**
@@ -53,43 +40,19 @@ type Cost = NonNullable<Trace['search']>;
  * @see docs/trace.md
  */
 export class TraceSearch {
-  constructor(
-    private readonly client: Client,
-    private readonly index: string,
-    /** Where it searches, for messages: the nodes' origins, without credentials. */
-    readonly url: string,
-  ) {}
+  constructor(private readonly es: LogSearchConnection) {}
 
   /**
    * @param dataStream LOG_DATA_STREAM: every source's stream of it is searched, and its own
    *   (LogStreams.searched)
    */
-  static connect(
-    url: string,
-    dataStream: string,
-    options: {
-      apiKey?: string;
-      username?: string;
-      password?: string;
-      caFile?: string;
-      insecure?: boolean;
-    } = {},
-  ): TraceSearch {
-    const auth = options.apiKey
-      ? { apiKey: options.apiKey }
-      : options.username
-        ? { username: options.username, password: options.password ?? '' }
-        : undefined;
-    const client = createElasticsearchClient(url, {
-      requestTimeoutMs: 30_000,
-      auth,
-      insecure: options.insecure,
-    });
-    return new TraceSearch(
-      client,
-      new LogStreams(dataStream).searched,
-      describeNodes(elasticsearchNodes(url)),
-    );
+  static connect(url: string, dataStream: string, options: LogSearchOptions = {}): TraceSearch {
+    return new TraceSearch(LogSearchConnection.open(url, dataStream, options));
+  }
+
+  /** Where it searches, for messages: the nodes' origins, without credentials. */
+  get url(): string {
+    return this.es.url;
   }
 
   /**
@@ -127,7 +90,7 @@ export class TraceSearch {
   }
 
   close(): Promise<void> {
-    return this.client.close();
+    return this.es.close();
   }
 
   private idClauses(id: string): Query[] {
@@ -172,9 +135,9 @@ export class TraceSearch {
   ): Promise<
     { matched: TraceIdField[]; correlationIds: string[]; moreFlows: boolean } | undefined
   > {
-    const result = await this.call(() =>
-      this.client.search({
-        index: this.index,
+    const result = await this.es.ask((client) =>
+      client.search({
+        index: this.es.index,
         // No data stream yet means nothing was logged: "not found", not an error.
         ignore_unavailable: true,
         size: 0,
@@ -228,9 +191,9 @@ export class TraceSearch {
     cost: Cost,
     limit: number,
   ): Promise<{ lines: TraceLine[]; truncated: boolean }> {
-    const pit = await this.call(() =>
-      this.client.openPointInTime({
-        index: this.index,
+    const pit = await this.es.ask((client) =>
+      client.openPointInTime({
+        index: this.es.index,
         keep_alive: '1m',
         // A stream not written yet (the family's own, say) is no error.
         ignore_unavailable: true,
@@ -242,8 +205,8 @@ export class TraceSearch {
       for (;;) {
         const size = Math.min(PAGE, limit + 1 - lines.length);
         if (size <= 0) break;
-        const page = await this.call(() =>
-          this.client.search<TraceLine>({
+        const page = await this.es.ask((client) =>
+          client.search<TraceLine>({
             pit: { id: pit.id, keep_alive: '1m' },
             size,
             query,
@@ -265,22 +228,11 @@ export class TraceSearch {
         searchAfter = hits.at(-1)?.sort as (string | number)[];
       }
     } finally {
-      await this.client.closePointInTime({ id: pit.id }).catch(() => undefined);
+      await this.es.client.closePointInTime({ id: pit.id }).catch(() => undefined);
     }
     const truncated = lines.length > limit;
     if (truncated) lines.pop();
     return { lines, truncated };
-  }
-
-  private async call<T>(request: () => Promise<T>): Promise<T> {
-    try {
-      return await request();
-    } catch (error) {
-      if (error instanceof errors.ConnectionError || error instanceof errors.TimeoutError) {
-        throw new TraceUnavailableError(this.url, error.message);
-      }
-      throw error;
-    }
   }
 }
 

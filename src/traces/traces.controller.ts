@@ -16,7 +16,8 @@ import { ProblemException } from '../problem/problem.exception';
 import { isTimeBound, TIME_BOUND_RULE } from './time-bound';
 import { TraceView } from './dto/trace-view.dto';
 import type { Trace } from './trace';
-import { TraceSearch, TraceUnavailableError } from './trace-search';
+import { TraceUnavailableError } from './log-search-connection';
+import { TraceSearch } from './trace-search';
 
 /**
  * `GET /api/v1/traces/:id`: the flow of any ID, as `threadline trace --format json` prints it
