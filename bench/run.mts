@@ -20,7 +20,8 @@
 //   ship:    lines/s shipped into Elasticsearch through the spool vs raw _bulk of the same
 //            lines; POST /api/v1/tasks with shipping on vs off; write-to-searchable lag
 //   trace:   threadline trace over 1,000,000 lines of 10,000 flows: Elasticsearch time and
-//            CLI wall time, p50 and p99, over 100 random IDs of each kind
+//            CLI wall time, p50 and p99, over 100 random IDs of each kind; and the flow list
+//            of the last hour of them, all and status=failed (bench/flows.mts)
 //
 // Both sides run in the same session, alternating, several times; the medians and their
 // ratio go to bench/RESULTS.md (or --out). Absolute numbers drift on shared machines; ratios
@@ -64,6 +65,7 @@ import {
 import { argument, quick, root, size, smoke } from './options.mts';
 import { fixedRateCpu, metricsCallsUs, scrapeCpuMs } from './metrics-cost.mts';
 import { submitLoad } from './submit-load.mts';
+import { flowListBench } from './flows.mts';
 import { traceBench, type TraceSize } from './trace.mts';
 
 const REPETITIONS = quick ? 1 : 3;
@@ -86,8 +88,9 @@ const MACHINE_WORKERS = 2;
 /** The most unfinished tasks a client may have (QUOTA_TASKS_PER_CLIENT): one benchmark client submits far more than a worker drains. */
 const UNLIMITED_QUOTA = '1000000';
 const TRACE: TraceSize = smoke
-  ? { flows: 100, samples: 3, stream: 'logs-threadline-benchsmoke' }
-  : { flows: 10_000, samples: 100, stream: 'logs-threadline-benchtrace' };
+  ? { flows: 100, samples: 3, stream: 'logs-threadline-benchflowsmoke' }
+  : // Renamed when its lines change: a stream already loaded is reused as it is.
+    { flows: 10_000, samples: 100, stream: 'logs-threadline-benchflows' };
 const ES_URL = process.env.ELASTICSEARCH_URL || 'http://127.0.0.1:9200';
 const BENCH_STREAM = 'logs-threadline-bench';
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -922,11 +925,17 @@ async function main(): Promise<void> {
   }
 
   const traceRows: string[] = [];
+  const flowRows: string[] = [];
   if (runs('trace')) {
     section('trace');
     for (const figure of await traceBench(root, ES_URL, TRACE, log)) {
       traceRows.push(
         `| trace by ${figure.kind} | ${figure.elasticsearch.p50} | ${figure.elasticsearch.p99} | ≤ 50 (p50) | ${figure.cli.p50} | ${figure.cli.p99} | ≤ 500 |`,
+      );
+    }
+    for (const figure of await flowListBench(root, ES_URL, TRACE, log)) {
+      flowRows.push(
+        `| flow list, ${figure.query} (${figure.matching.toLocaleString('en')} flows match) | ${figure.elasticsearch.p50} | ≤ 100 | ${figure.elasticsearch.p99} | ≤ 500 |`,
       );
     }
   }
@@ -966,6 +975,16 @@ async function main(): Promise<void> {
           '| trace | Elasticsearch p50 (ms) | p99 | goal | CLI wall p50 (ms) | p99 | goal |',
           '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
           ...traceRows,
+          '',
+        ]
+      : []),
+    ...(flowRows.length
+      ? [
+          `The flow list (GET /api/v1/flows, \`threadline flows\`: bench/flows.mts) over the same data, its last hour, ${TRACE.samples} times each, 20 flows a page; Elasticsearch time is the sum of its searches' \`took\`:`,
+          '',
+          '| flow list | Elasticsearch p50 (ms) | goal | p99 | goal |',
+          '| --- | ---: | ---: | ---: | ---: |',
+          ...flowRows,
           '',
         ]
       : []),

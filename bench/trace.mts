@@ -50,6 +50,28 @@ const ids = (flow: number) => ({
   trace: (r: number) => `${pad(flow, 16)}${pad(r, 16)}`,
 });
 
+/** One flow in this many has a task that fails, and one in this many one that retries. */
+export const FAILED_EVERY = 10;
+const RETRIED_EVERY = 7;
+
+/**
+ * What line `i` of flow `flow` records: its two tasks queued by the API (lines 1 and 4),
+ * started on the worker (5 and 8), one retried on some flows (92), and ended (95 and 98: one
+ * flow in {@link FAILED_EVERY} fails its last); progress and requests in between.
+ */
+function action(flow: number, i: number, service: string): Record<string, unknown> {
+  if (i === 1 || i === 4) return { 'event.action': 'task-queued' };
+  if (i === 5 || i === 8) return { 'event.action': 'task-started' };
+  if (i === 92 && flow % RETRIED_EVERY === 0) {
+    return { 'event.action': 'task-retried', 'error.message': `flow ${flow}: flaky` };
+  }
+  if (i === 98 && flow % FAILED_EVERY === 0) {
+    return { 'event.action': 'task-failed', 'error.message': `flow ${flow}: failed for good` };
+  }
+  if (i === 95 || i === 98) return { 'event.action': 'task-completed' };
+  return { 'event.action': service === 'threadline-worker' ? 'task-progress' : 'http-request' };
+}
+
 /** Line `i` of flow `flow`: requests first (nginx + API), then task runs on the worker. */
 function line(flow: number, i: number): Record<string, unknown> {
   const id = ids(flow);
@@ -57,12 +79,12 @@ function line(flow: number, i: number): Record<string, unknown> {
   const task = i % TASKS_PER_FLOW;
   const service = i % 3 === 0 ? 'nginx' : i % 3 === 1 ? 'threadline-api' : 'threadline-worker';
   return {
-    '@timestamp': new Date(Date.UTC(2026, 0, 1) + flow * 2000 + i * 7).toISOString(),
+    '@timestamp': new Date(lineTime(flow, i)).toISOString(),
     'event.sequence': i,
     'log.level': 'info',
     'service.name': service,
     'event.dataset': service === 'nginx' ? 'nginx.access' : service,
-    'event.action': service === 'threadline-worker' ? 'task-progress' : 'http-request',
+    ...action(flow, i, service),
     message: `${service} line ${i} of flow ${flow}`,
     request_id: id.request_id(request),
     correlation_id: id.correlation_id,
@@ -72,6 +94,10 @@ function line(flow: number, i: number): Record<string, unknown> {
     'task.queue': 'high',
   };
 }
+
+/** The time of line `i` of flow `flow`: flows 2 s apart from 2026-01-01, lines 7 ms apart. */
+export const lineTime = (flow: number, i: number): number =>
+  Date.UTC(2026, 0, 1) + flow * 2000 + i * 7;
 
 async function load(
   client: Client,
@@ -135,12 +161,13 @@ function cliWallMs(root: string, esUrl: string, stream: string, id: string): Pro
 }
 
 /** Loads the data (once), then times `size.samples` traces per kind of ID. */
-export async function traceBench(
+/** Installs the index template and loads the data, once: later runs find it there. */
+export async function loadTraceData(
   root: string,
   esUrl: string,
   size: TraceSize,
   log: (line: string) => void,
-): Promise<TraceFigures[]> {
+): Promise<void> {
   const setup = spawnSync(process.execPath, [join(root, 'dist', 'es-setup.js')], {
     env: { ...process.env, ELASTICSEARCH_URL: esUrl, LOG_DATA_STREAM: size.stream },
     encoding: 'utf8',
@@ -149,6 +176,15 @@ export async function traceBench(
   const client = new Client({ node: esUrl, requestTimeout: 120_000 });
   await load(client, size, log);
   await client.close();
+}
+
+export async function traceBench(
+  root: string,
+  esUrl: string,
+  size: TraceSize,
+  log: (line: string) => void,
+): Promise<TraceFigures[]> {
+  await loadTraceData(root, esUrl, size, log);
 
   const require = createRequire(import.meta.url);
   const { TraceSearch } = require(

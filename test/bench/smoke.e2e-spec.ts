@@ -31,7 +31,7 @@ function tableRows(report: string): string[][] {
     .split('\n')
     .filter((line) => line.startsWith('| ') && !line.startsWith('| ---'))
     .map((line) => line.slice(2, -2).split(' | '))
-    .filter((cells) => !['figure', 'latency (ms)', 'trace'].includes(cells[0]));
+    .filter((cells) => !['figure', 'latency (ms)', 'trace', 'flow list'].includes(cells[0]));
 }
 
 describe('npm run bench -- --smoke', () => {
@@ -73,6 +73,8 @@ describe('npm run bench -- --smoke', () => {
       /trace by request_id/,
       /trace by task_id/,
       /trace by trace\.id/,
+      /flow list, the last hour \(/,
+      /flow list, the last hour, status=failed/,
     ]) {
       expect(figures.some((figure) => expected.test(figure))).toBe(true);
     }
