@@ -6,12 +6,12 @@ import { isTimeBound, TIME_BOUND_RULE } from '../traces/time-bound';
 import { TraceUnavailableError } from '../traces/log-search-connection';
 import { TraceSearch } from '../traces/trace-search';
 import { isServiceUrl } from '../config/is-service-url.validator';
-import { elasticsearchNodes } from '../elasticsearch/nodes';
-import { DATA_STREAM_PATTERN } from '../config/data-streams';
+import { esTarget } from './es-target';
 import { EXIT } from './exit-codes';
 import { err, out } from './output';
 import { COLOURS, cutNotice, PLAIN, renderTable, timelineRow } from './render';
 import { API_TIMEOUT_S, showTask } from './task-command';
+import { UsageError } from './usage-error';
 import { packageVersion } from './version';
 
 /** How long --follow waits for a flow's first searchable line, in seconds. */
@@ -63,8 +63,6 @@ the API did not answer (down, ${API_TIMEOUT_S} s without an answer, or a 5xx or 
 Run it as npm run threadline -- trace <id>, or npx threadline trace <id>. See docs/trace.md.
 `;
 
-class UsageError extends Error {}
-
 function parse(argv: string[]) {
   try {
     return parseArgs({
@@ -112,26 +110,8 @@ async function trace(id: string, values: ReturnType<typeof parse>['values']): Pr
       throw new UsageError(`--${name} must be ${TIME_BOUND_RULE}, not "${value}"`);
     }
   }
-  const url = values['es-url'] ?? process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200';
-  const nodes = elasticsearchNodes(url);
-  if (nodes.length === 0 || !nodes.every((node) => isServiceUrl(node, ['http:', 'https:']))) {
-    throw new UsageError(
-      '--es-url (or ELASTICSEARCH_URL) must be an http:// or https:// URL, or several separated by commas, e.g. http://127.0.0.1:9200',
-    );
-  }
-  const dataStream =
-    values['data-stream'] ?? process.env.LOG_DATA_STREAM ?? 'logs-threadline-default';
-  if (!DATA_STREAM_PATTERN.test(dataStream)) {
-    throw new UsageError(
-      `--data-stream (or LOG_DATA_STREAM) must be a data stream name like logs-threadline-default, not "${dataStream}"`,
-    );
-  }
-  const search = TraceSearch.connect(url, dataStream, {
-    apiKey: process.env.ELASTICSEARCH_API_KEY,
-    username: process.env.ELASTICSEARCH_USERNAME,
-    password: process.env.ELASTICSEARCH_PASSWORD,
-    insecure: values.insecure,
-  });
+  const target = esTarget(values);
+  const search = TraceSearch.connect(target.url, target.dataStream, target.options);
   try {
     const options = { since: values.since, until: values.until, limit };
     let found = await search.trace(id, options);
