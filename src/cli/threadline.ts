@@ -6,12 +6,14 @@ import { isTimeBound, TIME_BOUND_RULE } from '../traces/time-bound';
 import { TraceUnavailableError } from '../traces/log-search-connection';
 import { TraceSearch } from '../traces/trace-search';
 import { isServiceUrl } from '../config/is-service-url.validator';
-import { elasticsearchNodes } from '../elasticsearch/nodes';
-import { DATA_STREAM_PATTERN } from '../config/data-streams';
+import { esTarget } from './es-target';
 import { EXIT } from './exit-codes';
 import { err, out } from './output';
 import { COLOURS, cutNotice, PLAIN, renderTable, timelineRow } from './render';
+import { ALL_MAX_PAGES, listFlows } from './flows-command';
+import { FLOWS_OPTIONS } from './flows-options';
 import { API_TIMEOUT_S, showTask } from './task-command';
+import { UsageError } from './usage-error';
 import { packageVersion } from './version';
 
 /** How long --follow waits for a flow's first searchable line, in seconds. */
@@ -25,12 +27,15 @@ const DEFAULT_LIMIT = 10_000;
 const MAX_LIMIT = 100_000;
 
 const USAGE = `Usage: threadline trace <id> [options]
+       threadline flows [options]
        threadline task <task_id> [--api-url <url>]
        threadline --version | --help
 
 trace  follows any ID (request_id, correlation_id, task_id or trace.id) across nginx, the API,
        the queue and the workers: the IDs and how they relate, every line in time order, and
        a summary (nginx → API latency, queue wait and run time per attempt, retries, status).
+flows  lists the flows of a time window, the most recent first: what failed, retried or was
+       slow, of a task type, queue or service (as GET /api/v1/flows; docs/flows.md).
 task   prints a task's status from the API, as JSON.
 
 Options of trace:
@@ -48,6 +53,19 @@ Options of trace:
   --insecure                   do not verify Elasticsearch's TLS certificate
 Credentials: ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD.
 
+Options of flows (and --es-url, --data-stream, --insecure as trace takes them):
+  --since, --until <time>      the window: a duration back from now (15m, 1h, 7d), an ISO 8601
+                               time, or date math (now-1h); default the last hour
+  --status <status>            failed, retried, slow (FLOW_SLOW_MS, default 5000 ms), running or completed
+  --type <task type>           flows with a task of this type (calculate_var, echo, …)
+  --queue <queue>              flows with a task on this queue
+  --service <service>          flows with a line of this service (nginx, threadline-api, threadline-worker)
+  --min-duration <time>        flows that lasted at least this long: ms (1500), or 500ms, 2s, 1m
+  --limit <n>                  flows a page, 1 to 100 (default 20; 100 with --all)
+  --cursor <cursor>            the next page, as the page before printed it (same options)
+  --all                        every page, printed as it comes (at most ${ALL_MAX_PAGES} pages)
+  --format                     table (default), json: the whole list, ndjson: one flow a line
+
 Options of task:
   --api-url <url>              the API (default: THREADLINE_API_URL, else http://127.0.0.1:3000)
 Credentials: THREADLINE_API_KEY, one of the API's keys (its API_KEYS), sent as a Bearer token;
@@ -57,20 +75,21 @@ Other options:
   -V, --version                print the version
   -h, --help                   print this help
 
-Exit codes: 0 found; 1 nothing for that ID (no such task); 2 usage error; 3 Elasticsearch or
-the API did not answer (down, ${API_TIMEOUT_S} s without an answer, or a 5xx or 429 from the API);
-4 the API refused THREADLINE_API_KEY (401, 403).
+Exit codes: 0 found; 1 nothing for that ID (no such task, no flow matched); 2 usage error;
+3 Elasticsearch or the API did not answer (down, ${API_TIMEOUT_S} s without an answer, or a 5xx or
+429; flows: Elasticsearch refused its credentials, 401 or 403); 4 the API refused
+THREADLINE_API_KEY (401, 403).
 Run it as npm run threadline -- trace <id>, or npx threadline trace <id>. See docs/trace.md.
 `;
-
-class UsageError extends Error {}
 
 function parse(argv: string[]) {
   try {
     return parseArgs({
       args: argv,
       allowPositionals: true,
+      tokens: true,
       options: {
+        ...FLOWS_OPTIONS,
         format: { type: 'string', default: 'table' },
         since: { type: 'string' },
         until: { type: 'string' },
@@ -112,26 +131,8 @@ async function trace(id: string, values: ReturnType<typeof parse>['values']): Pr
       throw new UsageError(`--${name} must be ${TIME_BOUND_RULE}, not "${value}"`);
     }
   }
-  const url = values['es-url'] ?? process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200';
-  const nodes = elasticsearchNodes(url);
-  if (nodes.length === 0 || !nodes.every((node) => isServiceUrl(node, ['http:', 'https:']))) {
-    throw new UsageError(
-      '--es-url (or ELASTICSEARCH_URL) must be an http:// or https:// URL, or several separated by commas, e.g. http://127.0.0.1:9200',
-    );
-  }
-  const dataStream =
-    values['data-stream'] ?? process.env.LOG_DATA_STREAM ?? 'logs-threadline-default';
-  if (!DATA_STREAM_PATTERN.test(dataStream)) {
-    throw new UsageError(
-      `--data-stream (or LOG_DATA_STREAM) must be a data stream name like logs-threadline-default, not "${dataStream}"`,
-    );
-  }
-  const search = TraceSearch.connect(url, dataStream, {
-    apiKey: process.env.ELASTICSEARCH_API_KEY,
-    username: process.env.ELASTICSEARCH_USERNAME,
-    password: process.env.ELASTICSEARCH_PASSWORD,
-    insecure: values.insecure,
-  });
+  const target = esTarget(values);
+  const search = TraceSearch.connect(target.url, target.dataStream, target.options);
   try {
     const options = { since: values.since, until: values.until, limit };
     let found = await search.trace(id, options);
@@ -211,8 +212,15 @@ async function follow(
   if (format === 'table') out(`  flow ${current.summary.status}\n`);
 }
 
+/** Options of trace and task that flows does not take, and the command that does. */
+const NOT_OF_FLOWS: Record<string, string> = {
+  follow: 'trace',
+  'kibana-url': 'trace',
+  'api-url': 'task',
+};
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv);
+  const { values, positionals, tokens } = parse(argv);
   const [command, id, ...rest] = positionals;
   if (values.help || command === 'help') {
     out(USAGE);
@@ -223,6 +231,18 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.FOUND;
   }
   if (!command) throw new UsageError('no command given');
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const owner =
+      command === 'flows' ? NOT_OF_FLOWS[token.name] : token.name in FLOWS_OPTIONS && 'flows';
+    if (owner) throw new UsageError(`--${token.name} is an option of ${owner}, not of ${command}`);
+  }
+  if (command === 'flows') {
+    if (positionals.length > 1) {
+      throw new UsageError(`flows takes options only, not "${positionals.slice(1).join(' ')}"`);
+    }
+    return listFlows(values);
+  }
   if (!id) throw new UsageError(`${command} needs an ID`);
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   if (command === 'trace') return trace(id, values);
