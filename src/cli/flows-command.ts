@@ -18,7 +18,7 @@ export interface FlowsCommandValues extends FlowsValues, EsValues {
 }
 
 /** An answer of Elasticsearch that says it could not, or would not, list: exit 3. */
-function refusal(error: unknown, url: string): string | undefined {
+export function refusal(error: unknown, url: string): string | undefined {
   if (!(error instanceof errors.ResponseError)) return undefined;
   const status = error.statusCode ?? 0;
   const said = error.message.split('\n')[0].slice(0, 200);
