@@ -10,7 +10,9 @@ import {
   startShippedStack,
   submitInFlow,
 } from '../support/shipped-stack';
-import { TestStack } from '../support/stack';
+import { threadline } from '../support/cli';
+import { ELASTICSEARCH_URL } from '../support/services';
+import { TEST_DATA_STREAM, TestStack } from '../support/stack';
 
 /** Slow, for this test: a flow of 2 s or more (an echo told to take 2.5 s is). */
 const SLOW_MS = 2000;
@@ -63,6 +65,39 @@ describe('the flow list over flows through nginx, the API and a worker', () => {
     ['task_type=calculate_var', []],
   ])('with %s, exactly the flows that match', async (query, expected) => {
     expect(await list(query)).toEqual(expected.map((name) => `${run}-${name}`).sort());
+  });
+
+  it('prints the same flows from the CLI, for each status', async () => {
+    for (const status of ['completed', 'failed', 'retried', 'slow']) {
+      const run = await threadline(
+        [
+          'flows',
+          '--since',
+          since,
+          '--status',
+          status,
+          '--limit',
+          '100',
+          '--format',
+          'json',
+          '--es-url',
+          ELASTICSEARCH_URL,
+          '--data-stream',
+          TEST_DATA_STREAM,
+        ],
+        { FLOW_SLOW_MS: String(SLOW_MS) },
+      );
+      expect({ status, exit: run.status, stderr: run.stderr }).toEqual({
+        status,
+        exit: 0,
+        stderr: '',
+      });
+      const printed = (JSON.parse(run.stdout) as FlowList).flows.map((f) => f.correlation_id);
+      expect({ status, flows: printed.sort() }).toEqual({
+        status,
+        flows: await list(`status=${status}`),
+      });
+    }
   });
 
   it("with service=nginx, every flow nginx's lines are in (its own probes too)", async () => {
