@@ -8,7 +8,7 @@
  */
 import type { Trace, TraceLine } from '../trace';
 import { flowDiscoverLink, formatDuration } from '../trace-format.mjs';
-import { criticalPath } from './critical-path.mjs';
+import { flowCriticalPath } from './critical-path.mjs';
 import { detailPanel } from './bar-detail.browser.mjs';
 import { el, idLink } from './page-dom.browser.mjs';
 import { ticks } from './time-axis.mjs';
@@ -85,7 +85,7 @@ export class Waterfall {
     const start = Math.min(...rows.map((r) => r.start), firstLine ? time(firstLine) : Infinity);
     const end = Math.max(...rows.map((r) => r.end), lastLine ? time(lastLine) : -Infinity);
     const span = Math.max(1, end - start);
-    const critical = criticalPath(rows);
+    const critical = flowCriticalPath(trace, rows);
     const hadFocus =
       document.activeElement instanceof HTMLElement &&
       document.activeElement.classList.contains('bar');
