@@ -15,7 +15,15 @@ import { STYLE, tracePage } from './trace-page.html';
  */
 export const BROWSER_MODULES = [
   'traces/page/trace-page.browser.mjs',
+  'traces/page/api-client.browser.mjs',
+  'traces/page/page-dom.browser.mjs',
+  'traces/page/flow-list.browser.mjs',
+  'traces/page/flow-filters.browser.mjs',
+  'traces/page/waterfall.browser.mjs',
+  'traces/page/bar-detail.browser.mjs',
   'traces/page/waterfall-rows.mjs',
+  'traces/page/critical-path.mjs',
+  'traces/page/time-axis.mjs',
   'traces/trace-format.mjs',
   'logging/event-actions.mjs',
 ] as const;
@@ -41,7 +49,7 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /**
- * `/trace` (a search box), `/trace/:id` (the waterfall of a flow), and the page's script at
+ * `/trace` (a search box and the recent flows), `/trace/:id` (the waterfall of a flow), and the page's script at
  * `/trace/assets/…`.
  */
 @ApiExcludeController()
