@@ -1,12 +1,13 @@
 // A test stack as an operator would run it: the API and a worker behind a real nginx, the
-// app shipping its own lines and rsyslog shipping nginx's, all into TEST_DATA_STREAM.
+// app shipping its own lines and rsyslog shipping nginx's, all into the stack's LOG_DATA_STREAM
+// (TEST_DATA_STREAM unless the test gives it one of its own).
 import { Client } from '@elastic/elasticsearch';
 import { countDocs, type LogDoc } from './log-search';
 import { LogStreams } from '../../src/config/data-streams';
 import { startNginx, type Nginx } from './nginx';
 import { startRsyslog, type Rsyslog } from './rsyslog';
 import { ELASTICSEARCH_URL, eventually } from './services';
-import { TEST_DATA_STREAM, type Task, type TestStack } from './stack';
+import type { Task, TestStack } from './stack';
 
 export interface ShippedStack {
   nginx: Nginx;
@@ -33,7 +34,7 @@ export async function startShippedStack(
   const rsyslog = await startRsyslog({
     accessLog: nginx.accessLog,
     elasticsearchUrl: ELASTICSEARCH_URL,
-    dataStream: new LogStreams(TEST_DATA_STREAM).stream('nginx'),
+    dataStream: new LogStreams(stack.env.LOG_DATA_STREAM).stream('nginx'),
   });
   const written = (): LogDoc[] => [...stack.logLines(), ...nginx.lines()];
   return {
@@ -47,7 +48,8 @@ export async function startShippedStack(
       try {
         await eventually(async () => {
           const expected = written().filter((line) => ids.has(line.correlation_id)).length;
-          return (await countDocs(client, TEST_DATA_STREAM, query)) >= expected ? true : undefined;
+          const stored = await countDocs(client, stack.env.LOG_DATA_STREAM, query);
+          return stored >= expected ? true : undefined;
         }, 'the flows in Elasticsearch');
       } finally {
         await client.close();

@@ -1,7 +1,8 @@
 // The flow list over real flows: tasks submitted through nginx to the API and run by a worker,
 // one flow each (completed, failed for good, retried then completed, slow), their lines
 // shipped to Elasticsearch by the app and by rsyslog. Each filter of GET /api/v1/flows returns
-// exactly the flows that match.
+// exactly the flows that match, the CLI prints the same, and the trace page lists them and
+// opens each one's waterfall.
 import { randomUUID } from 'node:crypto';
 import type { FlowList } from '../../src/traces/flows/flow-search';
 import {
@@ -10,15 +11,23 @@ import {
   startShippedStack,
   submitInFlow,
 } from '../support/shipped-stack';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { threadline } from '../support/cli';
 import { ELASTICSEARCH_URL } from '../support/services';
-import { TEST_DATA_STREAM, TestStack } from '../support/stack';
+import { TestStack } from '../support/stack';
 
+const STREAM = 'logs-threadline-flowexplorer';
 /** Slow, for this test: a flow of 2 s or more (an echo told to take 2.5 s is). */
 const SLOW_MS = 2000;
 
 describe('the flow list over flows through nginx, the API and a worker', () => {
-  const stack = new TestStack({ ...FAULTY_ENV, FLOW_SLOW_MS: String(SLOW_MS) });
+  // A data stream of its own: the lists must hold this test's flows only.
+  const stack = new TestStack({
+    ...FAULTY_ENV,
+    FLOW_SLOW_MS: String(SLOW_MS),
+    LOG_DATA_STREAM: STREAM,
+  });
   let shipped: ShippedStack | undefined;
   const since = new Date().toISOString();
   const run = `fx-${randomUUID().slice(0, 8)}`;
@@ -83,7 +92,7 @@ describe('the flow list over flows through nginx, the API and a worker', () => {
           '--es-url',
           ELASTICSEARCH_URL,
           '--data-stream',
-          TEST_DATA_STREAM,
+          STREAM,
         ],
         { FLOW_SLOW_MS: String(SLOW_MS) },
       );
@@ -97,6 +106,33 @@ describe('the flow list over flows through nginx, the API and a worker', () => {
         status,
         flows: await list(`status=${status}`),
       });
+    }
+  });
+
+  it('lists them on the page, and each row opens its waterfall', async () => {
+    let browser: Browser | undefined;
+    try {
+      browser = await launchChromium();
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const query = `since=${encodeURIComponent(since)}&service=threadline-worker`;
+      await page.goto(`${stack.baseUrl}/trace?${query}`);
+      await page.waitForSelector('.results[aria-busy="false"]');
+      const listed = await Promise.all(
+        (await page.locator('tr.flow').all()).map((row) => row.getAttribute('data-flow')),
+      );
+      expect(listed.sort()).toEqual(Object.values(flows).sort());
+      for (const [name, id] of Object.entries(flows)) {
+        await page.goto(`${stack.baseUrl}/trace?${query}`);
+        await page.waitForSelector('.results[aria-busy="false"]');
+        await page.click(`tr[data-flow="${id}"] a.flow-id`);
+        await page.waitForURL(`**/trace/${id}`);
+        const status = name === 'failed' ? 'failed' : 'completed';
+        await page.waitForSelector(`[data-status="${status}"]`);
+        expect(await page.locator('[data-bar="nginx"]').count()).toBeGreaterThanOrEqual(1);
+        expect(await page.locator('[data-bar="attempt"]').count()).toBe(name === 'retried' ? 2 : 1);
+      }
+    } finally {
+      await browser?.close();
     }
   });
 
