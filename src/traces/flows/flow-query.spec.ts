@@ -11,7 +11,6 @@ const filter = (more: Partial<FlowFilter> = {}): FlowFilter => ({
 
 const bucket = (key: string, last: number, more: Partial<PickedBucket> = {}): PickedBucket => ({
   key,
-  doc_count: 3,
   first_at: { value: last - 100 },
   last_at: { value: last },
   ...more,

@@ -41,7 +41,6 @@ const HAS = [
 /** One flow of the first search: its span in the window, and what the filter reads. */
 export interface PickedBucket {
   key: string;
-  doc_count: number;
   first_at: { value: number | null };
   last_at: { value: number | null };
   queued?: { doc_count: number; children: { value: number | null } };
@@ -81,11 +80,15 @@ export function pickRequest(index: string, filter: FlowFilter, scanned = FLOWS_S
     index,
     ignore_unavailable: true,
     size: 0,
-    // Only what pickPage reads: no value_as_string, no keys of empty sub-aggregations.
+    // Only what pickPage reads (no value_as_string, no flow's line count): a window of 5,000
+    // flows answers in about 0.9 MB rather than 1.5 MB, parsed on the API's event loop.
     filter_path: [
       'took',
       'aggregations.scanned.sum_other_doc_count',
-      'aggregations.scanned.buckets',
+      'aggregations.scanned.buckets.key',
+      'aggregations.scanned.buckets.*.value',
+      'aggregations.scanned.buckets.*.doc_count',
+      'aggregations.scanned.buckets.*.*.value',
     ],
     query: windowQuery(filter),
     aggs: {
