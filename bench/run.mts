@@ -69,6 +69,8 @@ import { flowListBench } from './flows.mts';
 import { traceBench, type TraceSize } from './trace.mts';
 
 const REPETITIONS = quick ? 1 : 3;
+/** Runs of the figures whose two sides are a few per cent apart (context, metrics, the log line). */
+const CLOSE_REPETITIONS = quick ? 1 : 7;
 const DRAIN_TASKS = size(20_000, 2_000, 300);
 const SUBMIT_SECONDS = size(10, 3, 1);
 /** Load before each measured submit or latency run, not counted. */
@@ -778,7 +780,7 @@ async function main(): Promise<void> {
   if (runs('context')) {
     section('context');
     // The two sides differ by a few per cent: more runs than elsewhere, to see past the drift.
-    const r = await alternate('context', contextSides, submitOnce, show, quick ? 1 : 7);
+    const r = await alternate('context', contextSides, submitOnce, show, CLOSE_REPETITIONS);
     const [on, off] = contextSides.map((s) => r[s.name]);
     rows.push([
       'POST /api/v1/tasks with context on, requests/s',
@@ -791,7 +793,7 @@ async function main(): Promise<void> {
   if (runs('metrics')) {
     section('metrics');
     // As with the context: a few per cent apart, so more runs.
-    const r = await alternate('metrics', metricsSides, submitOnce, show, quick ? 1 : 7);
+    const r = await alternate('metrics', metricsSides, submitOnce, show, CLOSE_REPETITIONS);
     const [on, off] = metricsSides.map((s) => r[s.name]);
     rows.push([
       'POST /api/v1/tasks with metrics on and scraped every second, requests/s',
@@ -857,7 +859,7 @@ async function main(): Promise<void> {
     const stamped: number[] = [];
     const bare: number[] = [];
     const winstonNs: number[] = [];
-    for (let rep = 0; rep < 7; rep++) {
+    for (let rep = 0; rep < CLOSE_REPETITIONS; rep++) {
       // Rotate which goes first, so that none always runs on a warmer machine.
       const order = [
         () => stamped.push(timeLines('stamped', LINES)),
@@ -946,7 +948,7 @@ async function main(): Promise<void> {
   const lines = [
     '# Benchmark results',
     '',
-    `Written by \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}, in ${duration(performance.now() - began)} (${took.join(', ')}). Medians of ${REPETITIONS} alternating run(s) per side (7 for context on/off, metrics on/off and the log line).`,
+    `Written by \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}, in ${duration(performance.now() - began)} (${took.join(', ')}). Medians of ${REPETITIONS} alternating run(s) per side (${CLOSE_REPETITIONS} for context on/off, metrics on/off and the log line).`,
     '',
     '| figure | Threadline | peer | ratio | goal | peer is |',
     '| --- | ---: | ---: | ---: | ---: | --- |',

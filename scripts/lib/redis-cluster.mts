@@ -145,6 +145,10 @@ function spawnNode(firstPort: number, port: number, nodeTimeout: number): Cluste
       ...['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
       ...['--cluster-node-timeout', String(nodeTimeout)],
       ...['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''],
+      // A master has one replica to sync at a time: Redis's default 5 s wait for more
+      // replicas to share a diskless sync only delays each one attaching (at start, and
+      // when a node that was failed over comes back as a replica).
+      ...['--repl-diskless-sync-delay', '0'],
       ...['--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--logfile', ''],
     ],
     logFile,
