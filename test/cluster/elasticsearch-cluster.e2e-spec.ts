@@ -17,6 +17,7 @@ import {
   type ClusterNode,
   type ElasticsearchCluster,
 } from '../support/es-cluster';
+import { LogStreams } from '../../src/config/data-streams';
 import { eventually, freePort, isAlive, repoRoot } from '../support/services';
 import { TestStack, type Task } from '../support/stack';
 import {
@@ -123,6 +124,33 @@ describe('Elasticsearch cluster of three nodes', () => {
     return { primary: primary ?? '', replica: replica ?? '' };
   }
 
+  /**
+   * Waits until the API's and the worker's streams each have their replica started. They are
+   * made at their first shipped line, after placement() looked: killing a node before a new
+   * stream's replica is up would lose the stream's only copy, which is not what the test is
+   * about (and no cluster of two copies survives).
+   */
+  async function streamsReplicated(nodes: ClusterNode[]): Promise<void> {
+    const client = clientOf(nodes);
+    const streams = new LogStreams(STREAM);
+    try {
+      await eventually(async () => {
+        const health = await client.cluster.health(
+          {
+            index: [streams.stream('api'), streams.stream('worker')],
+            wait_for_status: 'green',
+            wait_for_no_initializing_shards: true,
+            timeout: '5s',
+          },
+          { ignore: [404, 408] },
+        );
+        return health.status === 'green' && !health.timed_out ? true : undefined;
+      }, "the API's and the worker's streams to have their replicas");
+    } finally {
+      await client.close();
+    }
+  }
+
   /** Submits `count` tasks at RATE a second, one after another. */
   async function submit(to: TestStack, count: number, accepted: Task[]): Promise<void> {
     let next = performance.now();
@@ -160,6 +188,7 @@ describe('Elasticsearch cluster of three nodes', () => {
     const accepted: Task[] = [];
     const started = performance.now();
     await submit(running, KILL_AFTER, accepted);
+    await streamsReplicated(nodes);
     const killedAt = performance.now() - started;
     const victimPid = victim.pid;
     process.kill(victimPid, 'SIGKILL');
