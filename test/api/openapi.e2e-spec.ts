@@ -30,6 +30,7 @@ describe('OpenAPI and the queue dashboard', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
+        '/api/v1/flows',
         '/api/v1/queues',
         '/api/v1/tasks',
         '/api/v1/tasks/{id}',
@@ -69,6 +70,22 @@ describe('OpenAPI and the queue dashboard', () => {
     expect(Object.keys(trace.responses).sort()).toEqual(['200', '400', '404', '503']);
     expect(trace.parameters?.map((p) => p.name)).toEqual(
       expect.arrayContaining(['since', 'until', 'limit']),
+    );
+    const flows = doc.paths['/api/v1/flows'].get;
+    expect(Object.keys(flows.responses).sort()).toEqual(['200', '400', '503']);
+    expect(flows.parameters?.map((p) => p.name).sort()).toEqual(
+      [
+        'since',
+        'until',
+        'status',
+        'task_type',
+        'queue',
+        'service',
+        'min_duration_ms',
+        'limit',
+        'cursor',
+        'histogram',
+      ].sort(),
     );
     // A trace says whether it was cut.
     expect(doc.components.schemas.TraceView).toMatchObject({
