@@ -5,12 +5,11 @@
 // scripts branch on: 1 for nothing, 2 for a bad option, 3 when Elasticsearch does not answer
 // or refuses the credentials.
 import { Client } from '@elastic/elasticsearch';
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type { FlowList, FlowSummary } from '../../src/traces/flows/flow-search';
 import { threadline } from '../support/cli';
-import { ELASTICSEARCH_URL, freePort, repoRoot } from '../support/services';
+import { ELASTICSEARCH_URL, freePort } from '../support/services';
+import { seedStream } from '../support/log-search';
 
 const STREAM = 'logs-threadline-flowscli';
 /** A minute of its own in the past: base time of every line of this run. */
@@ -112,18 +111,7 @@ describe('threadline flows, against Elasticsearch', () => {
   const client = new Client({ node: ELASTICSEARCH_URL });
 
   beforeAll(async () => {
-    const setup = spawnSync(process.execPath, [join(repoRoot, 'dist', 'es-setup.js')], {
-      env: { PATH: process.env.PATH ?? '', ELASTICSEARCH_URL, LOG_DATA_STREAM: STREAM },
-      encoding: 'utf8',
-    });
-    if (setup.status !== 0) throw new Error(`es-setup: ${setup.stderr}`);
-    const docs = Object.values(FLOWS).flat();
-    const result = await client.bulk({
-      index: STREAM,
-      refresh: true,
-      operations: docs.flatMap((doc) => [{ create: {} }, doc]),
-    });
-    if (result.errors) throw new Error(`bulk refused: ${JSON.stringify(result.items[0])}`);
+    await seedStream(client, STREAM, Object.values(FLOWS).flat());
   });
   afterAll(() => client.close());
 

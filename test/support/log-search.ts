@@ -1,8 +1,10 @@
 // Reads log lines back out of Elasticsearch, as the product's users would find them.
 import { Client } from '@elastic/elasticsearch';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATA_STREAM_PATTERN, LogStreams } from '../../src/config/data-streams';
+import { ELASTICSEARCH_URL, repoRoot } from './services';
 
 export type LogDoc = Record<string, unknown>;
 
@@ -91,3 +93,22 @@ export const lineKey = (doc: LogDoc): string =>
     doc.message,
     doc.request_id ?? null,
   ]);
+
+/**
+ * Installs the index template of LOG_DATA_STREAM `stream` (`dist/es-setup.js`, as
+ * `npm run es:setup` does) and writes `docs` into its own stream, searchable at once: lines of
+ * known shape for a test to read back.
+ */
+export async function seedStream(client: Client, stream: string, docs: LogDoc[]): Promise<void> {
+  const setup = spawnSync(process.execPath, [join(repoRoot, 'dist', 'es-setup.js')], {
+    env: { PATH: process.env.PATH ?? '', ELASTICSEARCH_URL, LOG_DATA_STREAM: stream },
+    encoding: 'utf8',
+  });
+  if (setup.status !== 0) throw new Error(`es-setup: ${setup.stderr}`);
+  const result = await client.bulk({
+    index: stream,
+    refresh: true,
+    operations: docs.flatMap((doc) => [{ create: {} }, doc]),
+  });
+  if (result.errors) throw new Error(`bulk refused: ${JSON.stringify(result.items[0])}`);
+}

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Trace } from '../../src/traces/trace';
 import { ELASTICSEARCH_URL, repoRoot } from '../support/services';
+import { seedStream } from '../support/log-search';
 import { TestStack } from '../support/stack';
 
 const STREAM = 'logs-threadline-bounds';
@@ -61,18 +62,10 @@ describe('a trace has a bound', () => {
     stack.request<Trace>('GET', `/api/v1/traces/${id}${query}`);
 
   beforeAll(async () => {
-    const setup = spawnSync(process.execPath, [join(repoRoot, 'dist', 'es-setup.js')], {
-      env: { PATH: process.env.PATH ?? '', ELASTICSEARCH_URL, LOG_DATA_STREAM: STREAM },
-      encoding: 'utf8',
-    });
-    if (setup.status !== 0) throw new Error(`es-setup: ${setup.stderr}`);
-    const docs = [...flowLines(long, LONG, start), ...flowLines(exact, MAX_LIMIT, start)];
-    const result = await client.bulk({
-      index: STREAM,
-      refresh: true,
-      operations: docs.flatMap((doc) => [{ create: {} }, doc]),
-    });
-    if (result.errors) throw new Error(`bulk refused: ${JSON.stringify(result.items[0])}`);
+    await seedStream(client, STREAM, [
+      ...flowLines(long, LONG, start),
+      ...flowLines(exact, MAX_LIMIT, start),
+    ]);
     await stack.startApi();
   });
   afterAll(async () => {

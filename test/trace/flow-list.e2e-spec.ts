@@ -4,11 +4,10 @@
 // join up with nothing twice, flows that end in the same millisecond included; a key never
 // sees another key's flows; what Elasticsearch cannot answer is a 503.
 import { Client } from '@elastic/elasticsearch';
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type { FlowList, FlowSummary } from '../../src/traces/flows/flow-search';
-import { ELASTICSEARCH_URL, freePort, repoRoot } from '../support/services';
+import { ELASTICSEARCH_URL, freePort } from '../support/services';
+import { seedStream } from '../support/log-search';
 import { TestStack } from '../support/stack';
 
 const STREAM = 'logs-threadline-flowlist';
@@ -155,18 +154,7 @@ describe('GET /api/v1/flows over flows of known shape', () => {
     });
 
   beforeAll(async () => {
-    const setup = spawnSync(process.execPath, [join(repoRoot, 'dist', 'es-setup.js')], {
-      env: { PATH: process.env.PATH ?? '', ELASTICSEARCH_URL, LOG_DATA_STREAM: STREAM },
-      encoding: 'utf8',
-    });
-    if (setup.status !== 0) throw new Error(`es-setup: ${setup.stderr}`);
-    const docs = Object.values(FLOWS).flat();
-    const result = await client.bulk({
-      index: `${STREAM}`,
-      refresh: true,
-      operations: docs.flatMap((doc) => [{ create: {} }, doc]),
-    });
-    if (result.errors) throw new Error(`bulk refused: ${JSON.stringify(result.items[0])}`);
+    await seedStream(client, STREAM, Object.values(FLOWS).flat());
     await stack.startApi();
   });
   afterAll(async () => {

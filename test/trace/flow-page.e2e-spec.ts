@@ -6,13 +6,13 @@
 // and whose detail panel shows every field. axe-core finds no serious or critical violation on
 // either view, and both are saved as screenshots on a desktop and a phone.
 import { Client } from '@elastic/elasticsearch';
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';
 import { ELASTICSEARCH_URL, repoRoot } from '../support/services';
+import { seedStream } from '../support/log-search';
 import { TestStack } from '../support/stack';
 
 const ARTIFACTS = join(repoRoot, 'test-artifacts');
@@ -132,18 +132,7 @@ describe('trace page: the flow list and the waterfall', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const setup = spawnSync(process.execPath, [join(repoRoot, 'dist', 'es-setup.js')], {
-      env: { PATH: process.env.PATH ?? '', ELASTICSEARCH_URL, LOG_DATA_STREAM: STREAM },
-      encoding: 'utf8',
-    });
-    if (setup.status !== 0) throw new Error(`es-setup: ${setup.stderr}`);
-    const docs = Object.values(FLOWS).flat();
-    const result = await client.bulk({
-      index: STREAM,
-      refresh: true,
-      operations: docs.flatMap((doc) => [{ create: {} }, doc]),
-    });
-    if (result.errors) throw new Error(`bulk refused: ${JSON.stringify(result.items[0])}`);
+    await seedStream(client, STREAM, Object.values(FLOWS).flat());
     await stack.startApi();
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
