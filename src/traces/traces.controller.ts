@@ -16,7 +16,7 @@ import { ProblemException } from '../problem/problem.exception';
 import { isTimeBound, TIME_BOUND_RULE } from './time-bound';
 import { TraceView } from './dto/trace-view.dto';
 import type { Trace } from './trace';
-import { TraceUnavailableError } from './log-search-connection';
+import { logStoreProblem } from './log-store-problem';
 import { TraceSearch } from './trace-search';
 
 /**
@@ -88,12 +88,7 @@ export class TracesController {
       const owner = flowContext.get()?.owner;
       trace = await this.search.trace(id, { since, until, limit: lines, owner });
     } catch (error) {
-      if (!(error instanceof TraceUnavailableError)) throw error;
-      throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
-        title: 'Log store unavailable',
-        detail: `${error.message}. Retry later.`,
-        headers: { 'Retry-After': '5' },
-      });
+      throw logStoreProblem(error);
     }
     if (!trace) {
       throw new ProblemException(HttpStatus.NOT_FOUND, {

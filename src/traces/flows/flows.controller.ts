@@ -11,7 +11,7 @@ import { AppConfig } from '../../config/app-config';
 import { flowContext } from '../../context/flow-context';
 import { ProblemView } from '../../problem/problem.dto';
 import { ProblemException } from '../../problem/problem.exception';
-import { TraceUnavailableError } from '../log-search-connection';
+import { logStoreProblem } from '../log-store-problem';
 import { FlowListView } from './flow-list.dto';
 import { FLOW_PARAMS, FlowParamError, flowFilterOf } from './flow-params';
 import { type FlowList, FlowSearch } from './flow-search';
@@ -77,12 +77,7 @@ export class FlowsController {
     try {
       return await this.search.list({ ...rest, ...(owner ? { owner } : {}) }, { histogram });
     } catch (error) {
-      if (!(error instanceof TraceUnavailableError)) throw error;
-      throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
-        title: 'Log store unavailable',
-        detail: `${error.message}. Retry later.`,
-        headers: { 'Retry-After': '5' },
-      });
+      throw logStoreProblem(error);
     }
   }
 }
